@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh Debian machine: `make build` and `make test`.
+# Each creates the virtual environment, installs what is missing and then does its job.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+TORCH  := torch==2.13.0
+
+.PHONY: build test bench setup system-deps browser-deps
+
+build: setup
+	$(BIN)/dla-docs build
+
+test: setup browser-deps
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+setup: $(STAMP) system-deps
+
+# torch first, pinned: an open range would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install $(TORCH)
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $(STAMP)
+
+# Graphviz's `dot` renders the aggregation graphs.
+system-deps:
+	@command -v dot >/dev/null || scripts/apt-install graphviz
+
+# Debian's Chromium for the browser tests; Playwright never downloads a browser.
+browser-deps:
+	@test -x /usr/bin/chromium || scripts/apt-install chromium

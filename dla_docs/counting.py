@@ -1,0 +1,122 @@
+"""Operator handles: what one traced operator contributes to each count.
+
+fvcore walks the traced graph once and asks a handle per operator kind for a ``Counter``.
+We give it a single table whose handles answer for every count at once, each under its own
+key prefix, so one trace yields fvcore's MACs, fvcore's activations, the extra terms of the
+published model-index convention and the size of what fvcore skips:
+
+- ``macs:<op>``: fvcore's default flop handles (one multiply-add counts as one "flop");
+- ``acts:<op>``: fvcore's default activation handles;
+- ``extra:<term>``: what the model-index convention adds on top of fvcore's count;
+- ``skipped:<op>`` / ``skipped_elems:<op>``: calls and output elements of operators that
+  fvcore's flop table does not count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from math import prod
+from numbers import Number
+from typing import Any
+
+from fvcore.nn.activation_count import _DEFAULT_SUPPORTED_OPS as FVCORE_ACTIVATION_HANDLES
+from fvcore.nn.flop_count import _DEFAULT_SUPPORTED_OPS as FVCORE_FLOP_HANDLES
+from fvcore.nn.jit_handles import get_shape
+
+Handle = Callable[[list[Any], list[Any]], Counter]
+
+MACS, ACTS, EXTRA, SKIPPED, SKIPPED_ELEMS = "macs", "acts", "extra", "skipped", "skipped_elems"
+
+# Operators that fvcore's flop table leaves out but whose output size we still want to report
+# ("what counting them would add"). Anything else fvcore skips is still listed, by call count.
+PROBED_OPS = (
+    "aten::add", "aten::add_", "aten::mul", "aten::mul_",
+    "aten::max_pool2d", "aten::avg_pool2d", "aten::mean", "aten::sum",
+)
+
+
+def output_elements(outputs: list[Any]) -> int:
+    shape = get_shape(outputs[0])
+    return prod(shape) if shape else 0
+
+
+def conv_has_bias(inputs: list[Any]) -> bool:
+    """``aten::_convolution``'s third input is the bias, or ``None``."""
+    return get_shape(inputs[2]) is not None
+
+
+# The published model-index FLOPs convention: fvcore's count plus these terms, each one op
+# per output element. Keyed by term name; each value is (operator, applies-to-this-call).
+CONVENTION_TERMS: dict[str, tuple[str, Callable[[list[Any]], bool]]] = {
+    "avg_pool2d": ("aten::avg_pool2d", lambda inputs: True),
+    "adaptive_avg_pool2d": ("aten::adaptive_avg_pool2d", lambda inputs: True),
+    "conv_bias": ("aten::_convolution", conv_has_bias),
+}
+
+CONVENTIONS: dict[str, tuple[str, ...]] = {
+    "fvcore": (),
+    "model-index": tuple(CONVENTION_TERMS),
+}
+
+
+def _named(kind: str, value: Counter | Number) -> Counter:
+    if isinstance(value, Counter):
+        return value
+    return Counter({kind.split("::", 1)[-1]: value})
+
+
+def _prefixed(prefix: str, counts: Mapping[str, Number]) -> Counter:
+    return Counter({f"{prefix}:{op}": int(n) for op, n in counts.items()})
+
+
+def combined_handle(kind: str) -> Handle:
+    """One handle for ``kind`` that answers for every count in the module docstring."""
+    flop = FVCORE_FLOP_HANDLES.get(kind)
+    act = FVCORE_ACTIVATION_HANDLES.get(kind)
+    terms = [(term, applies) for term, (op, applies) in CONVENTION_TERMS.items() if op == kind]
+    probed = flop is None and kind in PROBED_OPS
+
+    def handle(inputs: list[Any], outputs: list[Any]) -> Counter:
+        counts: Counter = Counter()
+        if flop is not None:
+            counts.update(_prefixed(MACS, _named(kind, flop(inputs, outputs))))
+        if act is not None:
+            counts.update(_prefixed(ACTS, _named(kind, act(inputs, outputs))))
+        for term, applies in terms:
+            if applies(inputs):
+                counts[f"{EXTRA}:{term}"] += output_elements(outputs)
+        if probed:
+            counts[f"{SKIPPED}:{kind}"] += 1
+            counts[f"{SKIPPED_ELEMS}:{kind}"] += output_elements(outputs)
+        return counts
+
+    return handle
+
+
+def combined_handles() -> dict[str, Handle]:
+    kinds = set(FVCORE_FLOP_HANDLES) | set(FVCORE_ACTIVATION_HANDLES) | set(PROBED_OPS)
+    kinds |= {op for op, _ in CONVENTION_TERMS.values()}
+    return {kind: combined_handle(kind) for kind in sorted(kinds)}
+
+
+def select(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
+    """The entries of one count (``macs``, ``acts`` ...), keyed by operator or term."""
+    head = prefix + ":"
+    return {k[len(head):]: int(v) for k, v in sorted(counts.items()) if k.startswith(head)}
+
+
+def total(counts: Mapping[str, int], prefix: str) -> int:
+    return sum(select(counts, prefix).values())
+
+
+def convention_total(counts: Mapping[str, int], convention: str) -> int:
+    """FLOPs of one module under a named convention (see :data:`CONVENTIONS`)."""
+    extras = select(counts, EXTRA)
+    return total(counts, MACS) + sum(extras.get(term, 0) for term in CONVENTIONS[convention])
+
+
+def merge_skipped(probed: Mapping[str, int], unsupported: Iterable[tuple[str, int]]) -> dict[str, int]:
+    merged = Counter(probed)
+    merged.update(dict(unsupported))
+    return dict(sorted(merged.items()))

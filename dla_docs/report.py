@@ -1,0 +1,50 @@
+"""Measurements as text for people (a table) and for programs (JSON); no counting here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from .measure import Measurement
+
+MB = 1_000_000
+MIB = 1024 * 1024
+
+
+def measurement_record(m: Measurement) -> dict[str, object]:
+    """The public JSON form of a measurement (per-module counts stay internal)."""
+    record = m.to_dict()
+    del record["variant"], record["modules"]
+    return record
+
+
+def measurements_json(results: Mapping[str, Measurement]) -> str:
+    return json.dumps({name: measurement_record(m) for name, m in results.items()}, indent=2) + "\n"
+
+
+def measurements_table(results: Mapping[str, Measurement]) -> str:
+    header = ("variant", "params", "GMACs", "FLOPs (model-index)", "activations", "checkpoint", "skipped ops")
+    rows = [header]
+    for name, m in results.items():
+        skipped = ", ".join(f"{op.split('::')[-1]} x{n}" for op, n in m.skipped_ops.items())
+        rows.append((
+            name,
+            f"{m.parameters / 1e6:.2f} M",
+            f"{m.macs / 1e9:.3f}",
+            f"{m.flops_model_index:,}",
+            f"{m.activations / 1e6:.2f} M",
+            f"{m.checkpoint_bytes / MB:.1f} MB",
+            skipped or "-",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    right = {1, 2, 3, 4, 5}
+    lines = [
+        "  ".join(cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    size = next(iter(results.values())).image_size if results else 0
+    lines.append("")
+    lines.append(f"Input 1x3x{size}x{size}. MACs are fvcore's count (one multiply-add = one 'flop');")
+    lines.append("FLOPs (model-index) add pooling outputs and classifier bias, as published. MB = 10^6 bytes.")
+    return "\n".join(lines)

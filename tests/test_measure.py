@@ -1,0 +1,131 @@
+"""Measurement: published figures reproduced exactly, internal sums consistent, cache sound."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from dla_docs import list_models
+from dla_docs.cache import MeasurementCache, cache_key
+from dla_docs.measure import InvalidImageSize, Measurement, measure_variant
+from dla_docs.runner import measure_many
+from dla_docs.variants import create_uninitialised
+
+VARIANTS = list_models()
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_model_index_flops_reproduce_seed_exactly(name, measurements, seed_flops):
+    assert measurements[name].flops_model_index == seed_flops[name]
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_parameters_equal_reference(name, measurements, reference):
+    assert measurements[name].parameters == reference[name]["parameters"]
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_parts_sum_to_totals(name, measurements):
+    m = measurements[name]
+    assert sum(p.parameters for p in m.parts.values()) == m.parameters
+    assert sum(p.macs for p in m.parts.values()) == m.macs
+    assert sum(p.activations for p in m.parts.values()) == m.activations
+    assert sum(m.macs_by_operator.values()) == m.macs
+    assert m.flops("fvcore") == m.macs
+    assert m.flops("model-index") == m.flops_model_index > m.macs
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_levels_shapes_and_costs(name, measurements):
+    m = measurements[name]
+    assert [lvl.name for lvl in m.levels] == [f"level{i}" for i in range(6)]
+    assert [lvl.stride for lvl in m.levels] == [1, 2, 4, 8, 16, 32]
+    assert [lvl.height for lvl in m.levels] == [224 // s for s in (1, 2, 4, 8, 16, 32)]
+    for level in m.levels:
+        assert level.macs == m.parts[level.name].macs
+        assert level.parameters == m.parts[level.name].parameters
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_checkpoint_bytes_close_to_raw_float32_size(name, measurements):
+    """Raw tensor bytes plus a bounded zip/pickle overhead per state-dict entry.
+
+    The overhead (about 330 bytes an entry) is under 1% for every variant but the three
+    compact ``_c`` ones (4-5 MB of weights and 290-374 entries), where it is 1.3-2.3%.
+    """
+    state = create_uninitialised(name).state_dict()
+    raw = sum(v.numel() * v.element_size() for v in state.values())
+    overhead = measurements[name].checkpoint_bytes - raw
+    assert 0 < overhead <= 400 * len(state)
+    limit = 0.01 if raw > 50_000_000 else 0.025
+    assert overhead / raw < limit
+
+
+def test_checkpoint_bytes_equal_a_real_saved_file(tmp_path):
+    model = create_uninitialised("dla46x_c")
+    path = tmp_path / "ckpt.pth"
+    with path.open("wb") as f:
+        torch.save(model.state_dict(), f)
+    assert measure_variant("dla46x_c").checkpoint_bytes == path.stat().st_size
+
+
+def test_res2net_skipped_ops_reported_with_sizes(measurements):
+    m = measurements["dla60_res2net"]
+    assert m.skipped_ops["aten::avg_pool2d"] == 4
+    assert m.convention_terms["avg_pool2d"] == m.skipped_op_elements["aten::avg_pool2d"] > 0
+    assert "aten::avg_pool2d" not in measurements["dla34"].skipped_ops
+
+
+def test_image_size_changes_macs(measurements):
+    small = measure_variant("dla34", 128)
+    assert small.image_size == 128
+    assert [lvl.height for lvl in small.levels] == [128, 64, 32, 16, 8, 4]
+    assert small.macs < measurements["dla34"].macs
+
+
+@pytest.mark.parametrize("size", [0, 16, 112, 225, 4096])
+def test_image_size_must_be_a_multiple_of_32_in_range(size):
+    with pytest.raises(InvalidImageSize, match="multiple of 32"):
+        measure_variant("dla34", size)
+
+
+def test_cache_hit_returns_identical_numbers_without_tracing(tmp_path, monkeypatch):
+    cache = MeasurementCache(tmp_path)
+    first = measure_many(["dla46_c"], 224, cache)
+    monkeypatch.setattr("dla_docs.runner.measure_variant", lambda *a: pytest.fail("traced on a cache hit"))
+    again = measure_many(["dla46_c"], 224, cache)
+    assert again == first
+    assert again["dla46_c"].to_dict() == first["dla46_c"].to_dict()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "tamper", "wrong-shape"])
+def test_damaged_cache_entry_is_ignored_and_rewritten(tmp_path, damage):
+    cache = MeasurementCache(tmp_path)
+    good = measure_many(["dla46_c"], 224, cache)["dla46_c"]
+    (entry,) = tmp_path.rglob("*.json")
+    text = entry.read_text()
+    if damage == "truncate":
+        entry.write_text(text[: len(text) // 2])
+    elif damage == "garbage":
+        entry.write_bytes(b"\x00\xff not json")
+    elif damage == "tamper":  # a plausible record whose checksum no longer matches
+        entry.write_text(text.replace(f'"parameters": {good.parameters}', '"parameters": 1', 1))
+    else:
+        record = json.loads(text)
+        record["measurement"]["levels"] = "nope"
+        entry.write_text(json.dumps(record))
+    assert cache.get("dla46_c", 224) is None
+    assert measure_many(["dla46_c"], 224, cache)["dla46_c"] == good
+    assert cache.get("dla46_c", 224) == good
+
+
+def test_cache_key_depends_on_size_and_variant():
+    keys = {cache_key("dla34", 224), cache_key("dla34", 256), cache_key("dla46_c", 224)}
+    assert len(keys) == 3
+
+
+def test_measurement_round_trips_through_dict(measurements):
+    m = measurements["dla102"]
+    assert Measurement.from_dict(json.loads(json.dumps(m.to_dict()))) == m
