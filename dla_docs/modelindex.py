@@ -1,0 +1,828 @@
+"""Read and validate the model-index block of a Markdown template.
+
+A model-index template is Markdown prose followed by an HTML comment holding YAML::
+
+    <!--
+    Models:
+    - Name: dla60
+      Metadata:
+        FLOPs: 4256251880
+        ...
+      In Collection: DLA
+    Collections:
+    - Name: DLA
+      ...
+    -->
+
+The YAML is *composed* with ruamel.yaml's round-trip loader, never constructed: every key
+and value keeps the exact place it was written (line, column and character span), so a
+problem can name ``path:line:col`` and ``--fix`` can rewrite one value without touching any
+other byte; and since no Python object is ever built from the document, a tag such as
+``!!python/object`` cannot run anything (it is refused anyway, as are anchors and aliases,
+which no model-index file uses).
+
+Files "in the wild" are written by hand and by several generators, so the reader accepts
+their conventions: keys are case-insensitive with ``_`` for a space (``file_size``), numbers
+may be strings (``'224'``, ``'0.875'``), accuracies may be percentages (``78.03%``). Values
+are normalised (numbers as ``int``/``float``, lists as lists of ``str``) and keyed by the
+canonical field name as the timm model index writes it.
+
+Every problem found is collected, not just the first, and reported as
+``path:line:col: Models[i] (name).Metadata.FLOPs: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from math import isfinite
+from pathlib import Path
+from typing import Any, Callable
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import InputError, Location
+
+# -- canonical field names -------------------------------------------------------------------
+
+METADATA_FIELDS = (
+    "FLOPs", "Parameters", "File Size", "Epochs", "Batch Size", "Training Data",
+    "Training Techniques", "Training Resources", "Architecture", "Tasks", "Training Time",
+    "ID", "LR", "Layers", "Dropout", "Crop Pct", "Momentum", "Image Size", "Weight Decay",
+    "Interpolation",
+)
+ENTRY_FIELDS = ("Name", "In Collection", "Metadata", "Results", "Code", "Config", "Weights", "README", "Paper")
+TOP_FIELDS = ("Models", "Collections", "Type")
+COLLECTION_FIELDS = ("Name", "Paper", "Type", "README", "Metadata")
+PAPER_FIELDS = ("Title", "URL")
+RESULT_FIELDS = ("Task", "Dataset", "Metrics")
+METRIC_FIELDS = ("Top 1 Accuracy", "Top 5 Accuracy")
+REQUIRED_METADATA = ("FLOPs", "File Size")
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _NULL, _BOOL = (_TAG + t for t in ("str", "int", "float", "null", "bool"))
+_ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "null", "bool", "map", "seq", "timestamp")}
+
+
+def canonical_key(key: str) -> str:
+    """The comparison form of a key: case-folded, ``_``/``-`` as spaces, spaces collapsed."""
+    return " ".join(re.sub(r"[_-]", " ", key).split()).casefold()
+
+
+def _table(names: Iterable[str]) -> dict[str, str]:
+    return {canonical_key(n): n for n in names}
+
+
+_METADATA = _table(METADATA_FIELDS)
+_ENTRY = _table(ENTRY_FIELDS)
+_TOP = _table(TOP_FIELDS)
+_COLLECTION = _table(COLLECTION_FIELDS)
+_PAPER = _table(PAPER_FIELDS)
+_RESULT = _table(RESULT_FIELDS)
+_METRIC = _table(METRIC_FIELDS)
+
+
+# -- public data -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Located:
+    """A value and where it was written: 1-based ``line``/``column`` of its first character.
+
+    ``start``/``end`` are character offsets of the written value (quotes included) in
+    :attr:`Template.text`; ``style`` is its quoting (``"'"``, ``'"'`` or ``None`` for plain);
+    ``key`` is the key as written and ``key_column`` where it starts. ``--fix`` needs these
+    to replace exactly the written value and nothing else.
+    """
+
+    value: Any
+    line: int
+    column: int
+    start: int = -1
+    end: int = -1
+    style: str | None = None
+    key: str = ""
+    key_column: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a template, printed as ``path:line:col: field: message``."""
+
+    location: Location
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.field}: {self.message}" if self.field else f"{self.location}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One ``Results`` item: accuracies as floats in percent, 0 to 100."""
+
+    task: str
+    dataset: str
+    metrics: dict[str, float]
+    metric_locations: dict[str, Located]
+    line: int
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One item of ``Models``; ``metadata`` is keyed by canonical field name."""
+
+    name: str
+    index: int
+    in_collection: str
+    metadata: dict[str, Located]
+    results: list[Result]
+    code: str | None
+    config: str | None
+    line: int
+    column: int
+    name_location: Located
+    metadata_location: Located
+    in_collection_location: Located
+    metadata_flow: bool = False
+    weights: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``Models[i] (name)``: how problems and findings name this entry."""
+        return f"Models[{self.index}] ({self.name})"
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    paper_title: str | None
+    url: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class ModelIndex:
+    path: Path
+    models: list[ModelEntry]
+    collections: list[Collection]
+    models_line: int
+    type: str | None = None
+
+    def by_name(self, name: str) -> ModelEntry | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    @property
+    def names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template file as read: its exact text, the prose around the block and the index.
+
+    ``text`` is the file decoded from UTF-8 with its line endings untouched; ``before`` and
+    ``after`` are the Markdown outside the model-index comment; ``block_start``/``block_end``
+    delimit the YAML inside it. ``display`` is the path as messages show it.
+    """
+
+    path: Path
+    display: str
+    text: str
+    before: str
+    after: str
+    block_start: int
+    block_end: int
+    index: ModelIndex
+
+    @property
+    def newline(self) -> str:
+        """The file's line ending, which ``--fix`` keeps (``"\\r\\n"`` or ``"\\n"``)."""
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+    @property
+    def yaml(self) -> str:
+        return self.text[self.block_start:self.block_end]
+
+
+class ModelIndexError(InputError):
+    """Every problem found in one or more templates; ``str()`` is one line per problem."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        if not problems:
+            raise ValueError("ModelIndexError needs at least one problem")
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.location, first.field, first.message)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+# -- finding the block -----------------------------------------------------------------------
+
+_COMMENT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.S)
+_INDEX_KEY = re.compile(r"^[ \t]*models[ \t]*:", re.I | re.M)
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.M)
+
+
+def _fenced_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of fenced code blocks, where ``<!--`` is text, not a comment."""
+    ranges, opened, marker = [], -1, ""
+    for match in _FENCE.finditer(text):
+        fence = match.group(1)
+        if opened < 0:
+            opened, marker = match.start(), fence
+        elif fence[0] == marker[0] and len(fence) >= len(marker):
+            ranges.append((opened, match.end()))
+            opened = -1
+    if opened >= 0:
+        ranges.append((opened, len(text)))
+    return ranges
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def find_block(text: str, display: str) -> tuple[int, int, int, int]:
+    """``(comment_start, body_start, body_end, comment_end)`` of the model-index comment."""
+    fenced = _fenced_ranges(text)
+    found = []
+    for match in _COMMENT.finditer(text):
+        if any(a <= match.start() < b for a, b in fenced):
+            continue
+        if _INDEX_KEY.search(match.group(1)):
+            found.append(match)
+    if not found:
+        raise ModelIndexError([Problem(Location(display), "", "no model-index block: expected an HTML comment "
+                                       "(<!-- ... -->) holding 'Models:'")])
+    if len(found) > 1:
+        line, col = _line_col(text, found[1].start())
+        raise ModelIndexError([Problem(Location(display, line, col), "",
+                                       "a second model-index block; a template holds exactly one")])
+    match = found[0]
+    if not match.group(0).endswith("-->"):
+        line, col = _line_col(text, match.start())
+        raise ModelIndexError([Problem(Location(display, line, col), "",
+                                       "the model-index comment opened here is never closed with '-->'")])
+    return match.start(), match.start(1), match.end(1), match.end()
+
+
+# -- reading the YAML ------------------------------------------------------------------------
+
+class _Abort(Exception):
+    """The document cannot be walked further (a tag or an alias); problems already recorded."""
+
+
+class _Walker:
+    """Walks the composed node tree, normalising values and collecting every problem."""
+
+    def __init__(self, text: str, body_start: int, display: str) -> None:
+        self.text = text
+        self.display = display
+        self.problems: list[Problem] = []
+        line0, col0 = _line_col(text, body_start)
+        self.line0, self.col0 = line0 - 1, col0 - 1
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.seen: set[int] = set()
+
+    # positions
+    def position(self, mark: Any) -> tuple[int, int]:
+        line = self.line0 + mark.line + 1
+        column = (mark.column + (self.col0 if mark.line == 0 else 0)) + 1
+        return line, column
+
+    def offset(self, mark: Any) -> int:
+        line, column = self.position(mark)
+        return self.line_starts[line - 1] + column - 1
+
+    def location(self, node: Node) -> Location:
+        return Location(self.display, *self.position(node.start_mark))
+
+    def located(self, node: Node, value: Any, key: Node | None = None) -> Located:
+        line, column = self.position(node.start_mark)
+        style = node.style if isinstance(node, ScalarNode) and node.style in ("'", '"') else None
+        key_col = self.position(key.start_mark)[1] if key is not None else 0
+        return Located(value, line, column, self.offset(node.start_mark), self.offset(node.end_mark), style,
+                       key.value if key is not None else "", key_col)
+
+    def problem(self, node: Node, where: str, message: str) -> None:
+        self.problems.append(Problem(self.location(node), where, message))
+
+    # safety
+    def check_safe(self, node: Node) -> None:
+        """Refuse explicit tags, anchors and aliases anywhere in the document."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if id(current) in self.seen:
+                self.problem(current, "", "YAML aliases are not allowed in a model-index block")
+                raise _Abort
+            self.seen.add(id(current))
+            start = self.offset(current.start_mark)
+            if self.text.startswith("!", start) or current.tag not in _ALLOWED_TAGS:
+                tag = self.text[start:].split(None, 1)[0] if self.text.startswith("!", start) else current.tag
+                self.problem(current, "", f"YAML tag {tag!r} refused: a model-index block holds plain data only")
+                raise _Abort
+            if getattr(current, "anchor", None):
+                self.problem(current, "", "YAML anchors are not allowed in a model-index block")
+                raise _Abort
+            if isinstance(current, MappingNode):
+                for key, value in current.value:
+                    stack.extend((value, key))
+            elif isinstance(current, SequenceNode):
+                stack.extend(reversed(current.value))
+
+    # structure
+    def mapping(self, node: Node, where: str, table: dict[str, str], *, unknown: str = "keep",
+                misplaced: dict[str, str] | None = None) -> dict[str, tuple[Node, Node]]:
+        """Keys of a mapping node by canonical name; duplicates and unknown keys reported.
+
+        ``unknown="keep"`` keeps unrecognised keys under their written spelling;
+        ``unknown="error"`` reports them. ``misplaced`` maps canonical keys that belong at
+        another level (a sign of lost indentation) to a hint.
+        """
+        if not isinstance(node, MappingNode):
+            self.problem(node, where, f"expected a mapping, got {_kind(node)}")
+            return {}
+        result: dict[str, tuple[Node, Node]] = {}
+        first_line: dict[str, int] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode) or not isinstance(key.value, str):
+                self.problem(key, where, "keys must be plain strings")
+                continue
+            canon = canonical_key(key.value)
+            name = table.get(canon)
+            if name is None:
+                if misplaced and canon in misplaced:
+                    self.problem(key, _join(where, key.value), misplaced[canon])
+                    continue
+                if unknown == "error":
+                    self.problem(key, _join(where, key.value),
+                                 f"unknown key; expected one of: {', '.join(table.values())}")
+                    continue
+                name = key.value
+            if name in result:
+                self.problem(key, _join(where, name), f"duplicate key (first written at line {first_line[name]})")
+                continue
+            result[name] = (key, value)
+            first_line[name] = self.position(key.start_mark)[0]
+        return result
+
+    def sequence(self, node: Node, where: str) -> list[Node]:
+        if isinstance(node, ScalarNode) and node.tag == _NULL:
+            return []
+        if not isinstance(node, SequenceNode):
+            self.problem(node, where, f"expected a list, got {_kind(node)}")
+            return []
+        return list(node.value)
+
+    def text_value(self, node: Node, where: str, *, required: bool = False) -> str | None:
+        """A scalar as text: ``''`` or ``null`` allowed unless ``required``."""
+        if not isinstance(node, ScalarNode):
+            self.problem(node, where, f"expected text, got {_kind(node)}")
+            return None
+        value = "" if node.tag == _NULL else str(node.value)
+        if required and not value.strip():
+            self.problem(node, where, "must not be empty")
+            return None
+        return value
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+# -- value conversion ------------------------------------------------------------------------
+
+class _Bad(ValueError):
+    """A value that does not have the field's type or range; the message says why."""
+
+
+def _scalar(node: Node) -> ScalarNode:
+    if not isinstance(node, ScalarNode):
+        raise _Bad(f"expected a single value, got {_kind(node)}")
+    if node.tag == _BOOL:
+        raise _Bad(f"expected a number, got the boolean {node.value!r}")
+    if node.tag == _NULL:
+        raise _Bad("expected a number, got nothing")
+    return node
+
+
+def _decimal(node: Node) -> Decimal:
+    """A number written plainly or as a string (``'224'``); never a boolean or a date."""
+    scalar = _scalar(node)
+    raw = str(scalar.value).strip()
+    if scalar.tag not in (_INT, _FLOAT, _STR) or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
+        raise _Bad(f"expected a number, got {scalar.value!r}")
+    try:
+        return Decimal(raw)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise _Bad(f"expected a number, got {scalar.value!r}") from None
+
+
+def positive_int(node: Node) -> int:
+    number = _decimal(node)
+    if number != number.to_integral_value():
+        raise _Bad(f"expected a positive integer, got {node.value!r}")
+    if number <= 0:
+        raise _Bad(f"must be a positive integer, got {node.value!r}")
+    return int(number)
+
+
+def _real(low: float, high: float, low_open: bool = False, high_open: bool = False) -> Callable[[Node], float]:
+    def convert(node: Node) -> float:
+        value = float(_decimal(node))
+        below = value <= low if low_open else value < low
+        above = value >= high if high_open else value > high
+        if not isfinite(value) or below or above:
+            bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise _Bad(f"must be within {bounds}, got {node.value!r}")
+        return value
+    return convert
+
+
+def percentage(node: Node) -> float:
+    """An accuracy in percent, 0 to 100: ``78.03``, ``'78.03'`` or ``78.03%``."""
+    scalar = _scalar(node)
+    raw = str(scalar.value).strip()
+    if raw.endswith("%"):
+        raw = raw[:-1].strip()
+    try:
+        value = float(Decimal(raw)) if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw) else None
+    except InvalidOperation:  # pragma: no cover
+        value = None
+    if value is None or scalar.tag not in (_INT, _FLOAT, _STR):
+        raise _Bad(f"expected a percentage, got {scalar.value!r}")
+    if not 0 <= value <= 100:
+        raise _Bad(f"an accuracy must be within 0-100 %, got {scalar.value!r}")
+    return value
+
+
+def _number(node: Node) -> float:
+    value = float(_decimal(node))
+    if not isfinite(value):
+        raise _Bad(f"expected a finite number, got {node.value!r}")
+    return value
+
+
+_INF = float("inf")
+CONVERTERS: dict[str, Callable[[Node], Any]] = {
+    **dict.fromkeys(("FLOPs", "Parameters", "File Size", "Epochs", "Batch Size", "Layers", "Image Size"),
+                    positive_int),
+    "LR": _real(0, _INF, low_open=True, high_open=True),
+    "Weight Decay": _real(0, _INF, high_open=True),
+    "Momentum": _real(0, 1, high_open=True),
+    "Dropout": _real(0, 1, high_open=True),
+    "Crop Pct": _real(0, 1, low_open=True),
+}
+LIST_FIELDS = ("Training Data", "Training Techniques", "Architecture", "Tasks")
+TEXT_FIELDS = ("Training Resources", "Training Time", "ID", "Interpolation")
+
+
+def _plain(node: Node) -> Any:
+    """An unknown field's value as plain Python data (strings, lists, dicts)."""
+    if isinstance(node, MappingNode):
+        return {str(k.value): _plain(v) for k, v in node.value}
+    if isinstance(node, SequenceNode):
+        return [_plain(v) for v in node.value]
+    if node.tag == _INT:
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    if node.tag == _FLOAT:
+        try:
+            return float(node.value)
+        except ValueError:
+            return node.value
+    return None if node.tag == _NULL else str(node.value)
+
+
+# -- the model index -------------------------------------------------------------------------
+
+def _misplaced(own: Iterable[str], level: str) -> dict[str, str]:
+    return {canonical_key(n): f"'{n}' belongs under {level}; check this line's indentation" for n in own}
+
+
+def _metadata(w: _Walker, node: Node, where: str, key_node: Node) -> dict[str, Located]:
+    keys = w.mapping(node, where, _METADATA, misplaced={
+        **_misplaced(("Name", "In Collection", "Code", "Config", "Weights", "Results"), "the model, not Metadata"),
+    })
+    metadata: dict[str, Located] = {}
+    for name, (key, value) in keys.items():
+        path = f"{where}.{name}"
+        try:
+            if name in CONVERTERS:
+                normalised: Any = CONVERTERS[name](value)
+            elif name in LIST_FIELDS:
+                items = [value] if isinstance(value, ScalarNode) and value.tag != _NULL else w.sequence(value, path)
+                normalised = []
+                for item in items:
+                    text = w.text_value(item, path)
+                    if text is not None:
+                        normalised.append(text)
+            elif name in TEXT_FIELDS:
+                normalised = w.text_value(value, path)
+                if normalised is None:
+                    continue
+            else:
+                normalised = _plain(value)
+        except _Bad as bad:
+            w.problem(value, path, str(bad))
+            continue
+        metadata[name] = w.located(value, normalised, key)
+    for name in REQUIRED_METADATA:
+        if name not in metadata and name not in keys:
+            w.problem(key_node, f"{where}.{name}", "required field missing")
+    return metadata
+
+
+def _results(w: _Walker, node: Node, where: str) -> list[Result]:
+    results = []
+    for i, item in enumerate(w.sequence(node, where)):
+        path = f"{where}[{i}]"
+        keys = w.mapping(item, path, _RESULT)
+        if not keys and not isinstance(item, MappingNode):
+            continue
+        texts = {}
+        for name in ("Task", "Dataset"):
+            if name in keys:
+                texts[name] = w.text_value(keys[name][1], f"{path}.{name}", required=True)
+            else:
+                w.problem(item, f"{path}.{name}", "required field missing")
+        metrics: dict[str, float] = {}
+        located: dict[str, Located] = {}
+        if "Metrics" not in keys:
+            w.problem(item, f"{path}.Metrics", "required field missing")
+        else:
+            for name, (key, value) in w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC).items():
+                try:
+                    number = percentage(value) if "accuracy" in canonical_key(name) else _number(value)
+                except _Bad as bad:
+                    w.problem(value, f"{path}.Metrics.{name}", str(bad))
+                    continue
+                metrics[name] = number
+                located[name] = w.located(value, number, key)
+        if all(texts.get(n) for n in ("Task", "Dataset")):
+            results.append(Result(texts["Task"], texts["Dataset"], metrics, located, w.position(item.start_mark)[0]))
+    return results
+
+
+def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
+    where = f"Models[{i}]"
+    if not isinstance(node, MappingNode):
+        w.problem(node, where, f"expected a mapping with Name, Metadata and In Collection, got {_kind(node)}")
+        return None
+    written = next((v.value for k, v in node.value if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
+                    and canonical_key(str(k.value)) == "name" and v.value), None)
+    label = f"{where} ({written})" if written else where
+    keys = w.mapping(node, label, _ENTRY, misplaced=_misplaced(METADATA_FIELDS, "Metadata"))
+    name = None
+    if "Name" in keys:
+        name = w.text_value(keys["Name"][1], f"{label}.Name", required=True)
+    else:
+        w.problem(node, f"{where}.Name", "required field missing")
+    collection = None
+    if "In Collection" in keys:
+        collection = w.text_value(keys["In Collection"][1], f"{label}.In Collection", required=True)
+    else:
+        w.problem(node, f"{label}.In Collection", "required field missing")
+    if "Metadata" in keys:
+        meta_key, meta_node = keys["Metadata"]
+        metadata = _metadata(w, meta_node, f"{label}.Metadata", meta_key)
+        metadata_location = w.located(meta_node, None, meta_key)
+        flow = bool(getattr(meta_node, "flow_style", False))
+    else:
+        w.problem(node, f"{label}.Metadata", "required field missing (with FLOPs and File Size)")
+        metadata, metadata_location, flow = {}, w.located(node, None), False
+    results = _results(w, keys["Results"][1], f"{label}.Results") if "Results" in keys else []
+    optional = {n: w.text_value(keys[n][1], f"{label}.{n}") if n in keys else None for n in ("Code", "Config", "Weights")}
+    read = ("Name", "In Collection", "Metadata", "Results", "Code", "Config", "Weights")
+    extra = {n: _plain(v) for n, (_, v) in keys.items() if n not in read}
+    if not name or collection is None:
+        return None
+    line, column = w.position(node.start_mark)
+    return ModelEntry(
+        name=name, index=i, in_collection=collection, metadata=metadata, results=results,
+        code=optional["Code"], config=optional["Config"], line=line, column=column,
+        name_location=w.located(keys["Name"][1], name, keys["Name"][0]),
+        metadata_location=metadata_location, metadata_flow=flow,
+        in_collection_location=w.located(keys["In Collection"][1], collection, keys["In Collection"][0]), weights=optional["Weights"], extra=extra,
+    )
+
+
+def _collections(w: _Walker, node: Node) -> list[Collection]:
+    collections = []
+    for i, item in enumerate(w.sequence(node, "Collections")):
+        where = f"Collections[{i}]"
+        keys = w.mapping(item, where, _COLLECTION)
+        if not keys:
+            continue
+        if "Name" not in keys:
+            w.problem(item, f"{where}.Name", "required field missing")
+            continue
+        name = w.text_value(keys["Name"][1], f"{where}.Name", required=True)
+        title = url = None
+        if "Paper" in keys:
+            paper = w.mapping(keys["Paper"][1], f"{where} ({name}).Paper", _PAPER)
+            title = w.text_value(paper["Title"][1], f"{where}.Paper.Title") if "Title" in paper else None
+            url = w.text_value(paper["URL"][1], f"{where}.Paper.URL") if "URL" in paper else None
+        if name:
+            collections.append(Collection(name, title, url, w.position(item.start_mark)[0]))
+    return collections
+
+
+def _check_names(w: _Walker, models: list[ModelEntry], collections: list[Collection]) -> None:
+    """Duplicate model and collection names; collections referenced but not defined."""
+    first: dict[str, ModelEntry] = {}
+    for entry in models:
+        if entry.name in first:
+            w.problems.append(Problem(Location(w.display, entry.name_location.line, entry.name_location.column),
+                                      f"{entry.label}.Name",
+                                      f"duplicate model name (first at line {first[entry.name].name_location.line})"))
+        else:
+            first[entry.name] = entry
+    defined: dict[str, Collection] = {}
+    for collection in collections:
+        if collection.name in defined:
+            w.problems.append(Problem(Location(w.display, collection.line), f"Collections ({collection.name})",
+                                      f"duplicate collection (first at line {defined[collection.name].line})"))
+        defined.setdefault(collection.name, collection)
+    for entry in models:
+        if entry.in_collection not in defined:
+            known = ", ".join(defined) or "none is defined"
+            where = entry.in_collection_location
+            w.problems.append(Problem(Location(w.display, where.line, where.column), f"{entry.label}.In Collection",
+                                      f"collection {entry.in_collection!r} is not defined under Collections ({known})"))
+
+
+def parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
+    """The model index in ``text[body_start:body_end]``; raises :class:`ModelIndexError`."""
+    try:
+        return _parse_index(text, body_start, body_end, path, display)
+    except RecursionError:
+        where = Location(display, *_line_col(text, body_start))
+        raise ModelIndexError([Problem(where, "", "the model-index block is nested too deeply")]) from None
+
+
+def _parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
+    w = _Walker(text, body_start, display)
+    try:
+        root = YAML(typ="rt").compose(text[body_start:body_end])
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(display, *w.position(mark)) if mark else Location(display)
+        context = f" ({exc.context} at line {w.position(exc.context_mark)[0]})" if exc.context and exc.context_mark else ""
+        hint = "; check the indentation" if re.search(r"block|mapping values|indent", f"{exc.problem} {exc.context}") else ""
+        problem = exc.problem or exc.context or "unreadable"
+        raise ModelIndexError([Problem(where, "", f"invalid YAML: {problem}{context}{hint}")]) from None
+    except YAMLError as exc:
+        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "", f"invalid YAML: {exc}")]) from None
+    if root is None:
+        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "", "the model-index block is empty")])
+    try:
+        w.check_safe(root)
+    except _Abort:
+        raise ModelIndexError(w.problems) from None
+    top = w.mapping(root, "", _TOP, unknown="error",
+                    misplaced={**_misplaced(METADATA_FIELDS, "Models[i].Metadata"),
+                               **_misplaced(("Name", "Metadata", "In Collection", "Code", "Config", "Weights", "Results"),
+                                            "an item of Models")})
+    models: list[ModelEntry] = []
+    models_line = w.position(root.start_mark)[0]
+    if "Models" not in top:
+        w.problem(root, "Models", "required field missing")
+    else:
+        models_key, models_node = top["Models"]
+        models_line = w.position(models_key.start_mark)[0]
+        for i, item in enumerate(w.sequence(models_node, "Models")):
+            entry = _entry(w, item, i)
+            if entry is not None:
+                models.append(entry)
+    collections = _collections(w, top["Collections"][1]) if "Collections" in top else []
+    kind = w.text_value(top["Type"][1], "Type") if "Type" in top else None
+    if isinstance(root, MappingNode):
+        _check_names(w, models, collections)
+    if w.problems:
+        raise ModelIndexError(sorted(w.problems, key=lambda p: (p.location.line, p.location.column)))
+    return ModelIndex(path, models, collections, models_line, kind)
+
+
+# -- reading a template file -----------------------------------------------------------------
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def read_text(path: Path, display: str) -> str:
+    """The file decoded from UTF-8 with its line endings kept as they are."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Location(display), "", f"cannot read the template: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(Location(display, line), "", f"not UTF-8 text ({exc.reason})") from None
+
+
+def read_template(path: Path, root: Path | None = None) -> Template:
+    """Read and validate the template at ``path``.
+
+    With ``root``, a path that resolves outside it is refused and messages show the path
+    relative to it. Raises :class:`ModelIndexError` listing every problem found.
+    """
+    if root is not None:
+        resolved, base = path.resolve(), root.resolve()
+        if resolved != base and base not in resolved.parents:
+            raise InputError(Location(str(path)), "", f"path points outside the project folder {base}")
+    display = _display(path, root)
+    text = read_text(path, display)
+    return parse_template(text, path, display)
+
+
+def parse_template(text: str, path: Path, display: str | None = None) -> Template:
+    """:func:`read_template` on text already read (``--fix`` re-checks its result this way)."""
+    display = display or str(path)
+    comment_start, body_start, body_end, comment_end = find_block(text, display)
+    index = parse_index(text, body_start, body_end, path, display)
+    return Template(path, display, text, text[:comment_start], text[comment_end:], body_start, body_end, index)
+
+
+def read_templates(paths: Sequence[Path], root: Path | None = None) -> list[Template]:
+    """Read every template, raising one :class:`ModelIndexError` with all their problems."""
+    templates, problems = [], []
+    for path in paths:
+        try:
+            templates.append(read_template(path, root))
+        except ModelIndexError as exc:
+            problems.extend(exc.problems)
+        except InputError as exc:
+            problems.append(Problem(exc.location, exc.field, exc.message))
+    if problems:
+        raise ModelIndexError(problems)
+    return templates
+
+
+# -- the model index against the zoo ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ZooMismatch:
+    """A name the zoo does not know (``entry`` set) or a zoo variant with no entry."""
+
+    kind: str  # "unknown-variant" or "missing-variant"
+    name: str
+    message: str
+    location: Location
+    field: str
+    label: str = ""
+
+
+def check_zoo(templates: Sequence[Template], known: Sequence[str]) -> list[ZooMismatch]:
+    """Entries naming no zoo variant, and zoo variants that no template documents.
+
+    Together the templates must cover every variant in ``known``: a new variant in the code
+    must not go undocumented, and a documented one must not vanish from the code.
+    """
+    mismatches = []
+    documented: set[str] = set()
+    for template in templates:
+        for entry in template.index.models:
+            documented.add(entry.name)
+            if entry.name not in known:
+                close = difflib.get_close_matches(entry.name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+                mismatches.append(ZooMismatch(
+                    "unknown-variant", entry.name, f"no variant {entry.name!r} in the model zoo{hint}",
+                    Location(template.display, entry.name_location.line, entry.name_location.column),
+                    "Name", entry.label))
+    if templates:
+        first = templates[0]
+        for name in known:
+            if name not in documented:
+                mismatches.append(ZooMismatch(
+                    "missing-variant", name, f"zoo variant {name!r} has no entry in any template",
+                    Location(first.display, first.index.models_line, 1), "Models"))
+    return mismatches

@@ -1,0 +1,164 @@
+"""``dla-docs verify`` output: text for people, JSON for programs, annotations for GitHub.
+
+Formatting only: the findings come from :mod:`dla_docs.verify` and the fixes from
+:mod:`dla_docs.fix`, so every format carries the same facts. Text lines start with
+``path:line:col:`` so editors and terminals can jump to them; GitHub's ``::error``
+workflow commands put each finding on the template line in a pull request's diff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import Location
+from .fix import FixResult
+from .modelindex import Problem
+from .verify import Finding, VerifyReport
+
+FORMATS = ("text", "json", "github")
+
+
+def _percent(relative: float) -> str:
+    return f"{relative * 100:+.3g}%"
+
+
+def _subject(finding: Finding) -> str:
+    return f"{finding.label}.{finding.field}" if finding.label else finding.field
+
+
+def figures(finding: Finding) -> str:
+    """``recorded R, measured M (difference D, P%)``, or ``""`` when nothing was measured."""
+    if finding.recorded is None or finding.measured is None:
+        return ""
+    text = f"recorded {finding.recorded}, measured {finding.measured}"
+    if finding.difference is not None and finding.relative_difference is not None:
+        text += f" (difference {finding.difference:+}, {_percent(finding.relative_difference)})"
+    return text
+
+
+def finding_line(finding: Finding) -> str:
+    """One line: ``path:line:col: Models[i] (name).Metadata.FLOPs: recorded ..., measured ...: why``."""
+    parts = [p for p in (figures(finding), finding.message) if p]
+    fixable = " [fixable with --fix]" if finding.fixable else ""
+    return f"{finding.location}: {_subject(finding)}: {'; '.join(parts)}{fixable}"
+
+
+def summary(report: VerifyReport) -> str:
+    where = ", ".join(report.templates) or "no template"
+    head = f"dla-docs verify: {report.models} models in {where}, {report.checked} checks"
+    if report.ok:
+        return f"{head}: everything holds"
+    fixable = sum(f.fixable for f in report.findings)
+    count = len(report.findings)
+    return f"{head}: {count} finding{'s' * (count != 1)} ({fixable} fixable with --fix)"
+
+
+def fix_lines(fixes: Sequence[FixResult]) -> list[str]:
+    lines = []
+    for result in fixes:
+        for edit in result.edits:
+            old = "(absent)" if edit.old_value is None else edit.old_value
+            lines.append(f"{result.display}:{edit.line}: fixed {edit.variant} {edit.field}: {old} -> {edit.new_value}")
+    return lines
+
+
+def format_text(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
+    lines = fix_lines(fixes)
+    for finding in report.findings:
+        lines.append(finding_line(finding))
+        lines.extend(f"    {line}" for line in finding.diff)
+    lines.extend(f"note: {note}" for note in report.notes)
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def _location(location: Location) -> dict[str, Any]:
+    return {"file": str(location.path), "line": location.line or None, "column": location.column or None}
+
+
+def finding_record(finding: Finding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind,
+        "variant": finding.variant,
+        "entry": finding.label or None,
+        "field": finding.field,
+        **_location(finding.location),
+        "recorded": finding.recorded,
+        "measured": finding.measured,
+        "difference": finding.difference,
+        "relative_difference": finding.relative_difference,
+        "message": finding.message,
+        "fixable": finding.fixable,
+        "fix": finding.fix,
+        "diff": list(finding.diff),
+    }
+
+
+def format_json(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
+    record = {
+        "ok": report.ok,
+        "exit_code": 0 if report.ok else 1,
+        "templates": report.templates,
+        "models": report.models,
+        "checked": report.checked,
+        "findings": [finding_record(f) for f in report.findings],
+        "fixed": [
+            {"file": r.display, "line": e.line, "variant": e.variant, "field": e.field,
+             "old": e.old_value, "new": e.new_value}
+            for r in fixes for e in r.edits
+        ],
+        "notes": report.notes,
+    }
+    return json.dumps(record, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, location: Location | None = None, title: str = "") -> str:
+    """A GitHub Actions workflow command, e.g. ``::error file=a.md,line=3,col=5::message``."""
+    props = []
+    if location is not None:
+        props.append(f"file={_escape_property(str(location.path))}")
+        if location.line:
+            props.append(f"line={location.line}")
+            if location.column:
+                props.append(f"col={location.column}")
+    if title:
+        props.append(f"title={_escape_property(title)}")
+    return f"::{level} {','.join(props)}::{_escape_data(message)}" if props else f"::{level}::{_escape_data(message)}"
+
+
+def format_github(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
+    lines = fix_lines(fixes)
+    for finding in report.findings:
+        message = "; ".join(p for p in (figures(finding), finding.message) if p)
+        if finding.diff:
+            message += "\n" + "\n".join(finding.diff)
+        title = f"{finding.variant} {finding.field}" if finding.kind == "mismatch" else f"{finding.kind}: {finding.variant or finding.field}"
+        lines.append(annotation("error", message, finding.location, title))
+    lines.extend(annotation("notice", note) for note in report.notes)
+    lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def format_report(report: VerifyReport, fmt: str, fixes: Sequence[FixResult] = ()) -> str:
+    return {"text": format_text, "json": format_json, "github": format_github}[fmt](report, fixes)
+
+
+def format_problems(problems: Sequence[Problem], fmt: str) -> str:
+    """Input problems (exit 2) for the machine formats; text goes to stderr via the CLI."""
+    if fmt == "json":
+        return json.dumps({
+            "ok": False, "exit_code": 2,
+            "errors": [{**_location(p.location), "field": p.field, "message": p.message} for p in problems],
+        }, indent=2)
+    return "\n".join(annotation("error", f"{p.field}: {p.message}" if p.field else p.message, p.location,
+                                "dla-docs verify: invalid input") for p in problems)

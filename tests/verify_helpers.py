@@ -1,0 +1,73 @@
+"""Helpers shared by the verify and fix tests: a throw-away project whose cache is pre-filled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from dla_docs.cache import MeasurementCache
+from dla_docs.cli import main
+from dla_docs.config import Settings, load_settings
+from dla_docs.measure import Measurement
+
+DATA = Path(__file__).parent / "data"
+FIXTURES = DATA / "modelindex"
+PROJECT = Path(__file__).resolve().parents[1]
+COMMITTED = PROJECT / "templates" / "models" / "dla.md"
+
+
+def make_project(root: Path, measurements: Mapping[str, Measurement], templates: Mapping[str, str | bytes],
+                 extra: str = "") -> Path:
+    """A project at ``root`` with ``templates`` (relative path -> text) and a warm measurement cache.
+
+    The cache holds the session's measurements, so a ``verify`` run measures nothing.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        "[tool.dla-docs]\n"
+        f"templates = {json.dumps(list(templates))}\n"
+        'cache-dir = ".cache"\n' + extra,
+        encoding="utf-8",
+    )
+    for name, text in templates.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    cache = MeasurementCache(root / ".cache")
+    for measurement in measurements.values():
+        cache.put(measurement)
+    return root
+
+
+def settings_for(root: Path) -> Settings:
+    return load_settings(root)
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` except the measurement cache."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".cache" not in p.relative_to(root).parts
+    }
+
+
+def line_of(text: str, fragment: str, occurrence: int = 0) -> int:
+    """1-based number of the ``occurrence``-th line containing ``fragment``."""
+    return [i for i, line in enumerate(text.split("\n"), 1) if fragment in line][occurrence]
+
+
+def committed_text() -> str:
+    return COMMITTED.read_text(encoding="utf-8")
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
