@@ -90,6 +90,99 @@ def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_
     return 0
 
 
+@cli.command()
+@click.option("--template", "templates", multiple=True, metavar="PATH",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Template to verify; repeatable (default: the project's configured templates).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="Findings as text, as one JSON object, or as GitHub Actions annotations.")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Folder of real checkpoints (<variant>*.pth / *.safetensors): File Size must match exactly.")
+@click.option("--fix", is_flag=True, help="Write the measured values into the template for the fields that drifted.")
+@click.option("--add-missing", is_flag=True, help="With --fix, also add Parameters where an entry lacks it.")
+@no_cache_option
+@click.pass_obj
+def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: Path | None, fix: bool,
+           add_missing: bool, no_cache: bool) -> int:
+    """Check recorded model-index metadata and generated pages against measurements.
+
+    Exit status: 0 when everything holds, 1 on drift (every finding is listed),
+    2 on unreadable or invalid input.
+    """
+    from .fix import fix_templates
+    from .modelindex import ModelIndexError, read_templates
+    from .progress import progress_bar
+    from .runner import measure_many
+    from .verify import entries_to_measure, inspect_checkpoints, resolve_folder, resolve_paths, verify_templates
+    from .verify_report import format_problems, format_report
+
+    if add_missing and not fix:
+        raise click.UsageError("--add-missing works with --fix")
+    settings = obj.settings()
+    paths = resolve_paths(settings, templates)
+    checkpoints = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
+    try:
+        loaded = read_templates(paths, settings.root)
+    except ModelIndexError as exc:
+        if fmt != "text":
+            click.echo(format_problems(exc.problems, fmt))
+        raise
+    names = entries_to_measure(loaded)
+    facts = inspect_checkpoints(settings, checkpoints, names) if checkpoints is not None else None
+    with progress_bar(len(names), "measuring") as advance:
+        measurements = measure_many(names, settings.image_size, _cache(settings, no_cache), None, advance)
+    render_pages = None  # the page renderer is wired in here once it exists
+    report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
+    fixes = []
+    if fix:
+        fixes = fix_templates(loaded, report, measurements, add_missing)
+        if any(result.changed for result in fixes):
+            loaded = read_templates(paths, settings.root)
+            report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
+    click.echo(format_report(report, fmt, fixes))
+    return 0 if report.ok else 1
+
+
+@cli.command()
+@click.argument("variant", metavar="VARIANT")
+@click.option("--kind", type=click.Choice(["hda", "ida"]), default="hda", show_default=True,
+              help="hda: every block and aggregation node, stage by stage; ida: the chain of levels.")
+@click.option("--format", "fmt", type=click.Choice(["svg", "dot", "png"]), default="svg", show_default=True,
+              help="svg or png drawn by Graphviz 'dot'; dot: the DOT source (needs no Graphviz).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+@image_size_option
+@no_cache_option
+@click.pass_obj
+def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, image_size: int | None,
+          no_cache: bool) -> int:
+    """Draw the aggregation graph of one variant with Graphviz."""
+    from . import graphs
+    from .errors import OutputError
+    from .runner import measure_many
+    from .structure import extract_structure
+
+    name = _variants((variant,))[0]
+    if fmt != "dot":
+        graphs.require_dot()  # fail before measuring, not after
+    if fmt == "png" and output is None and sys.stdout.isatty():
+        raise click.UsageError("refusing to write PNG to a terminal; use -o FILE")
+    settings = obj.settings()
+    size = image_size or settings.image_size
+    measurement = measure_many([name], size, _cache(settings, no_cache), jobs=1)[name]
+    data = graphs.render(graphs.GRAPH_KINDS[kind](extract_structure(name, measurement)), fmt)
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    return 0
+
+
 # -- end of commands: add new commands above this line --
 
 
