@@ -36,9 +36,9 @@ def _variants(names: tuple[str, ...]) -> list[str]:
 
 
 def _cache(settings, no_cache: bool):
-    from .cache import MeasurementCache
+    from .pipeline import cache_for
 
-    return None if no_cache or settings.cache_dir is None else MeasurementCache(settings.cache_dir)
+    return cache_for(settings, no_cache)
 
 
 def _image_size(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
@@ -78,14 +78,14 @@ def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_
             no_cache: bool, jobs: int | None) -> int:
     """Measure parameters, MACs, FLOPs, activations and checkpoint size."""
     from . import report
-    from .progress import progress_bar
+    from .progress import Steps
     from .runner import measure_many
 
     names = _variants(variants)
     settings = obj.settings()
     size = image_size or settings.image_size
-    with progress_bar(len(names), "measuring") as advance:
-        results = measure_many(names, size, _cache(settings, no_cache), jobs, advance)
+    with Steps() as steps:
+        results = measure_many(names, size, _cache(settings, no_cache), jobs, steps("measuring", len(names)))
     click.echo(report.measurements_json(results) if as_json else report.measurements_table(results))
     return 0
 
@@ -111,7 +111,8 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     """
     from .fix import fix_templates
     from .modelindex import ModelIndexError, read_templates
-    from .progress import progress_bar
+    from .pipeline import generate_docs
+    from .progress import Steps
     from .runner import measure_many
     from .verify import entries_to_measure, inspect_checkpoints, resolve_folder, resolve_paths, verify_templates
     from .verify_report import format_problems, format_report
@@ -129,16 +130,21 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
         raise
     names = entries_to_measure(loaded)
     facts = inspect_checkpoints(settings, checkpoints, names) if checkpoints is not None else None
-    with progress_bar(len(names), "measuring") as advance:
-        measurements = measure_many(names, settings.image_size, _cache(settings, no_cache), None, advance)
-    render_pages = None  # the page renderer is wired in here once it exists
-    report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
-    fixes = []
-    if fix:
-        fixes = fix_templates(loaded, report, measurements, add_missing)
-        if any(result.changed for result in fixes):
-            loaded = read_templates(paths, settings.root)
-            report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
+    with Steps() as steps:
+        measurements = measure_many(names, settings.image_size, _cache(settings, no_cache), None,
+                                    steps("measuring", len(names)))
+
+        def render_pages() -> dict[str, bytes]:
+            return generate_docs(settings, no_cache, steps).files
+
+        report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
+        fixes = []
+        if fix:
+            fixes = fix_templates(loaded, report, measurements, add_missing)
+            if any(result.changed for result in fixes):
+                loaded = read_templates(paths, settings.root)
+                report = verify_templates(settings, loaded, measurements, checkpoints, render_pages,
+                                          checkpoints=facts)
     click.echo(format_report(report, fmt, fixes))
     return 0 if report.ok else 1
 
@@ -180,6 +186,41 @@ def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, 
         output.write_bytes(data)
     except OSError as exc:
         raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    return 0
+
+
+@cli.command()
+@click.option("--strict", is_flag=True, help="Fail (exit 1, nothing written) when the metadata has drifted.")
+@click.option("--no-site", is_flag=True, help="Write docs/ only; skip 'mkdocs build'.")
+@no_cache_option
+@click.pass_obj
+def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
+    """Measure, check, draw and render every page into docs/, then build site/.
+
+    Output goes through a staging folder: a failed or interrupted build leaves the previous
+    docs/ and site/ as they were. Drift in the metadata is reported; with --strict it fails
+    the build (exit 1) before anything is written.
+    """
+    from .pipeline import generate_docs
+    from .progress import Steps
+    from .site import build_lock, publish
+    from .verify_report import finding_line
+
+    settings = obj.settings()
+    with build_lock(settings.root), Steps() as steps:
+        generated = generate_docs(settings, no_cache, steps)
+        for finding in generated.report.findings:
+            click.echo(f"{'error' if strict else 'warning'}: {finding_line(finding)}", err=True)
+        if strict and generated.report.findings:
+            click.echo(f"dla-docs build: {len(generated.report.findings)} finding(s) with --strict; nothing written",
+                       err=True)
+            return 1
+        published = publish(settings, generated.files, site=not no_site)
+    docs = settings.docs_dir.relative_to(settings.root).as_posix()
+    site = settings.site_dir.relative_to(settings.root).as_posix()
+    click.echo(f"dla-docs build: {published.docs_files} files in {docs}/"
+               + (f", site built in {site}/" if published.site_built else " (site not built)")
+               + f"; {len(generated.report.findings)} metadata finding(s)")
     return 0
 
 

@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from tqdm import tqdm
 
+Advance = Callable[[str, bool], None]  # (item just finished, came from the cache)
 
-@contextmanager
-def progress_bar(total: int, description: str) -> Iterator[Callable[[str, bool], None]]:
-    """Yield a callback ``advance(item, cached)`` that moves a bar on stderr by one step."""
-    with tqdm(total=total, desc=description, unit="model", file=sys.stderr,
-              disable=not sys.stderr.isatty(), leave=False) as bar:
+
+class Steps:
+    """Progress for a pipeline of steps: ``steps(description, total)`` starts a new bar.
+
+    Use as a context manager; every bar it started is closed on exit, error or not. Bars
+    go to stderr and only when it is a terminal, so CI logs and piped output stay clean.
+    """
+
+    def __init__(self) -> None:
+        self._bars: list[tqdm] = []
+
+    def __call__(self, description: str, total: int) -> Advance:
+        bar = tqdm(total=total, desc=description, unit="step", file=sys.stderr,
+                   disable=not sys.stderr.isatty(), leave=False)
+        self._bars.append(bar)
+
         def advance(item: str, cached: bool = False) -> None:
             bar.set_postfix_str(f"{item}{' (cached)' if cached else ''}", refresh=False)
             bar.update(1)
 
-        yield advance
+        return advance
+
+    def __enter__(self) -> "Steps":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in self._bars:
+            bar.close()

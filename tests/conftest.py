@@ -34,3 +34,45 @@ def measurements(tmp_path_factory):
 
     cache = MeasurementCache(tmp_path_factory.mktemp("measure-cache"))
     return measure_many(list_models(), 224, cache)
+
+
+PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates")
+
+
+def copy_project(target: Path, measurements=None) -> Path:
+    """A throw-away copy of this project's inputs (no docs/, no site/), its cache pre-filled."""
+    import shutil
+
+    from dla_docs.cache import MeasurementCache
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        else:
+            shutil.copy2(source, target / name)
+    if measurements:
+        cache = MeasurementCache(target / ".dla-docs-cache")
+        for measurement in measurements.values():
+            cache.put(measurement)
+    return target
+
+
+@pytest.fixture(scope="session")
+def generated(measurements):
+    """Every docs/ file of this project, rendered in memory from the session's measurements."""
+    from dla_docs.config import load_settings
+    from dla_docs.pipeline import generate_docs
+
+    return generate_docs(load_settings(PROJECT), measurements=measurements)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory, measurements):
+    """A copy of the project after a real `dla-docs build` (docs/ and site/ written)."""
+    from dla_docs.cli import main
+
+    root = copy_project(tmp_path_factory.mktemp("built") / "project", measurements)
+    assert main(["--project", str(root), "build"]) == 0
+    return root

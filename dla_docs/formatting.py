@@ -1,0 +1,96 @@
+"""Turning values into page text: units, numbers, and escaping of untrusted strings.
+
+Strings from the model-index metadata were written by many hands. On a page they must read
+literally: no HTML, no Markdown links or emphasis, no template code. Every value a page
+template prints goes through :func:`page_text` unless it is already :class:`Markup`
+(trusted HTML this package produced itself, such as a Graphviz SVG).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+MB = 1_000_000
+MIB = 1024 * 1024
+
+# Characters that Markdown (and the pymdownx extensions) would act on, as HTML entities: the
+# text then shows exactly these characters and nothing in them can open a link, a table
+# cell, emphasis, an attribute list or a template expression.
+_ENTITIES = {
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    "\\": "&#92;", "`": "&#96;", "*": "&#42;", "_": "&#95;", "{": "&#123;", "}": "&#125;",
+    "[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;", "#": "&#35;", "+": "&#43;",
+    "-": "&#45;", "!": "&#33;", "|": "&#124;", "~": "&#126;", "^": "&#94;", "=": "&#61;",
+    ":": "&#58;", "%": "&#37;",
+}
+_ENTITY_TABLE = str.maketrans(_ENTITIES)
+
+
+def page_text(value: Any) -> Markup:
+    """``value`` as inert page text: HTML-escaped, Markdown-neutral, on one line."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    return Markup(" ".join(str(value).translate(_ENTITY_TABLE).split()))
+
+
+def safe_url(value: Any) -> str | None:
+    """``value`` if it is a plain http(s) URL fit for an ``href``, else ``None``."""
+    text = str(value or "").strip()
+    if not text.startswith(("https://", "http://")) or any(c in text for c in "\"'<>` \t\n"):
+        return None
+    return text
+
+
+def link(value: Any, label: Any = None) -> Markup:
+    """An external link when ``value`` is a safe URL, otherwise the inert text."""
+    url = safe_url(value)
+    if url is None:
+        return page_text(value)
+    return Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, page_text(label or url))
+
+
+def integer(value: int) -> str:
+    """``33268888`` -> ``33,268,888``."""
+    return f"{value:,}"
+
+
+def millions(value: float, digits: int = 2) -> str:
+    return f"{value / 1e6:.{digits}f} M"
+
+
+def giga(value: float, digits: int = 2) -> str:
+    return f"{value / 1e9:.{digits}f} G"
+
+
+def megabytes(value: int) -> str:
+    """Bytes in decimal megabytes (10^6), the unit model zoos publish."""
+    return f"{value / MB:.1f} MB"
+
+
+def mebibytes(value: int) -> str:
+    """Bytes in binary mebibytes (2^20), the unit ``ls -lh`` shows."""
+    return f"{value / MIB:.1f} MiB"
+
+
+def percent(part: float, whole: float, digits: int = 1) -> str:
+    return f"{100 * part / whole:.{digits}f}%" if whole else "-"
+
+
+def signed_percent(value: float) -> str:
+    return f"{100 * value:+.2f}%"
+
+
+FILTERS = {
+    "integer": integer,
+    "millions": millions,
+    "giga": giga,
+    "megabytes": megabytes,
+    "mebibytes": mebibytes,
+    "percent": percent,
+    "signed_percent": signed_percent,
+    "link": link,
+}

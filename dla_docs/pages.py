@@ -1,0 +1,275 @@
+"""Render every generated file of ``docs/`` in memory, from Jinja templates and measurements.
+
+Rendering is pure: the result is a mapping of relative path to bytes, which the build
+writes through a staging folder and ``dla-docs verify`` compares with the committed pages.
+Same inputs, same bytes.
+
+Templates run in Jinja's sandbox, and every value they print is escaped as inert page text
+(:func:`dla_docs.formatting.page_text`) unless it is :class:`~markupsafe.Markup` made here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from . import formatting
+from .config import Settings
+from .errors import InputError, Location
+from .graphs import svg_for_inline
+from .measure import Measurement
+from .variants import VARIANTS, VariantConfig
+
+PAGE_TEMPLATES = "pages"
+ASSETS = "assets"
+SNIPPETS = "code_snippets.md"
+BLOCK_NAMES = {"basic": "basic (two 3x3 convolutions)", "bottleneck": "bottleneck",
+               "res2net": "Res2Net bottleneck (4 scales)"}
+TRAINING_FIELDS_SKIPPED = {"FLOPs", "File Size", "Parameters"}
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One recorded field of one variant set against its measurement, for the pages."""
+
+    field: str
+    recorded: Any
+    measured: Any
+    status: str  # "ok", "drift" or "not recorded"
+    detail: str = ""
+
+    @property
+    def recorded_text(self) -> Markup:
+        return formatting.page_text("-" if self.recorded is None else _number(self.recorded))
+
+    @property
+    def measured_text(self) -> Markup:
+        return formatting.page_text("-" if self.measured is None else _number(self.measured))
+
+    @property
+    def status_html(self) -> Markup:
+        label = {"ok": "&#10003; agrees", "drift": "&#10007; drift", "not recorded": "not recorded"}[self.status]
+        css = {"ok": "ok", "drift": "drift", "not recorded": "missing"}[self.status]
+        detail = formatting.page_text(self.detail)
+        suffix = Markup(" ({})").format(detail) if self.detail else Markup("")
+        return Markup('<span class="dla-status-{}">{}</span>{}').format(css, Markup(label), suffix)
+
+
+def _number(value: Any) -> str:
+    return formatting.integer(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class DocsInputs:
+    """Everything the pages show; gathered by the pipeline, never computed here."""
+
+    settings: Settings
+    prose: str                       # the family template's Markdown, model-index block removed
+    prose_path: Path
+    bibtex: str
+    measurements: Mapping[str, Measurement]
+    checks: Mapping[str, Sequence[FieldCheck]]
+    training: Mapping[str, Sequence[tuple[str, Any]]]
+    accuracy: Mapping[str, tuple[float | None, float | None]]
+    findings: Sequence[str]
+    checked: int
+    hda_svgs: Mapping[str, str]
+    ida_svgs: Mapping[str, str]
+    family_svg: str
+    structure_rows: Sequence[Mapping[str, Any]]
+
+
+def environment(templates_dir: Path) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        undefined=jinja2.StrictUndefined,
+        finalize=formatting.page_text,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(formatting.FILTERS)
+    return env
+
+
+def render_template(env: SandboxedEnvironment, template: str, where: Path, **context: Any) -> str:
+    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
+    try:
+        return env.get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(Location(exc.filename or where, exc.lineno or 0), "template", exc.message or "syntax error") from None
+    except jinja2.TemplateNotFound as exc:
+        raise InputError(where, "template", f"included template {exc.name!r} not found under templates/") from None
+    except RecursionError:
+        raise InputError(where, "template", "a template includes itself (endless include loop)") from None
+    except jinja2.TemplateError as exc:
+        raise InputError(where, "template", str(exc)) from None
+
+
+def render_string(env: SandboxedEnvironment, source: str, where: Path, **context: Any) -> str:
+    """Render template text that does not live in its own file (the family prose)."""
+    try:
+        template = env.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(Location(where, exc.lineno or 0), "template", exc.message or "syntax error") from None
+    try:
+        return template.render(**context)
+    except jinja2.TemplateNotFound as exc:
+        raise InputError(where, "template", f"included template {exc.name!r} not found under templates/") from None
+    except RecursionError:
+        raise InputError(where, "template", "a template includes itself (endless include loop)") from None
+    except jinja2.TemplateError as exc:
+        raise InputError(where, "template", str(exc)) from None
+
+
+def _parts(m: Measurement) -> list[dict[str, Any]]:
+    levels = {lvl.name: lvl for lvl in m.levels}
+    rows = []
+    for name, part in m.parts.items():
+        level = levels.get(name)
+        rows.append({
+            "name": name,
+            "shape": f"{level.channels} x {level.height} x {level.width}" if level else "-",
+            "stride": level.stride if level else "-",
+            "parameters": part.parameters,
+            "macs": part.macs,
+        })
+    return rows
+
+
+def _skipped(m: Measurement) -> list[dict[str, Any]]:
+    rows = []
+    for op, calls in m.skipped_ops.items():
+        elements = m.skipped_op_elements.get(op)
+        rows.append({
+            "name": op,
+            "calls": calls,
+            "elements_text": formatting.integer(elements) if elements is not None else "not sized",
+            "share": formatting.percent(elements, m.macs, 3) if elements is not None else "-",
+        })
+    return rows
+
+
+def _accuracy_text(value: float | None) -> tuple[str, str]:
+    return ("-", "-1") if value is None else (f"{value:.2f}", f"{value}")
+
+
+def _snippets(env: SandboxedEnvironment, templates_dir: Path, name: str) -> str:
+    return render_template(env, SNIPPETS, templates_dir / SNIPPETS, model_name=Markup(name))
+
+
+def model_card(env: SandboxedEnvironment, inputs: DocsInputs, name: str) -> str:
+    config: VariantConfig = VARIANTS[name]
+    templates_dir = inputs.settings.root / "templates"
+    return render_template(
+        env, f"{PAGE_TEMPLATES}/model_card.md", templates_dir / PAGE_TEMPLATES / "model_card.md",
+        name=Markup(name), title=Markup(config.title), config=config, m=inputs.measurements[name],
+        block_name=BLOCK_NAMES[config.block],
+        checks=inputs.checks.get(name, ()),
+        parts=_parts(inputs.measurements[name]),
+        skipped=_skipped(inputs.measurements[name]),
+        hda_svg=Markup(svg_for_inline(inputs.hda_svgs[name])),
+        ida_svg=Markup(svg_for_inline(inputs.ida_svgs[name])),
+        training=inputs.training.get(name, ()),
+        snippets=Markup(_snippets(env, templates_dir, name)),
+        bibtex=Markup(inputs.bibtex),
+    )
+
+
+def split_intro(markdown: str) -> tuple[str, str]:
+    """The prose before its first ``##`` heading, and the rest (the comparison goes between)."""
+    match = re.search(r"^## ", markdown, re.M)
+    return (markdown, "") if match is None else (markdown[:match.start()], markdown[match.start():])
+
+
+def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
+    from .plot import macs_vs_parameters_svg
+
+    templates_dir = inputs.settings.root / "templates"
+    first = next(iter(inputs.measurements))
+    prose = render_string(env, inputs.prose, inputs.prose_path, model_name=Markup(first))
+    intro, rest = split_intro(prose)
+    rows = []
+    for name, m in inputs.measurements.items():
+        top1, top5 = inputs.accuracy.get(name, (None, None))
+        (t1, s1), (t5, s5) = _accuracy_text(top1), _accuracy_text(top5)
+        rows.append({"name": Markup(name), "m": m, "top1": t1, "top1_sort": s1, "top5": t5, "top5_sort": s5})
+    return render_template(
+        env, f"{PAGE_TEMPLATES}/index.md", templates_dir / PAGE_TEMPLATES / "index.md",
+        intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=inputs.settings.image_size,
+        has_accuracy=any(v != (None, None) for v in inputs.accuracy.values()),
+        plot=macs_vs_parameters_svg(inputs.measurements),
+    )
+
+
+def architecture_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
+    templates_dir = inputs.settings.root / "templates"
+    return render_template(
+        env, f"{PAGE_TEMPLATES}/architecture.md", templates_dir / PAGE_TEMPLATES / "architecture.md",
+        family_svg=Markup(svg_for_inline(inputs.family_svg)), rows=inputs.structure_rows,
+    )
+
+
+def verification_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
+    s = inputs.settings
+    templates_dir = s.root / "templates"
+    return render_template(
+        env, f"{PAGE_TEMPLATES}/verification.md", templates_dir / PAGE_TEMPLATES / "verification.md",
+        templates=[t.relative_to(s.root).as_posix() for t in s.templates],
+        image_size=s.image_size, convention=s.convention,
+        tolerance=f"{100 * s.file_size_tolerance:g}%",
+        findings=inputs.findings, checked=inputs.checked,
+        table=[(Markup(name), inputs.checks.get(name, ())) for name in inputs.measurements],
+    )
+
+
+def nav_file(names: Sequence[str]) -> str:
+    """docs/.nav.yml, inherited by mkdocs.yml: the navigation in the zoo's order."""
+    lines = ["# Generated by dla-docs build: the site's navigation, in the model zoo's order.", "nav:",
+             "  - Family: index.md", "  - Architecture: architecture.md", "  - Model cards:"]
+    lines += [f"      - {name}: models/{name}.md" for name in names]
+    lines += ["  - Verification: verification.md", ""]
+    return "\n".join(lines)
+
+
+def _assets(templates_dir: Path) -> dict[str, bytes]:
+    folder = templates_dir / ASSETS
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _with_final_newline(text: str) -> bytes:
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return (text.rstrip("\n") + "\n").encode("utf-8")
+
+
+def render_docs(inputs: DocsInputs) -> dict[str, bytes]:
+    """Every file under ``docs/``, keyed by relative POSIX path."""
+    templates_dir = inputs.settings.root / "templates"
+    env = environment(templates_dir)
+    names = list(inputs.measurements)
+    files: dict[str, bytes] = {
+        "index.md": _with_final_newline(family_page(env, inputs)),
+        "architecture.md": _with_final_newline(architecture_page(env, inputs)),
+        "verification.md": _with_final_newline(verification_page(env, inputs)),
+        ".nav.yml": nav_file(names).encode(),
+    }
+    for name in names:
+        files[f"models/{name}.md"] = _with_final_newline(model_card(env, inputs, name))
+    for name in names:
+        files[f"graphs/{name}-hda.svg"] = inputs.hda_svgs[name].encode()
+        files[f"graphs/{name}-ida.svg"] = inputs.ida_svgs[name].encode()
+    files["graphs/family.svg"] = inputs.family_svg.encode()
+    files.update(_assets(templates_dir))
+    return dict(sorted(files.items()))

@@ -1,0 +1,87 @@
+"""Generated pages: complete, deterministic, fresh in the repository, and every snippet runs."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+
+import pytest
+
+from dla_docs import list_models
+from dla_docs.config import load_settings
+from dla_docs.pipeline import generate_docs
+from dla_docs.verify import check_pages
+
+from conftest import PROJECT
+
+VARIANTS = list_models()
+PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
+
+
+def test_one_card_per_variant_and_nav_in_zoo_order(generated):
+    files = generated.files
+    for name in VARIANTS:
+        assert f"models/{name}.md" in files
+        assert f"graphs/{name}-hda.svg" in files and f"graphs/{name}-ida.svg" in files
+    nav = files[".nav.yml"].decode()
+    assert re.findall(r"- (\w+): models/\1\.md", nav) == VARIANTS
+
+
+def test_every_page_says_fvcore_counts_macs(generated):
+    pages = {name: data.decode() for name, data in generated.files.items() if name.endswith(".md")}
+    assert len(pages) == len(VARIANTS) + 3
+    for name, text in pages.items():
+        assert 'one multiply-add as one "flop"' in text, name
+
+
+def test_family_table_lists_every_variant_with_measured_figures(generated, seed_flops):
+    index = generated.files["index.md"].decode()
+    rows = re.findall(r'<tr><td class="dla-variant"><a href="models/(\w+)\.html">', index)
+    assert rows == VARIANTS
+    for name, flops in seed_flops.items():
+        assert f"{flops:,}" in index, name
+    assert 'class="dla-plot"' in index and index.count('<g class="point"') == len(VARIANTS)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_card_shows_measured_beside_recorded(generated, name, seed_flops):
+    card = html.unescape(generated.files[f"models/{name}.md"].decode())
+    m = generated.measurements[name]
+    assert f"| FLOPs | {seed_flops[name]:,} | {m.flops_model_index:,} |" in card
+    assert "\u2713 agrees" in card and "\u2717 drift" not in card
+    for level in m.levels:
+        assert f"| {level.channels} x {level.height} x {level.width} | {level.stride} |" in card
+    assert f'id="{name}-hda-' in card and f'id="{name}-ida-' in card
+    assert "@misc{yu2019deep," in card
+
+
+def test_rendering_is_deterministic(generated, measurements):
+    again = generate_docs(load_settings(PROJECT), measurements=measurements)
+    assert again.files == generated.files
+
+
+def test_committed_docs_are_fresh(generated):
+    """CI fails here when someone changed the code or templates and forgot `make build`."""
+    assert (PROJECT / "docs" / "index.md").is_file(), "docs/ is not committed: run make build"
+    stale = check_pages(PROJECT / "docs", generated.files, "docs")
+    assert not stale, "\n".join(f"{f.field}: {f.kind}\n" + "\n".join(f.diff) for f in stale)
+
+
+def _python_blocks(text: str) -> list[str]:
+    return PYTHON_BLOCK.findall(text)
+
+
+@pytest.mark.parametrize("page", ["index.md", *(f"models/{n}.md" for n in VARIANTS)])
+def test_snippets_on_each_page_run(generated, page, tmp_path, monkeypatch):
+    blocks = _python_blocks(generated.files[page].decode())
+    assert len(blocks) >= 5, page  # create/run, list, levels, fine-tune, checkpoint
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__snippet__"}
+    for block in blocks:
+        exec(compile(block, f"{page}:snippet", "exec"), namespace)
+    name = page.removeprefix("models/").removesuffix(".md") if page != "index.md" else VARIANTS[0]
+    assert tuple(namespace["probabilities"].shape) == (1, 1000)
+    assert [f.shape[-1] for f in namespace["features"]] == [224, 112, 56, 28, 14, 7]
+    assert namespace["restored"].fc.out_channels == 10
+    assert os.path.exists(f"{name}-finetuned.pth")
