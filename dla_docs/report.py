@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from .formatting import megabytes, millions
 from .measure import Measurement
-
-MB = 1_000_000
-MIB = 1024 * 1024
 
 
 def measurement_record(m: Measurement) -> dict[str, object]:
@@ -29,11 +27,11 @@ def measurements_table(results: Mapping[str, Measurement]) -> str:
         skipped = ", ".join(f"{op.split('::')[-1]} x{n}" for op, n in m.skipped_ops.items())
         rows.append((
             name,
-            f"{m.parameters / 1e6:.2f} M",
+            millions(m.parameters),
             f"{m.macs / 1e9:.3f}",
             f"{m.flops_model_index:,}",
-            f"{m.activations / 1e6:.2f} M",
-            f"{m.checkpoint_bytes / MB:.1f} MB",
+            millions(m.activations),
+            megabytes(m.checkpoint_bytes),
             skipped or "-",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
