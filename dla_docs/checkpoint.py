@@ -8,6 +8,7 @@ second copy of the weights in memory. Loading never unpickles arbitrary objects.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,6 +63,27 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be loaded safely, or does not belong to the model."""
 
 
+_BOILERPLATE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_UNPICKLER = "WeightsUnpickler error:"
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """The one informative sentence of a failed ``torch.load``, on one line.
+
+    torch wraps the reason ("Unsupported global: GLOBAL posix.system ...") in paragraphs
+    of advice, one of which suggests ``weights_only=False``; only the reason is kept.
+    """
+    text = _ANSI.sub("", str(exc)).strip()
+    if _UNPICKLER in text:
+        text = text.split(_UNPICKLER, 1)[1]
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    useful = [p for p in paragraphs if not p.startswith(_BOILERPLATE)]
+    if not useful:
+        return type(exc).__name__
+    return useful[0].split(". ", 1)[0].rstrip(".")
+
+
 def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Load a ``.pth``/``.pt`` (``weights_only=True``) or ``.safetensors`` file.
 
@@ -77,12 +99,14 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         except Exception as exc:
             raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: refused: the file is empty")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path}: refused: not a plain tensor checkpoint (weights_only=True load failed: {first})"
+            f"{path}: refused by torch.load(weights_only=True): {refusal_reason(exc)}; "
+            "only tensors and plain containers are loaded, nothing in the file was run"
         ) from exc
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]

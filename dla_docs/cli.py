@@ -215,7 +215,9 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
             click.echo(f"dla-docs build: {len(generated.report.findings)} finding(s) with --strict; nothing written",
                        err=True)
             return 1
+        advance = steps("writing docs/" + ("" if no_site else " and building site/"), 1)
         published = publish(settings, generated.files, site=not no_site)
+        advance("done", False)
     docs = settings.docs_dir.relative_to(settings.root).as_posix()
     site = settings.site_dir.relative_to(settings.root).as_posix()
     click.echo(f"dla-docs build: {published.docs_files} files in {docs}/"
@@ -228,7 +230,14 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
+    """Entry point of the console script; returns the process exit code.
+
+    Errors a user can cause are printed as ``dla-docs: error: path:line:col: field: why``,
+    one line each (a template with several problems gives one line per problem), with exit
+    status 2. An ``OSError`` or ``UnicodeDecodeError`` that no reader turned into such an
+    error is still an input or environment problem, reported on one line the same way;
+    any other exception is a bug in dla-docs and keeps its traceback.
+    """
     try:
         code = cli.main(args=argv, prog_name="dla-docs", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -240,9 +249,29 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("dla-docs: interrupted", err=True)
         return 130
     except DlaDocsError as exc:
-        click.echo(f"dla-docs: error: {exc}", err=True)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            click.echo(f"dla-docs: error: {line}", err=True)
         return exc.exit_code
+    except UnicodeDecodeError as exc:
+        click.echo(f"dla-docs: error: {_undecodable(exc)}", err=True)
+        return 2
+    except OSError as exc:
+        click.echo(f"dla-docs: error: {_os_error(exc)}", err=True)
+        return 2
     return code if isinstance(code, int) else 0
+
+
+def _os_error(exc: OSError) -> str:
+    """``path: reason`` on one line for a file-system error no reader anticipated."""
+    from .errors import one_line
+
+    where = exc.filename if exc.filename is not None else "dla-docs"
+    return one_line(f"{where}: {exc.strerror or exc}")
+
+
+def _undecodable(exc: UnicodeDecodeError) -> str:
+    """One line for text that is not UTF-8 where no reader said which file it was."""
+    return f"an input file is not UTF-8 text ({exc.reason} at byte {exc.start})"
 
 
 if __name__ == "__main__":  # pragma: no cover

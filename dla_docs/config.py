@@ -13,11 +13,18 @@ convention = "model-index"                # FLOPs convention: "model-index" or "
 file-size-tolerance = 0.02                # relative tolerance for recorded File Size
 cache-dir = ".dla-docs-cache"             # measurement cache
 ```
+
+Every path must stay inside the project folder once links are resolved. A build replaces
+``docs-dir`` and ``site-dir`` wholly, so each must be a folder of its own: not the project
+folder, not a file, not nested in the other, and apart from ``templates/``, the cache and
+``.git``. A bad setting is an :class:`~dla_docs.errors.InputError` naming its line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +55,11 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+_KIND_NAMES: dict[type | tuple[type, ...], str] = {
+    int: "an integer", str: "a string", list: "a list", (int, float): "a number",
+}
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.dla-docs]``."""
     start = start.resolve()
@@ -75,35 +87,123 @@ def _line_of(text: str, key: str) -> int:
 
 
 def inside(root: Path, relative: str, where: Location, field: str) -> Path:
-    """``root / relative``, refusing anything that would resolve outside ``root``."""
+    """``root / relative``, refusing anything that would resolve outside ``root``.
+
+    The check is on the resolved path, so a symbolic link that leads out of the project
+    is refused as well as ``..`` and absolute paths; the message says which it was.
+    """
     path = (root / relative).resolve()
     if path != root and root not in path.parents:
+        lexical = Path(os.path.normpath(root / relative))
+        if lexical == root or root in lexical.parents:
+            raise InputError(where, field, f"path {relative!r} is a link to {path}, outside the project folder {root}")
         raise InputError(where, field, f"path {relative!r} points outside the project folder {root}")
     return path
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
+
+
+def _toml_error(file: Path, display: str, text: str, exc: tomllib.TOMLDecodeError) -> InputError:
+    """One line for a TOML syntax error: ``pyproject.toml:LINE:COL: <key on that line>: why``.
+
+    ``tomllib`` (Python 3.11) keeps the position only in its message, so it is read back
+    from there; "end of document" is the last line.
+    """
+    message = str(exc)
+    match = _TOML_POSITION.search(message)
+    line = column = 0
+    if match and match.group(1):
+        line, column = int(match.group(1)), int(match.group(2))
+    elif match:
+        line = max(1, len(text.splitlines()))
+    reason = _TOML_POSITION.sub("", message).strip()
+    return InputError(Location(display, line, column), _key_on_line(text, line), f"invalid TOML: {reason}")
+
+
+def _key_on_line(text: str, line: int) -> str:
+    """``tool.dla-docs.image-size`` for the ``key = value`` written on ``line`` (``""`` if none).
+
+    Written for broken files: the section is the last ``[header]`` above the line and the
+    key is whatever precedes its ``=``.
+    """
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    section = ""
+    for above in lines[:line - 1]:
+        header = re.match(r"\s*\[+\s*([^\]]+?)\s*\]+", above)
+        if header:
+            section = header.group(1).replace(" ", "")
+    key, equals, _ = lines[line - 1].partition("=")
+    key = key.strip().strip('"\'')
+    if not equals or not key or key.startswith(("#", "[")):
+        return section
+    return f"{section}.{key}" if section else key
+
+
+def _display(file: Path) -> str:
+    """How messages name a project file: relative to the working folder when it is inside it."""
+    try:
+        return file.relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):  # outside, or the working folder is gone
+        return str(file)
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    return a == b or a in b.parents or b in a.parents
+
+
+def check_output_dirs(root: Path, outputs: dict[str, tuple[Path, Location]],
+                      protected: dict[str, Path]) -> None:
+    """Refuse output folders that a build would wipe together with something else.
+
+    A build replaces ``docs-dir`` and ``site-dir`` wholly (an exchange with a staged folder),
+    so each must be a folder of its own: not the project folder, not an existing file, not
+    nested in the other, and not holding or inside the templates, the cache or ``.git``.
+    """
+    items = list(outputs.items())
+    for i, (key, (path, where)) in enumerate(items):
+        field = f"tool.{SECTION}.{key}"
+        shown = path.relative_to(root).as_posix() if path != root else "."
+        if path == root:
+            raise InputError(where, field, "must be a folder inside the project, not the project folder itself: "
+                             "a build replaces it wholly")
+        if path.exists() and not path.is_dir():
+            raise InputError(where, field, f"{shown!r} is a file; a build replaces this folder wholly")
+        for other_key, (other, _) in items[i + 1:]:
+            if _overlap(path, other):
+                raise InputError(where, field, f"{shown!r} overlaps {other_key}; each is replaced wholly by a build")
+        for name, kept in protected.items():
+            if _overlap(path, kept):
+                raise InputError(where, field, f"{shown!r} overlaps the {name}, which a build must not replace")
 
 
 def load_settings(root: Path) -> Settings:
     """Settings for the project at ``root``; defaults where pyproject.toml is silent."""
     root = root.resolve()
     file = root / PYPROJECT
+    display = _display(file)
     table: dict[str, Any] = {}
     text = ""
     if file.is_file():
+        text = _read_text(file, display)
         try:
-            text = file.read_text(encoding="utf-8")
-            table = tomllib.loads(text).get("tool", {}).get(SECTION, {})
-        except UnicodeDecodeError as exc:
-            raise InputError(file, "", f"not UTF-8 text ({exc.reason})") from None
+            tool = tomllib.loads(text).get("tool", {})
         except tomllib.TOMLDecodeError as exc:
-            raise InputError(file, "", f"invalid TOML: {exc}") from None
+            raise _toml_error(file, display, text, exc) from None
+        table = tool.get(SECTION, {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            raise InputError(Location(display, _section_line(text)), f"tool.{SECTION}",
+                             f"expected a table ([tool.{SECTION}]), got {table!r}")
 
     def where(key: str) -> Location:
-        return Location(file, _line_of(text, key))
+        return Location(display, _line_of(text, key))
 
     def get(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, kind):  # no setting is a boolean
-            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
+            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected {_KIND_NAMES[kind]}, got {value!r}")
         return value
 
     known = {"templates", "docs-dir", "site-dir", "image-size", "convention", "file-size-tolerance", "cache-dir"}
@@ -128,11 +228,19 @@ def load_settings(root: Path) -> Settings:
                          f"must be a fraction in [0, 1), got {tolerance}")
 
     def path(key: str, default: str) -> Path:
-        return inside(root, get(key, str, default), where(key), f"tool.{SECTION}.{key}")
+        value = get(key, str, default)
+        if not value.strip() or "\0" in value:
+            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected a folder name, got {value!r}")
+        return inside(root, value, where(key), f"tool.{SECTION}.{key}")
 
-    return Settings(
+    def template(value: str) -> Path:
+        if not value.strip() or "\0" in value:
+            raise InputError(where("templates"), f"tool.{SECTION}.templates", f"expected a file name, got {value!r}")
+        return inside(root, value, where("templates"), f"tool.{SECTION}.templates")
+
+    settings = Settings(
         root=root,
-        templates=tuple(inside(root, t, where("templates"), f"tool.{SECTION}.templates") for t in templates),
+        templates=tuple(template(t) for t in templates),
         docs_dir=path("docs-dir", "docs"),
         site_dir=path("site-dir", "site"),
         image_size=image_size,
@@ -140,3 +248,33 @@ def load_settings(root: Path) -> Settings:
         file_size_tolerance=tolerance,
         cache_dir=path("cache-dir", ".dla-docs-cache"),
     )
+    protected = {"templates folder": root / "templates", "measurement cache": settings.cache_dir,
+                 ".git folder": root / ".git", **{f"template {t.relative_to(root).as_posix()}": t
+                                                  for t in settings.templates}}
+    check_output_dirs(root, {"docs-dir": (settings.docs_dir, where("docs-dir")),
+                             "site-dir": (settings.site_dir, where("site-dir"))}, protected)
+    return settings
+
+
+def _read_text(file: Path, display: str) -> str:
+    """``pyproject.toml`` decoded from UTF-8; an unreadable one is an :class:`InputError`."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(Location(display), "file", f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        key = _key_on_line(data.decode("utf-8", "replace"), line)
+        raise InputError(Location(display, line, column), key, f"not UTF-8 text ({exc.reason})") from None
+
+
+def _section_line(text: str) -> int:
+    """The line of ``[tool.dla-docs]`` or of a ``dla-docs =`` key under ``[tool]`` (0 if absent)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.replace(" ", "")
+        if stripped.startswith((f"[tool.{SECTION}]", f"{SECTION}=", f'"{SECTION}"=')):
+            return number
+    return 0

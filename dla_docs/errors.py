@@ -7,8 +7,20 @@ bug in dla-docs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character shown as an escape (``\\n``, ``\\x1b``).
+
+    Messages quote values and keys from input files; a newline in one would split the
+    message, and an escape sequence would rewrite the reader's terminal or CI log.
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class DlaDocsError(Exception):
@@ -45,7 +57,7 @@ class InputError(DlaDocsError):
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
-        return f"{self.location}:{field} {self.message}"
+        return one_line(f"{self.location}:{field} {self.message}")
 
 
 class ToolMissingError(DlaDocsError):

@@ -28,13 +28,19 @@ are normalised (numbers as ``int``/``float``, lists as lists of ``str``) and key
 canonical field name as the timm model index writes it.
 
 Every problem found is collected, not just the first, and reported as
-``path:line:col: Models[i] (name).Metadata.FLOPs: message``.
+``path:line:col: Models[i] (name).Metadata.FLOPs: message``, one line each (control
+characters in quoted keys and values are escaped, long values cut). A YAML syntax error
+names the key path written at its line, and a quote left open is blamed where it opens,
+not where the parser gives up. Hostile sizes are refused before they cost time: files over
+:data:`MAX_TEMPLATE_BYTES`, ``[``/``{`` nesting deeper than :data:`MAX_FLOW_DEPTH`, and
+integers above :data:`MAX_INT` (however their exponent is written).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -46,7 +52,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import InputError, Location
+from .errors import InputError, Location, one_line
 
 # -- canonical field names -------------------------------------------------------------------
 
@@ -118,7 +124,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.field}: {self.message}" if self.field else f"{self.location}: {self.message}"
+        text = f"{self.location}: {self.field}: {self.message}" if self.field else f"{self.location}: {self.message}"
+        return one_line(text)
 
 
 @dataclass(frozen=True)
@@ -261,16 +268,16 @@ def find_block(text: str, display: str) -> tuple[int, int, int, int]:
         if _INDEX_KEY.search(match.group(1)):
             found.append(match)
     if not found:
-        raise ModelIndexError([Problem(Location(display), "", "no model-index block: expected an HTML comment "
-                                       "(<!-- ... -->) holding 'Models:'")])
+        raise ModelIndexError([Problem(Location(display), "model-index", "no model-index block: expected an "
+                                       "HTML comment (<!-- ... -->) holding 'Models:'")])
     if len(found) > 1:
         line, col = _line_col(text, found[1].start())
-        raise ModelIndexError([Problem(Location(display, line, col), "",
+        raise ModelIndexError([Problem(Location(display, line, col), "model-index",
                                        "a second model-index block; a template holds exactly one")])
     match = found[0]
     if not match.group(0).endswith("-->"):
         line, col = _line_col(text, match.start())
-        raise ModelIndexError([Problem(Location(display, line, col), "",
+        raise ModelIndexError([Problem(Location(display, line, col), "model-index",
                                        "the model-index comment opened here is never closed with '-->'")])
     return match.start(), match.start(1), match.end(1), match.end()
 
@@ -292,6 +299,11 @@ class _Walker:
         self.line0, self.col0 = line0 - 1, col0 - 1
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.seen: set[int] = set()
+        self.body_start = body_start
+
+    def path_at(self, node: Node) -> str:
+        """The key path written at ``node``'s line, for problems found before the walk."""
+        return _yaml_path(self.text[self.body_start:], node.start_mark.line) or "model-index"
 
     # positions
     def position(self, mark: Any) -> tuple[int, int]:
@@ -323,16 +335,17 @@ class _Walker:
         while stack:
             current = stack.pop()
             if id(current) in self.seen:
-                self.problem(current, "", "YAML aliases are not allowed in a model-index block")
+                self.problem(current, self.path_at(current), "YAML aliases are not allowed in a model-index block")
                 raise _Abort
             self.seen.add(id(current))
             start = self.offset(current.start_mark)
             if self.text.startswith("!", start) or current.tag not in _ALLOWED_TAGS:
                 tag = self.text[start:].split(None, 1)[0] if self.text.startswith("!", start) else current.tag
-                self.problem(current, "", f"YAML tag {tag!r} refused: a model-index block holds plain data only")
+                self.problem(current, self.path_at(current),
+                             f"YAML tag {tag!r} refused: a model-index block holds plain data only")
                 raise _Abort
             if getattr(current, "anchor", None):
-                self.problem(current, "", "YAML anchors are not allowed in a model-index block")
+                self.problem(current, self.path_at(current), "YAML anchors are not allowed in a model-index block")
                 raise _Abort
             if isinstance(current, MappingNode):
                 for key, value in current.value:
@@ -350,7 +363,7 @@ class _Walker:
         another level (a sign of lost indentation) to a hint.
         """
         if not isinstance(node, MappingNode):
-            self.problem(node, where, f"expected a mapping, got {_kind(node)}")
+            self.problem(node, where or "model-index", f"expected a mapping, got {_kind(node)}")
             return {}
         result: dict[str, tuple[Node, Node]] = {}
         first_line: dict[str, int] = {}
@@ -401,7 +414,16 @@ def _kind(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    return f"{node.value!r}"
+    return _shown(node.value)
+
+
+SHOWN_CHARS = 60
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS`: a message quotes a bad value, not a megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
 def _join(where: str, name: str) -> str:
@@ -418,7 +440,7 @@ def _scalar(node: Node) -> ScalarNode:
     if not isinstance(node, ScalarNode):
         raise _Bad(f"expected a single value, got {_kind(node)}")
     if node.tag == _BOOL:
-        raise _Bad(f"expected a number, got the boolean {node.value!r}")
+        raise _Bad(f"expected a number, got the boolean {_shown(node.value)}")
     if node.tag == _NULL:
         raise _Bad("expected a number, got nothing")
     return node
@@ -429,19 +451,26 @@ def _decimal(node: Node) -> Decimal:
     scalar = _scalar(node)
     raw = str(scalar.value).strip()
     if scalar.tag not in (_INT, _FLOAT, _STR) or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
-        raise _Bad(f"expected a number, got {scalar.value!r}")
+        raise _Bad(f"expected a number, got {_shown(scalar.value)}")
     try:
         return Decimal(raw)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise _Bad(f"expected a number, got {scalar.value!r}") from None
+        raise _Bad(f"expected a number, got {_shown(scalar.value)}") from None
+
+
+MAX_INT = 2 ** 63 - 1  # every count dla-docs records fits a signed 64-bit integer
 
 
 def positive_int(node: Node) -> int:
+    """A positive whole number below 2**63; compared as a Decimal first, so that a
+    written ``1e999999999`` is refused at once instead of being expanded digit by digit."""
     number = _decimal(node)
+    if number > MAX_INT:
+        raise _Bad(f"too large: at most {MAX_INT:,} (2**63 - 1), got {_shown(node.value)}")
     if number != number.to_integral_value():
-        raise _Bad(f"expected a positive integer, got {node.value!r}")
+        raise _Bad(f"expected a positive integer, got {_shown(node.value)}")
     if number <= 0:
-        raise _Bad(f"must be a positive integer, got {node.value!r}")
+        raise _Bad(f"must be a positive integer, got {_shown(node.value)}")
     return int(number)
 
 
@@ -452,7 +481,7 @@ def _real(low: float, high: float, low_open: bool = False, high_open: bool = Fal
         above = value >= high if high_open else value > high
         if not isfinite(value) or below or above:
             bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            raise _Bad(f"must be within {bounds}, got {node.value!r}")
+            raise _Bad(f"must be within {bounds}, got {_shown(node.value)}")
         return value
     return convert
 
@@ -468,16 +497,16 @@ def percentage(node: Node) -> float:
     except InvalidOperation:  # pragma: no cover
         value = None
     if value is None or scalar.tag not in (_INT, _FLOAT, _STR):
-        raise _Bad(f"expected a percentage, got {scalar.value!r}")
+        raise _Bad(f"expected a percentage, got {_shown(scalar.value)}")
     if not 0 <= value <= 100:
-        raise _Bad(f"an accuracy must be within 0-100 %, got {scalar.value!r}")
+        raise _Bad(f"an accuracy must be within 0-100 %, got {_shown(scalar.value)}")
     return value
 
 
 def _number(node: Node) -> float:
     value = float(_decimal(node))
     if not isfinite(value):
-        raise _Bad(f"expected a finite number, got {node.value!r}")
+        raise _Bad(f"expected a finite number, got {_shown(node.value)}")
     return value
 
 
@@ -520,7 +549,10 @@ def _misplaced(own: Iterable[str], level: str) -> dict[str, str]:
     return {canonical_key(n): f"'{n}' belongs under {level}; check this line's indentation" for n in own}
 
 
-def _metadata(w: _Walker, node: Node, where: str, key_node: Node) -> dict[str, Located]:
+def _metadata(w: _Walker, node: Node, where: str, key_node: Node,
+              written_elsewhere: frozenset[str] = frozenset()) -> dict[str, Located]:
+    """The normalised metadata; ``written_elsewhere`` are fields already reported as
+    misplaced (written beside Metadata), which are therefore not also "missing"."""
     keys = w.mapping(node, where, _METADATA, misplaced={
         **_misplaced(("Name", "In Collection", "Code", "Config", "Weights", "Results"), "the model, not Metadata"),
     })
@@ -547,8 +579,10 @@ def _metadata(w: _Walker, node: Node, where: str, key_node: Node) -> dict[str, L
             w.problem(value, path, str(bad))
             continue
         metadata[name] = w.located(value, normalised, key)
+    if not isinstance(node, MappingNode):
+        return metadata  # "expected a mapping" says it all; every field would be "missing"
     for name in REQUIRED_METADATA:
-        if name not in metadata and name not in keys:
+        if name not in metadata and name not in keys and name not in written_elsewhere:
             w.problem(key_node, f"{where}.{name}", "required field missing")
     return metadata
 
@@ -605,7 +639,9 @@ def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
         w.problem(node, f"{label}.In Collection", "required field missing")
     if "Metadata" in keys:
         meta_key, meta_node = keys["Metadata"]
-        metadata = _metadata(w, meta_node, f"{label}.Metadata", meta_key)
+        beside = frozenset(_METADATA[canonical_key(k.value)] for k, _ in node.value
+                           if isinstance(k, ScalarNode) and canonical_key(str(k.value)) in _METADATA)
+        metadata = _metadata(w, meta_node, f"{label}.Metadata", meta_key, beside)
         metadata_location = w.located(meta_node, None, meta_key)
         flow = bool(getattr(meta_node, "flow_style", False))
     else:
@@ -672,6 +708,121 @@ def _check_names(w: _Walker, models: list[ModelEntry], collections: list[Collect
                                       f"collection {entry.in_collection!r} is not defined under Collections ({known})"))
 
 
+# -- YAML syntax errors ----------------------------------------------------------------------
+
+def _syntax_problem(w: _Walker, yaml: str, exc: MarkedYAMLError) -> Problem:
+    """One problem for a YAML syntax error, placed where a person would fix it.
+
+    The parser notices a missing quote only where the runaway quoted value ends, often
+    dozens of lines later, so a quoted value spanning lines before the error is blamed
+    instead; an unterminated one is placed at its opening quote. A tab in the indentation
+    gets its own message. The field is the key path written at that line.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    runaway = _runaway_quote(yaml, mark)
+    if runaway is not None:
+        start, end = runaway
+        line, column = w.position(start)
+        message = (f"invalid YAML: the quoted value opened here runs on to line {w.position(end)[0]}; "
+                   f"a closing quote is missing")
+        return Problem(Location(w.display, line, column), _yaml_path(yaml, start.line) or "model-index", message)
+    if exc.context and "quoted scalar" in exc.context and exc.context_mark is not None:
+        mark = exc.context_mark
+        line, column = w.position(mark)
+        return Problem(Location(w.display, line, column), _yaml_path(yaml, mark.line) or "model-index",
+                       "invalid YAML: the quoted value opened here is never closed")
+    where = Location(w.display, *w.position(mark)) if mark else Location(w.display)
+    field = (_yaml_path(yaml, mark.line) if mark else "") or "model-index"
+    problem = exc.problem or exc.context or "unreadable"
+    if "'\\t'" in problem or "\t" in problem:
+        return Problem(where, field, "invalid YAML: a tab in the indentation; indent with spaces only")
+    context = f" ({exc.context} at line {w.position(exc.context_mark)[0]})" if exc.context and exc.context_mark else ""
+    hint = "; check the indentation" if re.search(r"block|mapping values|indent", f"{exc.problem} {exc.context}") else ""
+    return Problem(where, field, f"invalid YAML: {problem}{context}{hint}")
+
+
+def _runaway_quote(yaml: str, mark: Any) -> tuple[Any, Any] | None:
+    """Start and end marks of the first quoted value spanning lines before ``mark``, if any.
+
+    A model-index never spreads a quoted value over lines; one that does swallowed the
+    lines after a missing closing quote.
+    """
+    if mark is None:
+        return None
+    try:
+        for token in YAML(typ="rt").scan(yaml):
+            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
+                break
+            if getattr(token, "style", None) in ("'", '"') and token.end_mark.line > token.start_mark.line:
+                return token.start_mark, token.end_mark
+    except YAMLError:
+        pass
+    return None
+
+
+_ITEM = re.compile(r"-(?:[ \t]+|$)")
+_KEY = re.compile(r"""(?P<key>"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)[ \t]*:(?:[ \t]+(?P<value>.*)|$)""")
+
+
+@dataclass
+class _Level:
+    """One open level while tracing the key path of a (possibly broken) YAML line."""
+
+    column: int
+    key: str = ""        # a mapping key, or "" for a list item
+    leaf: bool = False   # a key with its value on its own line: nothing can nest under it
+    index: int = 0       # a list item's position
+    label: str = ""      # a list item's Name, when written
+    items: int = 0       # list items seen under this level so far
+
+    def __str__(self) -> str:
+        if self.key:
+            return f".{self.key}"
+        return f"[{self.index}]" + (f" ({self.label})" if self.label else "")
+
+
+def _yaml_path(yaml: str, target: int) -> str:
+    """The key path (``Models[3] (dla34).Metadata.FLOPs``) written at 0-based line ``target``.
+
+    Reads indentation only, so it works on a document the parser rejected: keys and ``- ``
+    items open levels at their column; a key closes every level at or right of its column,
+    an item every level right of it and the previous item at its column (an item keeps the
+    key it hangs under at the same column). Tabs count as 8 columns. ``""`` when the line
+    holds no key and sits under none.
+    """
+    stack: list[_Level] = []
+    root = _Level(-1)
+    for number, raw in enumerate(yaml.split("\n")[:target + 1]):
+        line = raw.rstrip("\r").expandtabs(8)
+        content = line.lstrip(" ")
+        if number != target and (not content or content.startswith("#")):
+            continue
+        column = len(line) - len(content)
+        while stack and stack[-1].leaf:
+            stack.pop()
+        item = _ITEM.match(content)
+        while item:
+            while stack and (stack[-1].column > column or (stack[-1].column == column and not stack[-1].key)):
+                stack.pop()
+            parent = stack[-1] if stack else root
+            stack.append(_Level(column, index=parent.items))
+            parent.items += 1
+            column += item.end()
+            content = content[item.end():]
+            item = _ITEM.match(content)
+        key = _KEY.match(content)
+        if key:
+            while stack and stack[-1].column >= column:
+                stack.pop()
+            name = " ".join(key.group("key").strip("'\"").split())
+            value = (key.group("value") or "").strip().strip("'\"")
+            if stack and not stack[-1].key and canonical_key(name) == "name" and value:
+                stack[-1].label = value
+            stack.append(_Level(column, key=name, leaf=bool(value) and number != target))
+    path = "".join(str(level) for level in stack)
+    return path[1:] if path.startswith(".") else path
+
+
 def parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
     """The model index in ``text[body_start:body_end]``; raises :class:`ModelIndexError`."""
     try:
@@ -681,21 +832,66 @@ def parse_index(text: str, body_start: int, body_end: int, path: Path, display: 
         raise ModelIndexError([Problem(where, "", "the model-index block is nested too deeply")]) from None
 
 
+MAX_FLOW_DEPTH = 64  # a model index nests about 6 deep; the YAML scanner is quadratic in this depth
+MAX_PROBLEMS = 50    # lines of one report; a file with thousands of broken entries says so in one more
+
+
+def _too_deep(text: str, start: int, end: int) -> int | None:
+    """Offset where ``[``/``{`` nesting first exceeds :data:`MAX_FLOW_DEPTH`, or ``None``.
+
+    Checked before parsing: ruamel.yaml takes seconds for a few thousand nested brackets.
+    Approximate on purpose (a quote opens only at the start of a token, a comment only
+    after a space, and both end with the line), which can only under-count.
+    """
+    depth, quote, comment, previous = 0, "", False, "\n"
+    for offset in range(start, end):
+        char = text[offset]
+        if char == "\n":
+            quote, comment = "", False
+        elif comment:
+            pass
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"" and previous in " \t\n[{,:":
+            quote = char
+        elif char == "#" and previous in " \t\n":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return offset
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        previous = char
+    return None
+
+
+def _first_problems(problems: Sequence[Problem], display: str) -> list[Problem]:
+    """The problems in file order, at most :data:`MAX_PROBLEMS` and a line counting the rest."""
+    ordered = sorted(problems, key=lambda p: (p.location.line, p.location.column))
+    if len(ordered) <= MAX_PROBLEMS:
+        return ordered
+    rest = len(ordered) - MAX_PROBLEMS
+    return [*ordered[:MAX_PROBLEMS], Problem(Location(display), "model-index", f"{rest} more problems not shown")]
+
+
 def _parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
     w = _Walker(text, body_start, display)
+    deep = _too_deep(text, body_start, body_end)
+    if deep is not None:
+        raise ModelIndexError([Problem(Location(display, *_line_col(text, deep)), "model-index",
+                                       f"the model-index block is nested too deeply (over {MAX_FLOW_DEPTH} "
+                                       "levels of [ ] and { })")])
     try:
         root = YAML(typ="rt").compose(text[body_start:body_end])
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(display, *w.position(mark)) if mark else Location(display)
-        context = f" ({exc.context} at line {w.position(exc.context_mark)[0]})" if exc.context and exc.context_mark else ""
-        hint = "; check the indentation" if re.search(r"block|mapping values|indent", f"{exc.problem} {exc.context}") else ""
-        problem = exc.problem or exc.context or "unreadable"
-        raise ModelIndexError([Problem(where, "", f"invalid YAML: {problem}{context}{hint}")]) from None
+        raise ModelIndexError([_syntax_problem(w, text[body_start:body_end], exc)]) from None
     except YAMLError as exc:
-        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "", f"invalid YAML: {exc}")]) from None
+        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "model-index",
+                                       f"invalid YAML: {exc}")]) from None
     if root is None:
-        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "", "the model-index block is empty")])
+        raise ModelIndexError([Problem(Location(display, *_line_col(text, body_start)), "model-index",
+                                       "the model-index block is empty")])
     try:
         w.check_safe(root)
     except _Abort:
@@ -706,21 +902,21 @@ def _parse_index(text: str, body_start: int, body_end: int, path: Path, display:
                                             "an item of Models")})
     models: list[ModelEntry] = []
     models_line = w.position(root.start_mark)[0]
-    if "Models" not in top:
-        w.problem(root, "Models", "required field missing")
-    else:
+    if "Models" in top:
         models_key, models_node = top["Models"]
         models_line = w.position(models_key.start_mark)[0]
         for i, item in enumerate(w.sequence(models_node, "Models")):
             entry = _entry(w, item, i)
             if entry is not None:
                 models.append(entry)
+    elif isinstance(root, MappingNode):  # otherwise "expected a mapping" already says it
+        w.problem(root, "Models", "required field missing")
     collections = _collections(w, top["Collections"][1]) if "Collections" in top else []
     kind = w.text_value(top["Type"][1], "Type") if "Type" in top else None
     if isinstance(root, MappingNode):
         _check_names(w, models, collections)
     if w.problems:
-        raise ModelIndexError(sorted(w.problems, key=lambda p: (p.location.line, p.location.column)))
+        raise ModelIndexError(_first_problems(w.problems, display))
     return ModelIndex(path, models, collections, models_line, kind)
 
 
@@ -735,17 +931,32 @@ def _display(path: Path, root: Path | None) -> str:
     return str(path)
 
 
+MAX_TEMPLATE_BYTES = 1024 * 1024  # the real template is ~16 kB; a larger one is a mistake or an attack
+
+
 def read_text(path: Path, display: str) -> str:
-    """The file decoded from UTF-8 with its line endings kept as they are."""
+    """The file decoded from UTF-8 with its line endings kept as they are.
+
+    Files over :data:`MAX_TEMPLATE_BYTES` are refused before they are read: the reader
+    keeps every node with its place, so a huge file would cost memory and minutes.
+    """
     try:
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
+            raise InputError(Location(display), "file", "not a regular file")
+        with path.open("rb") as file:
+            data = file.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
-        raise InputError(Location(display), "", f"cannot read the template: {exc.strerror or exc}") from None
+        raise InputError(Location(display), "file", f"cannot read the template: {exc.strerror or exc}") from None
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise InputError(Location(display), "file", f"larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MiB; "
+                         "a model-index template is a few kilobytes of text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise InputError(Location(display, line), "", f"not UTF-8 text ({exc.reason})") from None
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(Location(display, line, column), "encoding",
+                         f"not UTF-8 text ({exc.reason}: byte 0x{data[exc.start]:02x})") from None
 
 
 def read_template(path: Path, root: Path | None = None) -> Template:
@@ -757,7 +968,7 @@ def read_template(path: Path, root: Path | None = None) -> Template:
     if root is not None:
         resolved, base = path.resolve(), root.resolve()
         if resolved != base and base not in resolved.parents:
-            raise InputError(Location(str(path)), "", f"path points outside the project folder {base}")
+            raise InputError(Location(str(path)), "file", f"path points outside the project folder {base}")
     display = _display(path, root)
     text = read_text(path, display)
     return parse_template(text, path, display)

@@ -4,8 +4,8 @@ Rendering is pure: the result is a mapping of relative path to bytes, which the 
 writes through a staging folder and ``dla-docs verify`` compares with the committed pages.
 Same inputs, same bytes.
 
-Templates run in Jinja's sandbox, and every value they print is escaped as inert page text
-(:func:`dla_docs.formatting.page_text`) unless it is :class:`~markupsafe.Markup` made here.
+Templates run in the sandbox of :mod:`dla_docs.templating`: every value they print is
+escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -25,6 +24,7 @@ from .config import Settings
 from .errors import InputError, Location
 from .graphs import svg_for_inline
 from .measure import Measurement
+from .templating import LineMap, as_written, environment, render_string, render_template, same_line
 from .variants import VARIANTS, VariantConfig
 
 PAGE_TEMPLATES = "pages"
@@ -32,7 +32,6 @@ ASSETS = "assets"
 SNIPPETS = "code_snippets.md"
 BLOCK_NAMES = {"basic": "basic (two 3x3 convolutions)", "bottleneck": "bottleneck",
                "res2net": "Res2Net bottleneck (4 scales)"}
-TRAINING_FIELDS_SKIPPED = {"FLOPs", "File Size", "Parameters"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,7 @@ class DocsInputs:
     measurements: Mapping[str, Measurement]
     checks: Mapping[str, Sequence[FieldCheck]]
     training: Mapping[str, Sequence[tuple[str, Any]]]
+    code: Mapping[str, str | None]
     accuracy: Mapping[str, tuple[float | None, float | None]]
     findings: Sequence[str]
     checked: int
@@ -84,50 +84,6 @@ class DocsInputs:
     ida_svgs: Mapping[str, str]
     family_svg: str
     structure_rows: Sequence[Mapping[str, Any]]
-
-
-def environment(templates_dir: Path) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        undefined=jinja2.StrictUndefined,
-        finalize=formatting.page_text,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(formatting.FILTERS)
-    return env
-
-
-def render_template(env: SandboxedEnvironment, template: str, where: Path, **context: Any) -> str:
-    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
-    try:
-        return env.get_template(template).render(**context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(Location(exc.filename or where, exc.lineno or 0), "template", exc.message or "syntax error") from None
-    except jinja2.TemplateNotFound as exc:
-        raise InputError(where, "template", f"included template {exc.name!r} not found under templates/") from None
-    except RecursionError:
-        raise InputError(where, "template", "a template includes itself (endless include loop)") from None
-    except jinja2.TemplateError as exc:
-        raise InputError(where, "template", str(exc)) from None
-
-
-def render_string(env: SandboxedEnvironment, source: str, where: Path, **context: Any) -> str:
-    """Render template text that does not live in its own file (the family prose)."""
-    try:
-        template = env.from_string(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise InputError(Location(where, exc.lineno or 0), "template", exc.message or "syntax error") from None
-    try:
-        return template.render(**context)
-    except jinja2.TemplateNotFound as exc:
-        raise InputError(where, "template", f"included template {exc.name!r} not found under templates/") from None
-    except RecursionError:
-        raise InputError(where, "template", "a template includes itself (endless include loop)") from None
-    except jinja2.TemplateError as exc:
-        raise InputError(where, "template", str(exc)) from None
 
 
 def _parts(m: Measurement) -> list[dict[str, Any]]:
@@ -179,9 +135,35 @@ def model_card(env: SandboxedEnvironment, inputs: DocsInputs, name: str) -> str:
         hda_svg=Markup(svg_for_inline(inputs.hda_svgs[name])),
         ida_svg=Markup(svg_for_inline(inputs.ida_svgs[name])),
         training=inputs.training.get(name, ()),
+        code=inputs.code.get(name),
         snippets=Markup(_snippets(env, templates_dir, name)),
         bibtex=Markup(inputs.bibtex),
     )
+
+
+def prose_line_map(path: Path) -> LineMap:
+    """Lines of the family prose -> lines of the template file it was cut from.
+
+    The prose is the Markdown before the model-index comment, a blank line, and the
+    Markdown after it (see :func:`dla_docs.pipeline.docs_inputs`); lines after the comment
+    shift by the comment's length. Identity when the file cannot be read again.
+    """
+    from .modelindex import ModelIndexError, find_block
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+        comment_start, _, _, comment_end = find_block(text, str(path))
+    except (OSError, UnicodeDecodeError, ModelIndexError):
+        return same_line
+    before_lines = text[:comment_start].rstrip().count("\n") + 1
+    after = text[comment_end:]
+    after_offset = comment_end + len(after) - len(after.lstrip())
+    after_line = text.count("\n", 0, after_offset) + 1
+
+    def line_of(line: int) -> int:
+        return line if line <= before_lines else after_line + line - before_lines - 2
+
+    return line_of
 
 
 def split_intro(markdown: str) -> tuple[str, str]:
@@ -195,7 +177,8 @@ def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
 
     templates_dir = inputs.settings.root / "templates"
     first = next(iter(inputs.measurements))
-    prose = render_string(env, inputs.prose, inputs.prose_path, model_name=Markup(first))
+    prose = render_string(env, inputs.prose, inputs.prose_path, prose_line_map(inputs.prose_path),
+                          model_name=Markup(first))
     intro, rest = split_intro(prose)
     rows = []
     for name, m in inputs.measurements.items():
@@ -240,13 +223,24 @@ def nav_file(names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _assets(templates_dir: Path) -> dict[str, bytes]:
+def _assets(templates_dir: Path, root: Path) -> dict[str, bytes]:
+    """Every file under ``templates/assets``, copied as is; a link leading out of
+    ``templates/`` is refused, so a build never publishes a file from elsewhere."""
     folder = templates_dir / ASSETS
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    base = templates_dir.resolve()
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        display = as_written(path, root)
+        target = path.resolve()
+        if base not in target.parents:
+            raise InputError(Location(display), "asset", f"is a link to {target}, outside templates/; refused")
+        try:
+            files[path.relative_to(folder).as_posix()] = path.read_bytes()
+        except OSError as exc:
+            raise InputError(Location(display), "asset", f"cannot read: {exc.strerror or exc}") from None
+    return files
 
 
 def _with_final_newline(text: str) -> bytes:
@@ -257,7 +251,7 @@ def _with_final_newline(text: str) -> bytes:
 def render_docs(inputs: DocsInputs) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path."""
     templates_dir = inputs.settings.root / "templates"
-    env = environment(templates_dir)
+    env = environment(templates_dir, inputs.settings.root)
     names = list(inputs.measurements)
     files: dict[str, bytes] = {
         "index.md": _with_final_newline(family_page(env, inputs)),
@@ -271,5 +265,5 @@ def render_docs(inputs: DocsInputs) -> dict[str, bytes]:
         files[f"graphs/{name}-hda.svg"] = inputs.hda_svgs[name].encode()
         files[f"graphs/{name}-ida.svg"] = inputs.ida_svgs[name].encode()
     files["graphs/family.svg"] = inputs.family_svg.encode()
-    files.update(_assets(templates_dir))
+    files.update(_assets(templates_dir, inputs.settings.root))
     return dict(sorted(files.items()))

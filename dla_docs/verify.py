@@ -8,7 +8,8 @@
   figure written to the unit must match to the unit;
 - ``File Size`` was written by another serializer, so it holds within a relative tolerance,
   unless real checkpoint files are given: then it must equal the file's size exactly, and
-  the checkpoint must load strictly into our model;
+  the checkpoint must load strictly into our model (one that does not is a finding naming
+  the variant it belongs to, and its size is not taken as the entry's);
 - ``Image Size`` must be the configured one, since that is the size every figure is measured at;
 - ``Results`` accuracies are checked for range only, when the template is read;
 - the generated pages under ``docs/`` must be byte-identical to a fresh rendering.
@@ -20,17 +21,20 @@ formatted by :mod:`dla_docs.verify_report` and fixed by :mod:`dla_docs.fix`.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from .checkpoint import CheckpointError, load_state_dict
 from .config import Settings, inside
 from .errors import InputError, Location
 from .measure import Measurement
 from .modelindex import ModelEntry, Template, check_zoo
-from .variants import create_uninitialised, list_models
+from .variants import _build, create_uninitialised, get_config, list_models
 
 DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
 CHECKPOINT_SUFFIXES = (".pth", ".safetensors")
@@ -134,7 +138,7 @@ def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
     if "File Size" in meta:
         checked += 1
         recorded = meta["File Size"].value
-        if checkpoint is not None:
+        if checkpoint is not None and not checkpoint.problem:
             if recorded != checkpoint.size:
                 findings.append(_finding(template, entry, "File Size", recorded, checkpoint.size,
                                          f"must equal the size of {checkpoint.display} exactly", checkpoint.size))
@@ -194,21 +198,54 @@ def checkpoint_files(folder: Path, variants: Sequence[str]) -> dict[str, Path]:
 
 
 def strict_load_problem(variant: str, state_dict: Mapping[str, Any]) -> str | None:
-    """Why ``state_dict`` does not load with ``strict=True`` into our ``variant``, or ``None``."""
+    """Why ``state_dict`` does not load with ``strict=True`` into our ``variant``, or ``None``.
+
+    When it does not, the message names the zoo variant whose layout it has, if any: a
+    checkpoint filed under the wrong name is the usual cause.
+    """
     model = create_uninitialised(variant)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as exc:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         detail = "; ".join(lines[1:4]) or lines[0]
-        return f"does not load strictly into {variant}: {detail[:400]}"
+        others = matching_variants(state_dict)
+        if others:
+            names = " or ".join(others)
+            return (f"does not load strictly into {variant}: it is a {names} checkpoint "
+                    f"(its keys and shapes are {names}'s)")
+        return f"does not load strictly into {variant} nor into any variant of the zoo: {detail[:400]}"
     return None
+
+
+Layout = frozenset[tuple[str, tuple[int, ...]]]
+
+
+@functools.lru_cache(maxsize=None)
+def variant_layout(variant: str) -> Layout:
+    """Keys and shapes of ``variant``'s state dict, from a model built on the meta device
+    (no memory for weights, no initialisation: about 50 ms a variant)."""
+    with torch.device("meta"):
+        model = _build(get_config(variant), 1000, 3, 0.0)
+    return frozenset((key, tuple(value.shape)) for key, value in model.state_dict().items())
+
+
+def matching_variants(state_dict: Mapping[str, Any]) -> list[str]:
+    """The zoo variants whose state-dict keys and shapes equal ``state_dict``'s."""
+    try:
+        layout = frozenset((str(key), tuple(value.shape)) for key, value in state_dict.items())
+    except (AttributeError, TypeError):
+        return []
+    return [name for name in list_models() if variant_layout(name) == layout]
 
 
 def inspect_checkpoint(variant: str, path: Path, root: Path) -> CheckpointFacts:
     """Load ``path`` safely and check it against the model; unreadable files are input errors."""
-    display = _relative(path, root)
-    inside(root, str(path), Location(display), "--checkpoint-dir")  # a link must not lead outside
+    display = _relative(path, root) if not path.is_symlink() else _relative(path.parent, root) + "/" + path.name
+    target = path.resolve()
+    if target != root and root not in target.parents:  # a link must not lead outside
+        raise InputError(Location(display), "checkpoint",
+                         f"is a link to {target}, outside the project folder {root}; refused")
     try:
         state_dict = load_state_dict(path)
     except CheckpointError as exc:

@@ -141,3 +141,49 @@ def test_palette_toggle_switches_to_dark(page, site_url):
     assert re.match(r"rgb\((\d+), (\d+), (\d+)\)", background)
     r, g, b = map(int, re.findall(r"\d+", background)[:3])
     assert r + g + b < 200, background  # dark
+
+
+# -- untrusted strings from the model-index ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostile_site_url(tmp_path_factory, measurements):
+    """The site of a project whose model-index holds hostile strings (see untrusted_helpers)."""
+    from untrusted_helpers import hostile_project
+
+    root = hostile_project(tmp_path_factory, measurements)
+    handler = functools.partial(_QuietHandler, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_hostile_metadata_reads_as_text_and_runs_nothing(browser, hostile_site_url):
+    """No payload runs, nothing loads from elsewhere, every string shows as written."""
+    from untrusted_helpers import HOSTILE_NAME, VARIANT, expected_strings
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme="light")
+    page = context.new_page()
+    foreign: list[str] = []
+    dialogs: list[str] = []
+    page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None) and foreign.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        for path, strings in ((f"models/{VARIANT}.html", expected_strings()),
+                              ("verification.html", [HOSTILE_NAME])):
+            page.goto(f"{hostile_site_url}/{path}", wait_until="load")
+            page.wait_for_timeout(300)  # an <img onerror> would fire after its load fails
+            for row in page.locator("tr", has_text="__pwned").all():
+                row.hover()  # an onmouseover= that became an attribute would fire now
+            assert page.evaluate("typeof window.__pwned") == "undefined", path
+            text = page.inner_text("body")
+            for string in strings:
+                assert string in text, (path, string)
+            assert page.locator("a[href^='javascript:' i], [onerror], [onmouseover]").count() == 0
+        page.goto(f"{hostile_site_url}/models/{VARIANT}.html")
+        page.locator("tr", has_text="Training Resources").first.scroll_into_view_if_needed()
+        shot(page, "hostile-metadata")
+        assert foreign == [] and dialogs == []
+    finally:
+        context.close()

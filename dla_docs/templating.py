@@ -1,0 +1,309 @@
+"""The sandboxed Jinja environment that renders the project's page templates.
+
+Templates are project files, but they are edited by many hands and run in CI, so they are
+held to what a page needs: they load only from ``templates/`` (no ``..``, absolute names or
+links leading out), run in Jinja's sandbox with limits on ``*`` and ``**``, print every
+value as inert page text unless it is :class:`~markupsafe.Markup` made by dla-docs, and have
+their includes followed and checked before rendering. Every template error becomes one
+:class:`~dla_docs.errors.InputError` naming the template file and line.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.runtime
+import jinja2.sandbox
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import formatting
+from .errors import InputError, Location
+
+MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
+MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'
+MAX_POWER_BITS = 4096             # largest integer a template may build with '**'
+
+
+class TemplatePathRefused(jinja2.TemplateNotFound):
+    """An include or page name that would read outside ``templates/``."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name, f"refused {name!r}: {reason}")
+        self.reason = reason
+
+
+class ProjectLoader(jinja2.BaseLoader):
+    """Loads templates from one folder and nowhere else.
+
+    Jinja's own loader already refuses ``..``; this one also refuses absolute names,
+    backslashes and symbolic links that lead out of the folder, and reports a file that is
+    not UTF-8 text as an :class:`InputError` naming its line instead of a traceback.
+    """
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder = folder.resolve()
+        self.root = root
+
+    def locate(self, name: str) -> Path:
+        """The file for template ``name``, refusing any name that could leave the folder."""
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or "\0" in name or any(p in ("", ".", "..") for p in parts):
+            raise TemplatePathRefused(name, "template names are relative paths inside templates/, "
+                                            "without '..', '.', '\\' or a leading '/'")
+        path = self.folder.joinpath(*parts)
+        resolved = path.resolve()
+        if self.folder not in resolved.parents:
+            raise TemplatePathRefused(name, f"it is a link to {resolved}, outside templates/")
+        if not resolved.is_file():  # absent, a folder, or a FIFO that would block the build
+            raise jinja2.TemplateNotFound(name)
+        return path
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = self.locate(template)
+        display = shown_path(path, self.root)
+        try:
+            mtime = path.stat().st_mtime
+            with path.open("rb") as file:
+                data = file.read(MAX_TEMPLATE_BYTES + 1)
+        except OSError as exc:
+            raise InputError(Location(display), "file", f"cannot read the template: {exc.strerror or exc}") from None
+        if len(data) > MAX_TEMPLATE_BYTES:
+            raise InputError(Location(display), "file", f"larger than {MAX_TEMPLATE_BYTES // 1024} KiB; refused")
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise InputError(Location(display, line, column), "encoding",
+                             f"not UTF-8 text ({exc.reason}: byte 0x{data[exc.start]:02x})") from None
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return source, str(path), uptodate
+
+
+class PageSandbox(SandboxedEnvironment):
+    """Jinja's sandbox, also refusing ``*`` and ``**`` results too large to build.
+
+    ``{{ 'x' * 10**12 }}`` in a template would otherwise exhaust memory in CI instead of
+    failing with a message.
+    """
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def __init__(self, root: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.project_root = root
+        self.checked: set[str] = set()  # templates whose includes were followed already
+
+    def template_name(self, path: Path) -> str:
+        """The name under which the loader would find ``path`` (its path inside templates/)."""
+        loader = self.loader
+        if isinstance(loader, ProjectLoader):
+            try:
+                return Path(path).resolve().relative_to(loader.folder).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _is_int(left) and _is_int(right) and right > 0:
+            if abs(left) > 1 and right * max(abs(left), 2).bit_length() > MAX_POWER_BITS:
+                raise jinja2.sandbox.SecurityError(f"'{left} ** {right}' is too large for a template")
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if isinstance(sequence, (str, list, tuple)) and _is_int(count) and len(sequence) * count > MAX_SEQUENCE:
+                    raise jinja2.sandbox.SecurityError(f"a repetition of {len(sequence) * count:,} items is too large "
+                                                       "for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def as_written(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` without resolving links (a link is named, not its target)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def shown_path(path: Path | str, root: Path) -> str:
+    """How messages name a project file: relative to the project folder when inside it."""
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
+    """The sandboxed Jinja environment for the project's templates (``root`` names files in messages)."""
+    root = root or templates_dir.parent
+    env = PageSandbox(
+        root,
+        loader=ProjectLoader(templates_dir, root),
+        undefined=jinja2.StrictUndefined,
+        finalize=formatting.page_text,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(formatting.FILTERS)
+    return env
+
+
+# -- template errors as one line -------------------------------------------------------------
+
+STRING_TEMPLATE = "<template>"  # the file name Jinja gives templates made from a string
+
+
+def _source_file(frame_file: str, where: Path, env: PageSandbox) -> str | None:
+    """The project file a traceback frame belongs to, or ``None`` if it is no template's."""
+    if frame_file == STRING_TEMPLATE:
+        return shown_path(where, env.project_root)
+    loader = env.loader
+    if isinstance(loader, ProjectLoader) and Path(frame_file).resolve().is_relative_to(loader.folder):
+        return shown_path(frame_file, env.project_root)
+    return None
+
+
+def _template_frames(exc: BaseException, where: Path, env: PageSandbox) -> list[tuple[str, int]]:
+    """``(file, line)`` of each template frame of ``exc``'s traceback, outermost first.
+
+    Jinja rewrites tracebacks so that a template's frames carry its file name and line.
+    """
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        shown = _source_file(frame.filename, where, env)
+        if shown is not None and frame.lineno:
+            frames.append((shown, frame.lineno))
+    return frames
+
+
+LineMap = Callable[[int], int]
+
+
+def same_line(line: int) -> int:
+    return line
+
+
+def template_error(exc: BaseException, env: PageSandbox, where: Path, line_map: LineMap = same_line) -> InputError:
+    """One :class:`InputError` for a Jinja error: the template file and line where it arose.
+
+    ``where`` is the file being rendered; ``line_map`` turns a line of a string template
+    (the family prose) into the line of the file it came from.
+    """
+    display = shown_path(where, env.project_root)
+
+    def located(file: str, line: int) -> Location:
+        return Location(file, line_map(line) if file == display else line)
+
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        file = shown_path(exc.filename, env.project_root) if exc.filename else display
+        return InputError(located(file, exc.lineno or 0), "template", exc.message or "syntax error")
+    frames = _template_frames(exc, where, env)
+    if isinstance(exc, RecursionError):  # an include by a computed name that loops
+        first_line: dict[str, int] = {}
+        for file, line in frames:
+            if file in first_line:
+                return InputError(located(file, first_line[file]), "include",
+                                  f"{file} includes itself (an endless include loop)")
+            first_line[file] = line
+        return InputError(Location(display), "include", "templates include each other without end")
+    file, line = frames[-1] if frames else (display, 0)
+    where_ = located(file, line)
+    if isinstance(exc, TemplatePathRefused):
+        return InputError(where_, "include", exc.message or "refused")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return InputError(where_, "include", f"included template {exc.name!r} not found under templates/")
+    return InputError(where_, "template", str(exc))
+
+
+def _include_names(node: nodes.Template) -> list[tuple[str, int]]:
+    """``(name, line)`` of every template that ``node`` includes, imports or extends by a
+    literal name (``{% include ['a.md', 'b.md'] %}`` names two); computed names are
+    left to the render-time checks."""
+    found = []
+    for item in node.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        target = item.template
+        candidates = target.items if isinstance(target, (nodes.List, nodes.Tuple)) else [target]
+        for candidate in candidates:
+            if isinstance(candidate, nodes.Const) and isinstance(candidate.value, str):
+                found.append((candidate.value, item.lineno))
+    return found
+
+
+def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_map: LineMap = same_line,
+                   chain: tuple[str, ...] = ()) -> None:
+    """Refuse, before rendering, an include that is missing, leaves templates/ or loops.
+
+    Follows every literal include from ``parsed`` (the template shown as ``display``), so a
+    loop is reported at the include that closes it, with the whole chain.
+    """
+    for name, line in _include_names(parsed):
+        where = Location(display, line_map(line))
+        if name in chain:
+            loop = " -> ".join((*chain[chain.index(name):], name))
+            raise InputError(where, "include", f"endless include loop: {loop}")
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+        except TemplatePathRefused as exc:
+            raise InputError(where, "include", exc.message or "refused") from None
+        except jinja2.TemplateNotFound:
+            raise InputError(where, "include", f"included template {name!r} not found under templates/") from None
+        try:
+            child = env.parse(source, name, filename)
+        except jinja2.TemplateSyntaxError as exc:
+            raise template_error(exc, env, Path(filename)) from None
+        check_includes(env, child, shown_path(filename, env.project_root), same_line, (*chain, name))
+
+
+def render_template(env: PageSandbox, template: str, where: Path, **context: Any) -> str:
+    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
+    try:
+        compiled = env.get_template(template)
+    except jinja2.TemplateNotFound as exc:
+        if exc.name != template:
+            raise template_error(exc, env, where) from None
+        raise InputError(Location(shown_path(where, env.project_root)), "file",
+                         "page template not found; every build renders it") from None
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise template_error(exc, env, where) from None
+    if template not in env.checked:
+        source, filename, _ = env.loader.get_source(env, template)
+        check_includes(env, env.parse(source, template, filename), shown_path(where, env.project_root),
+                       chain=(template,))
+        env.checked.add(template)
+    try:
+        return compiled.render(**context)
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise template_error(exc, env, where) from None
+
+
+def render_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = same_line, **context: Any) -> str:
+    """Render template text that does not live in its own file (the family prose).
+
+    ``line_map`` turns a line of ``source`` into the line of ``where`` it was taken from.
+    """
+    try:
+        parsed = env.parse(source)
+        template = env.from_string(parsed)
+    except jinja2.TemplateSyntaxError as exc:
+        raise template_error(exc, env, where, line_map) from None
+    check_includes(env, parsed, shown_path(where, env.project_root), line_map, (env.template_name(where),))
+    try:
+        return template.render(**context)
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise template_error(exc, env, where, line_map) from None
