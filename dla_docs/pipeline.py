@@ -152,6 +152,7 @@ def docs_inputs(settings: Settings, templates: Sequence[Template], measurements:
         measurements=measurements,
         checks={n: field_checks(entries.get(n), measurements[n], metadata_findings, settings) for n in names},
         training={n: training_metadata(entries.get(n)) for n in names},
+        code={n: entries[n].code if n in entries else None for n in names},
         accuracy={n: accuracy(entries.get(n)) for n in names},
         findings=[finding_line(f) for f in report.findings],
         checked=report.checked,
