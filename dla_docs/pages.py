@@ -24,7 +24,8 @@ from .config import Settings
 from .errors import InputError, Location
 from .graphs import svg_for_inline
 from .measure import Measurement
-from .templating import LineMap, as_written, environment, render_string, render_template, same_line
+from .templating import (LineMap, as_written, environment, load_string, load_template, render_string,
+                         render_template, same_line)
 from .variants import VARIANTS, VariantConfig
 
 PAGE_TEMPLATES = "pages"
@@ -246,6 +247,23 @@ def _assets(templates_dir: Path, root: Path) -> dict[str, bytes]:
 def _with_final_newline(text: str) -> bytes:
     text = re.sub(r"\n{3,}", "\n\n", text)
     return (text.rstrip("\n") + "\n").encode("utf-8")
+
+
+PAGES = ("index.md", "model_card.md", "architecture.md", "verification.md")
+
+
+def check_templates(settings: Settings, prose: str, prose_path: Path) -> None:
+    """Compile every page template and the family prose, and follow their includes.
+
+    Run before measuring and drawing, so that a template error is reported in a second
+    rather than after the slow steps; rendering checks the same things again.
+    """
+    templates_dir = settings.root / "templates"
+    env = environment(templates_dir, settings.root)
+    load_string(env, prose, prose_path, prose_line_map(prose_path))
+    load_template(env, SNIPPETS, templates_dir / SNIPPETS)
+    for page in PAGES:
+        load_template(env, f"{PAGE_TEMPLATES}/{page}", templates_dir / PAGE_TEMPLATES / page)
 
 
 def render_docs(inputs: DocsInputs) -> dict[str, bytes]:

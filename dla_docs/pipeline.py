@@ -22,7 +22,7 @@ from .cache import MeasurementCache
 from .config import Settings
 from .measure import Measurement
 from .modelindex import METADATA_FIELDS, ModelEntry, Template, read_templates
-from .pages import DocsInputs, FieldCheck, render_docs
+from .pages import DocsInputs, FieldCheck, check_templates, render_docs
 from .runner import Progress, measure_many
 from .structure import ModelStructure, extract_structure
 from .variants import list_models
@@ -123,6 +123,11 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
     }
 
 
+def family_prose(template: Template) -> str:
+    """The family page's Markdown: the template without its model-index comment."""
+    return template.before.rstrip() + "\n\n" + template.after.strip()
+
+
 def _noop_step(description: str, total: int) -> Callable[[str, bool], None]:
     return lambda item, cached=False: None
 
@@ -141,7 +146,7 @@ def docs_inputs(settings: Settings, templates: Sequence[Template], measurements:
         ida[name] = graphs.render_svg(graphs.ida_graph(structure))
         advance(name, False)
     first = templates[0]
-    prose = first.before.rstrip() + "\n\n" + first.after.strip()
+    prose = family_prose(first)
     bibtex = _BIBTEX.search(first.before)
     metadata_findings = [f for f in report.findings if f.kind == "mismatch"]
     return DocsInputs(
@@ -179,6 +184,7 @@ def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop
                   measurements: Mapping[str, Measurement] | None = None) -> Generated:
     """Every file of ``docs/`` for the project as it stands, and the metadata check behind it."""
     templates = list(templates) if templates is not None else read_templates(list(settings.templates), settings.root)
+    check_templates(settings, family_prose(templates[0]), templates[0].path)
     if measurements is None:
         measurements = measure_zoo(settings, no_cache, step("measuring", len(list_models())))
     measurements = dict(measurements)

@@ -270,8 +270,8 @@ def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_
         check_includes(env, child, shown_path(filename, env.project_root), same_line, (*chain, name))
 
 
-def render_template(env: PageSandbox, template: str, where: Path, **context: Any) -> str:
-    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
+def load_template(env: PageSandbox, template: str, where: Path) -> jinja2.Template:
+    """Compile ``template`` and check its includes, or raise a one-line :class:`InputError`."""
     try:
         compiled = env.get_template(template)
     except jinja2.TemplateNotFound as exc:
@@ -286,14 +286,11 @@ def render_template(env: PageSandbox, template: str, where: Path, **context: Any
         check_includes(env, env.parse(source, template, filename), shown_path(where, env.project_root),
                        chain=(template,))
         env.checked.add(template)
-    try:
-        return compiled.render(**context)
-    except (jinja2.TemplateError, RecursionError) as exc:
-        raise template_error(exc, env, where) from None
+    return compiled
 
 
-def render_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = same_line, **context: Any) -> str:
-    """Render template text that does not live in its own file (the family prose).
+def load_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = same_line) -> jinja2.Template:
+    """Compile template text that does not live in its own file (the family prose).
 
     ``line_map`` turns a line of ``source`` into the line of ``where`` it was taken from.
     """
@@ -303,6 +300,21 @@ def render_string(env: PageSandbox, source: str, where: Path, line_map: LineMap 
     except jinja2.TemplateSyntaxError as exc:
         raise template_error(exc, env, where, line_map) from None
     check_includes(env, parsed, shown_path(where, env.project_root), line_map, (env.template_name(where),))
+    return template
+
+
+def render_template(env: PageSandbox, template: str, where: Path, **context: Any) -> str:
+    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
+    compiled = load_template(env, template, where)
+    try:
+        return compiled.render(**context)
+    except (jinja2.TemplateError, RecursionError) as exc:
+        raise template_error(exc, env, where) from None
+
+
+def render_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = same_line, **context: Any) -> str:
+    """Render template text that does not live in its own file; see :func:`load_string`."""
+    template = load_string(env, source, where, line_map)
     try:
         return template.render(**context)
     except (jinja2.TemplateError, RecursionError) as exc:

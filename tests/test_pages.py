@@ -85,3 +85,17 @@ def test_snippets_on_each_page_run(generated, page, tmp_path, monkeypatch):
     assert [f.shape[-1] for f in namespace["features"]] == [224, 112, 56, 28, 14, 7]
     assert namespace["restored"].fc.out_channels == 10
     assert os.path.exists(f"{name}-finetuned.pth")
+
+
+def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
+    from conftest import copy_project
+
+    from dla_docs.errors import InputError
+
+    root = copy_project(tmp_path / "project")
+    page = root / "templates" / "pages" / "architecture.md"
+    page.write_text(page.read_text() + "{% if %}\n")
+    monkeypatch.setattr("dla_docs.pipeline.measure_many",
+                        lambda *a, **k: pytest.fail("measured before the templates were checked"))
+    with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
+        generate_docs(load_settings(root))
