@@ -3,8 +3,33 @@
 A build never writes into ``docs/`` or ``site/`` directly. The pages are written to a
 staging folder inside the project, ``mkdocs build --strict`` runs there, and only when both
 succeed is each folder exchanged with its staged twin in one ``renameat2(RENAME_EXCHANGE)``
-call. A failed, interrupted or killed build therefore leaves each of ``docs/`` and ``site/``
-wholly as it was or wholly new. One build at a time holds the project's lock.
+call. One build at a time holds the project's lock (``flock``: the kernel releases it when
+its holder dies, however it dies).
+
+What a build killed at any instant (SIGKILL, a crash of the process) leaves behind:
+
+* Each folder on its own: ``docs/`` is at every instant wholly the previous output or wholly
+  the new one, never a mix and never missing; the same holds for ``site/``. This needs a
+  filesystem with ``RENAME_EXCHANGE`` (ext4, xfs, btrfs, tmpfs, ...); elsewhere a fallback
+  of two renames leaves the folder absent (parked in the staging folder) for the instant
+  between them.
+* The pair: the two exchanges are two system calls, so a kill between them leaves the new
+  ``docs/`` beside the old ``site/``. To repair that, the exchanges are journaled: once
+  everything is staged, a journal naming each swap and the (device, inode) identity of
+  each staged folder is written into the staging folder (atomically), and only then do
+  the exchanges start. The next process to take the build lock (the next ``build``, as
+  soon as it has read its settings, before it measures or renders anything, whether or
+  not it later succeeds) finds the journal and completes the swaps still pending,
+  recognising a done swap by the identity now at the target. So a kill before the journal exists leaves both folders old; a kill after it
+  leaves both new once the next build has started; a mixed pair exists only from the
+  kill until then.
+* A leftover staging folder is removed by the next build; the lock is free at once.
+* A failed build (an error, not a kill) changes nothing: if the second exchange fails,
+  the first is undone before the error is reported, and the staging folder is removed
+  (should the undo fail too, the journal stays and the next build rolls forward).
+
+Not covered: power loss or a kernel crash (nothing is fsynced), and other programs writing
+into ``docs/`` or ``site/`` while a build runs.
 """
 
 from __future__ import annotations
@@ -12,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import logging
 import os
 import shutil
@@ -25,11 +51,12 @@ import yaml
 from filelock import FileLock, Timeout
 
 from .config import Settings
-from .errors import DlaDocsError, InputError, OutputError
+from .errors import DlaDocsError, InputError, Location, OutputError
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"
 MKDOCS_CONFIG = "mkdocs.yml"
+JOURNAL = "publish.json"
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -41,7 +68,11 @@ class SiteBuildError(DlaDocsError):
 
 @contextlib.contextmanager
 def build_lock(root: Path) -> Iterator[None]:
-    """Hold the project's build lock, or fail at once with a message naming the holder."""
+    """Hold the project's build lock, or fail at once with a message naming the holder.
+
+    Taking the lock first finishes whatever a killed build left half done (see
+    :func:`recover`), so every build starts from a consistent ``docs/`` and ``site/``.
+    """
     lock = FileLock(str(root / LOCK_NAME), timeout=0)
     try:
         lock.acquire()
@@ -51,11 +82,16 @@ def build_lock(root: Path) -> Iterator[None]:
             "wait for it to finish and run this one again"
         ) from None
     except OSError as exc:
-        raise OutputError(f"{root / LOCK_NAME}: cannot create the build lock ({exc.strerror})") from None
+        raise OutputError(f"{root}: cannot take the build lock {LOCK_NAME} ({_cause(exc)})") from None
     try:
+        recover(root)
         yield
     finally:
         lock.release()
+
+
+def _cause(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def relative_output_path(name: str) -> PurePosixPath:
@@ -113,6 +149,67 @@ def swap_in(new: Path, target: Path) -> None:
         parked.rename(new)
 
 
+def _identity(path: Path) -> list[int] | None:
+    """(device, inode) of ``path``: it travels with the folder through a rename or exchange."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino]
+
+
+@dataclass(frozen=True)
+class Swap:
+    """One staged folder to publish: ``staged`` (in the staging folder) goes to ``target``."""
+
+    staged: Path
+    target: Path
+
+
+def write_journal(root: Path, staging: Path, swaps: list[Swap]) -> None:
+    """Record the swaps about to happen, atomically, so a killed publish can be completed."""
+    entries = [{"staged": s.staged.relative_to(staging).as_posix(), "target": s.target.relative_to(root).as_posix(),
+                "identity": _identity(s.staged)} for s in swaps]
+    partial = staging / (JOURNAL + ".partial")
+    partial.write_text(json.dumps({"swaps": entries}), encoding="utf-8")
+    os.replace(partial, staging / JOURNAL)
+
+
+def _journaled_swaps(root: Path, staging: Path) -> list[tuple[Swap, list[int]]]:
+    """The swaps a journal names with each staged folder's identity (``[]`` without one)."""
+    try:
+        entries = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))["swaps"]
+        return [(Swap(staging.joinpath(*relative_output_path(e["staged"]).parts),
+                      root.joinpath(*relative_output_path(e["target"]).parts)), list(e["identity"]))
+                for e in entries]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError, OutputError) as exc:
+        # Written atomically by publish: an unreadable journal was not written by it.
+        logging.getLogger(__name__).warning("ignoring unreadable publish journal in %s: %s", staging, exc)
+        return []
+
+
+def roll_forward(root: Path, staging: Path) -> None:
+    """Complete the swaps of an interrupted publish; a swap already done is left alone."""
+    for swap, identity in _journaled_swaps(root, staging):
+        if _identity(swap.target) == identity:
+            continue  # this folder was already published
+        if _identity(swap.staged) == identity:
+            try:
+                swap_in(swap.staged, swap.target)
+            except OSError as exc:
+                raise OutputError(f"{swap.target}: cannot finish the publish that an interrupted build left "
+                                  f"in {staging.name} ({_cause(exc)})") from None
+
+
+def recover(root: Path) -> None:
+    """Finish and remove every staging folder a killed build left; the caller holds the lock."""
+    for leftover in sorted(root.glob(STAGING_PREFIX + "*")):
+        roll_forward(root, leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _source_date_epoch(root: Path) -> str:
     """A fixed build date for reproducible sites: the environment's, else HEAD's commit time."""
     if "SOURCE_DATE_EPOCH" in os.environ:
@@ -143,10 +240,15 @@ _TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: None)
 
 def _mkdocs_dirs(config_file: Path) -> tuple[str, str]:
     """The docs_dir and site_dir that mkdocs.yml names (its defaults when silent)."""
+    shown = Path(MKDOCS_CONFIG)
     try:
         data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+        raise InputError(where, "", f"invalid YAML in the MkDocs configuration: {exc.problem or exc}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(config_file, "", f"cannot read the MkDocs configuration ({exc})") from None
+        raise InputError(shown, "", f"cannot read the MkDocs configuration ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(config_file, "", "the MkDocs configuration is not a mapping")
     return str(data.get("docs_dir", "docs")), str(data.get("site_dir", "site"))
@@ -185,21 +287,71 @@ class Published:
     site_built: bool
 
 
-def _remove_stale_staging(root: Path) -> None:
-    for leftover in root.glob(STAGING_PREFIX + "*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
 def check_mkdocs_config(settings: Settings) -> Path:
     config_file = settings.root / MKDOCS_CONFIG
     if not config_file.is_file():
         raise InputError(config_file, "", "not found: the site needs an mkdocs.yml in the project folder")
     docs, site = _mkdocs_dirs(config_file)
+    text = config_file.read_text(encoding="utf-8")
     for key, named, expected in (("docs_dir", docs, settings.docs_dir), ("site_dir", site, settings.site_dir)):
         if (settings.root / named).resolve() != expected:
-            raise InputError(config_file, key, f"is {named!r} but [tool.dla-docs] says "
+            line = next((i for i, row in enumerate(text.splitlines(), 1) if row.startswith(f"{key}:")), 0)
+            raise InputError(Location(MKDOCS_CONFIG, line), key, f"is {named!r} but [tool.dla-docs] says "
                              f"{expected.relative_to(settings.root).as_posix()!r}; make them agree")
     return config_file
+
+
+def _stage(settings: Settings, staging: Path, config_file: Path, files: Mapping[str, bytes],
+           site: bool) -> list[Swap]:
+    """Write the pages (and build the site) in ``staging``; the swaps that publish them."""
+    staged_docs = staging / settings.docs_dir.relative_to(settings.root)
+    staged_site = staging / settings.site_dir.relative_to(settings.root)
+    try:
+        staged_docs.mkdir(parents=True)
+        write_tree(staged_docs, files)
+    except OSError as exc:
+        raise OutputError(f"{settings.docs_dir}: cannot write the generated pages ({_cause(exc)})") from None
+    if not site:
+        return [Swap(staged_docs, settings.docs_dir)]
+    try:
+        staged_config = staging / MKDOCS_CONFIG
+        shutil.copyfile(config_file, staged_config)
+        build_mkdocs(staged_config, staged_docs, staged_site, settings.root)
+    except OSError as exc:  # mkdocs lets its own write errors through unwrapped
+        raise OutputError(f"{settings.site_dir}: cannot build the site ({_cause(exc)})") from None
+    return [Swap(staged_docs, settings.docs_dir), Swap(staged_site, settings.site_dir)]
+
+
+class _PublishPending(OutputError):
+    """A swap failed and the ones before it could not be undone: keep the journal."""
+
+
+def _undo(done: list[tuple[Swap, bool]]) -> None:
+    """Put back what the swaps in ``done`` replaced, last first (``bool``: the target existed)."""
+    for swap, existed in reversed(done):
+        if existed:
+            swap_in(swap.staged, swap.target)
+        else:
+            swap.staged.rmdir()  # the empty folder swap_in left in its place
+            swap.target.rename(swap.staged)
+
+
+def _swap_all(staging: Path, swaps: list[Swap]) -> None:
+    """Publish every staged folder, or undo those already swapped and report why not."""
+    done: list[tuple[Swap, bool]] = []
+    for swap in swaps:
+        existed = swap.target.exists()
+        try:
+            swap_in(swap.staged, swap.target)
+        except OSError as exc:
+            message = f"{swap.target}: cannot replace the output folder ({_cause(exc)})"
+            try:
+                _undo(done)
+            except OSError:
+                raise _PublishPending(f"{message}; the next build completes the publish left in "
+                                      f"{staging}") from None
+            raise OutputError(message) from None
+        done.append((swap, existed))
 
 
 def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True) -> Published:
@@ -210,30 +362,24 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True) -
     """
     root = settings.root
     config_file = check_mkdocs_config(settings)
-    _remove_stale_staging(root)
+    recover(root)
     try:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
     except OSError as exc:
-        raise OutputError(f"{root}: cannot create a staging folder ({exc.strerror})") from None
+        raise OutputError(f"{root}: cannot create a staging folder ({_cause(exc)})") from None
+    keep = False
     try:
-        docs_rel = settings.docs_dir.relative_to(root)
-        site_rel = settings.site_dir.relative_to(root)
-        staged_docs, staged_site = staging / docs_rel, staging / site_rel
+        swaps = _stage(settings, staging, config_file, files, site)
         try:
-            staged_docs.mkdir(parents=True)
-            write_tree(staged_docs, files)
+            write_journal(root, staging, swaps)
         except OSError as exc:
-            raise OutputError(f"{exc.filename or staging}: cannot write generated pages ({exc.strerror})") from None
-        if site:
-            staged_config = staging / MKDOCS_CONFIG
-            shutil.copyfile(config_file, staged_config)
-            build_mkdocs(staged_config, staged_docs, staged_site, root)
-        try:
-            swap_in(staged_docs, settings.docs_dir)
-            if site:
-                swap_in(staged_site, settings.site_dir)
-        except OSError as exc:
-            raise OutputError(f"{exc.filename or root}: cannot replace the output folder ({exc.strerror})") from None
+            raise OutputError(f"{root}: cannot write the publish journal ({_cause(exc)})") from None
+        _swap_all(staging, swaps)
+        (staging / JOURNAL).unlink()
+    except _PublishPending:
+        keep = True  # its journal lets the next build finish what this one could not
+        raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
     return Published(len(files), site)

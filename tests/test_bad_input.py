@@ -174,11 +174,10 @@ CASES = [
          e("docs-dir", f"{TOOL}.docs-dir", "overlaps the templates folder")),
     case("config_docs_is_a_file.toml", CONFIG, BUILD, e("docs-dir", f"{TOOL}.docs-dir", "is a file")),
     case("config_site_inside_docs.toml", CONFIG, BUILD, e("docs-dir", f"{TOOL}.docs-dir", "overlaps site-dir")),
-    # -- mkdocs.yml (read by site.py, which words these messages) -------------------------------
-    case("mkdocs_broken.yml", MKDOCS, BUILD,
-         e("docs_dir: [", "", "mapping values are not allowed here", line_in_text=True)),
-    case("mkdocs_tab.yml", MKDOCS, BUILD, e("\tdocs_dir", "", "found character '\\t'", line_in_text=True)),
-    case("mkdocs_dirs_disagree.yml", MKDOCS, BUILD, e(None, "docs_dir", "is 'elsewhere'")),
+    # -- mkdocs.yml ----------------------------------------------------------------------------
+    case("mkdocs_broken.yml", MKDOCS, BUILD, e("docs_dir: [", "", "mapping values are not allowed here")),
+    case("mkdocs_tab.yml", MKDOCS, BUILD, e("\tdocs_dir", "", "found character '\\t'")),
+    case("mkdocs_dirs_disagree.yml", MKDOCS, BUILD, e("docs_dir:", "docs_dir", "is 'elsewhere'")),
 ]
 
 
