@@ -7,9 +7,11 @@ last worker does not finish alone.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -24,7 +26,22 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, bool], None]  # (variant, came from cache)
 
 
-def _worker_init() -> None:
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when its parent dies (a killed build leaves no workers)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers still end when their queue closes
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _worker_init(parent: int) -> None:
+    _die_with_parent(parent)
     torch.set_num_threads(1)
 
 
@@ -43,7 +60,8 @@ def _measure_in_parallel(names: Sequence[str], image_size: int, jobs: int, done:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     order = sorted(names, key=_expected_cost, reverse=True)
     results = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(measure_variant, name, image_size): name for name in order}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
