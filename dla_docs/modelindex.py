@@ -32,8 +32,8 @@ Every problem found is collected, not just the first, and reported as
 characters in quoted keys and values are escaped, long values cut). A YAML syntax error
 names the key path written at its line, and a quote left open is blamed where it opens,
 not where the parser gives up. Hostile sizes are refused before they cost time: files over
-:data:`MAX_TEMPLATE_BYTES`, ``[``/``{`` nesting deeper than :data:`MAX_FLOW_DEPTH`, and
-integers above :data:`MAX_INT` (however their exponent is written).
+:data:`MAX_TEMPLATE_BYTES`, ``[``/``{`` nesting deeper than :data:`~dla_docs.yaml_diagnostics.MAX_FLOW_DEPTH`, and
+integers above :data:`~dla_docs.metadata_values.MAX_INT` (however their exponent is written).
 """
 
 from __future__ import annotations
@@ -43,16 +43,28 @@ import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from math import isfinite
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import InputError, Location, one_line
+from .metadata_values import (
+    ALLOWED_TAGS,
+    CONVERTERS,
+    LIST_FIELDS,
+    NULL_TAG,
+    TEXT_FIELDS,
+    BadValue,
+    canonical_key,
+    finite_number,
+    kind_of,
+    percentage,
+    plain,
+)
+from .yaml_diagnostics import MAX_FLOW_DEPTH, key_path, runaway_quote, too_deep
 
 # -- canonical field names -------------------------------------------------------------------
 
@@ -70,14 +82,6 @@ RESULT_FIELDS = ("Task", "Dataset", "Metrics")
 METRIC_FIELDS = ("Top 1 Accuracy", "Top 5 Accuracy")
 REQUIRED_METADATA = ("FLOPs", "File Size")
 
-_TAG = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _NULL, _BOOL = (_TAG + t for t in ("str", "int", "float", "null", "bool"))
-_ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "null", "bool", "map", "seq", "timestamp")}
-
-
-def canonical_key(key: str) -> str:
-    """The comparison form of a key: case-folded, ``_``/``-`` as spaces, spaces collapsed."""
-    return " ".join(re.sub(r"[_-]", " ", key).split()).casefold()
 
 
 def _table(names: Iterable[str]) -> dict[str, str]:
@@ -303,7 +307,7 @@ class _Walker:
 
     def path_at(self, node: Node) -> str:
         """The key path written at ``node``'s line, for problems found before the walk."""
-        return _yaml_path(self.text[self.body_start:], node.start_mark.line) or "model-index"
+        return key_path(self.text[self.body_start:], node.start_mark.line) or "model-index"
 
     # positions
     def position(self, mark: Any) -> tuple[int, int]:
@@ -339,7 +343,7 @@ class _Walker:
                 raise _Abort
             self.seen.add(id(current))
             start = self.offset(current.start_mark)
-            if self.text.startswith("!", start) or current.tag not in _ALLOWED_TAGS:
+            if self.text.startswith("!", start) or current.tag not in ALLOWED_TAGS:
                 tag = self.text[start:].split(None, 1)[0] if self.text.startswith("!", start) else current.tag
                 self.problem(current, self.path_at(current),
                              f"YAML tag {tag!r} refused: a model-index block holds plain data only")
@@ -363,7 +367,7 @@ class _Walker:
         another level (a sign of lost indentation) to a hint.
         """
         if not isinstance(node, MappingNode):
-            self.problem(node, where or "model-index", f"expected a mapping, got {_kind(node)}")
+            self.problem(node, where or "model-index", f"expected a mapping, got {kind_of(node)}")
             return {}
         result: dict[str, tuple[Node, Node]] = {}
         first_line: dict[str, int] = {}
@@ -390,157 +394,27 @@ class _Walker:
         return result
 
     def sequence(self, node: Node, where: str) -> list[Node]:
-        if isinstance(node, ScalarNode) and node.tag == _NULL:
+        if isinstance(node, ScalarNode) and node.tag == NULL_TAG:
             return []
         if not isinstance(node, SequenceNode):
-            self.problem(node, where, f"expected a list, got {_kind(node)}")
+            self.problem(node, where, f"expected a list, got {kind_of(node)}")
             return []
         return list(node.value)
 
     def text_value(self, node: Node, where: str, *, required: bool = False) -> str | None:
         """A scalar as text: ``''`` or ``null`` allowed unless ``required``."""
         if not isinstance(node, ScalarNode):
-            self.problem(node, where, f"expected text, got {_kind(node)}")
+            self.problem(node, where, f"expected text, got {kind_of(node)}")
             return None
-        value = "" if node.tag == _NULL else str(node.value)
+        value = "" if node.tag == NULL_TAG else str(node.value)
         if required and not value.strip():
             self.problem(node, where, "must not be empty")
             return None
         return value
 
 
-def _kind(node: Node) -> str:
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if isinstance(node, SequenceNode):
-        return "a list"
-    return _shown(node.value)
-
-
-SHOWN_CHARS = 60
-
-
-def _shown(value: Any) -> str:
-    """``repr(value)`` cut to :data:`SHOWN_CHARS`: a message quotes a bad value, not a megabyte of it."""
-    text = repr(value)
-    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
-
-
 def _join(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
-
-
-# -- value conversion ------------------------------------------------------------------------
-
-class _Bad(ValueError):
-    """A value that does not have the field's type or range; the message says why."""
-
-
-def _scalar(node: Node) -> ScalarNode:
-    if not isinstance(node, ScalarNode):
-        raise _Bad(f"expected a single value, got {_kind(node)}")
-    if node.tag == _BOOL:
-        raise _Bad(f"expected a number, got the boolean {_shown(node.value)}")
-    if node.tag == _NULL:
-        raise _Bad("expected a number, got nothing")
-    return node
-
-
-def _decimal(node: Node) -> Decimal:
-    """A number written plainly or as a string (``'224'``); never a boolean or a date."""
-    scalar = _scalar(node)
-    raw = str(scalar.value).strip()
-    if scalar.tag not in (_INT, _FLOAT, _STR) or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
-        raise _Bad(f"expected a number, got {_shown(scalar.value)}")
-    try:
-        return Decimal(raw)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise _Bad(f"expected a number, got {_shown(scalar.value)}") from None
-
-
-MAX_INT = 2 ** 63 - 1  # every count dla-docs records fits a signed 64-bit integer
-
-
-def positive_int(node: Node) -> int:
-    """A positive whole number below 2**63; compared as a Decimal first, so that a
-    written ``1e999999999`` is refused at once instead of being expanded digit by digit."""
-    number = _decimal(node)
-    if number > MAX_INT:
-        raise _Bad(f"too large: at most {MAX_INT:,} (2**63 - 1), got {_shown(node.value)}")
-    if number != number.to_integral_value():
-        raise _Bad(f"expected a positive integer, got {_shown(node.value)}")
-    if number <= 0:
-        raise _Bad(f"must be a positive integer, got {_shown(node.value)}")
-    return int(number)
-
-
-def _real(low: float, high: float, low_open: bool = False, high_open: bool = False) -> Callable[[Node], float]:
-    def convert(node: Node) -> float:
-        value = float(_decimal(node))
-        below = value <= low if low_open else value < low
-        above = value >= high if high_open else value > high
-        if not isfinite(value) or below or above:
-            bounds = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            raise _Bad(f"must be within {bounds}, got {_shown(node.value)}")
-        return value
-    return convert
-
-
-def percentage(node: Node) -> float:
-    """An accuracy in percent, 0 to 100: ``78.03``, ``'78.03'`` or ``78.03%``."""
-    scalar = _scalar(node)
-    raw = str(scalar.value).strip()
-    if raw.endswith("%"):
-        raw = raw[:-1].strip()
-    try:
-        value = float(Decimal(raw)) if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw) else None
-    except InvalidOperation:  # pragma: no cover
-        value = None
-    if value is None or scalar.tag not in (_INT, _FLOAT, _STR):
-        raise _Bad(f"expected a percentage, got {_shown(scalar.value)}")
-    if not 0 <= value <= 100:
-        raise _Bad(f"an accuracy must be within 0-100 %, got {_shown(scalar.value)}")
-    return value
-
-
-def _number(node: Node) -> float:
-    value = float(_decimal(node))
-    if not isfinite(value):
-        raise _Bad(f"expected a finite number, got {_shown(node.value)}")
-    return value
-
-
-_INF = float("inf")
-CONVERTERS: dict[str, Callable[[Node], Any]] = {
-    **dict.fromkeys(("FLOPs", "Parameters", "File Size", "Epochs", "Batch Size", "Layers", "Image Size"),
-                    positive_int),
-    "LR": _real(0, _INF, low_open=True, high_open=True),
-    "Weight Decay": _real(0, _INF, high_open=True),
-    "Momentum": _real(0, 1, high_open=True),
-    "Dropout": _real(0, 1, high_open=True),
-    "Crop Pct": _real(0, 1, low_open=True),
-}
-LIST_FIELDS = ("Training Data", "Training Techniques", "Architecture", "Tasks")
-TEXT_FIELDS = ("Training Resources", "Training Time", "ID", "Interpolation")
-
-
-def _plain(node: Node) -> Any:
-    """An unknown field's value as plain Python data (strings, lists, dicts)."""
-    if isinstance(node, MappingNode):
-        return {str(k.value): _plain(v) for k, v in node.value}
-    if isinstance(node, SequenceNode):
-        return [_plain(v) for v in node.value]
-    if node.tag == _INT:
-        try:
-            return int(node.value)
-        except ValueError:
-            return node.value
-    if node.tag == _FLOAT:
-        try:
-            return float(node.value)
-        except ValueError:
-            return node.value
-    return None if node.tag == _NULL else str(node.value)
 
 
 # -- the model index -------------------------------------------------------------------------
@@ -563,7 +437,7 @@ def _metadata(w: _Walker, node: Node, where: str, key_node: Node,
             if name in CONVERTERS:
                 normalised: Any = CONVERTERS[name](value)
             elif name in LIST_FIELDS:
-                items = [value] if isinstance(value, ScalarNode) and value.tag != _NULL else w.sequence(value, path)
+                items = [value] if isinstance(value, ScalarNode) and value.tag != NULL_TAG else w.sequence(value, path)
                 normalised = []
                 for item in items:
                     text = w.text_value(item, path)
@@ -574,8 +448,8 @@ def _metadata(w: _Walker, node: Node, where: str, key_node: Node,
                 if normalised is None:
                     continue
             else:
-                normalised = _plain(value)
-        except _Bad as bad:
+                normalised = plain(value)
+        except BadValue as bad:
             w.problem(value, path, str(bad))
             continue
         metadata[name] = w.located(value, normalised, key)
@@ -607,8 +481,8 @@ def _results(w: _Walker, node: Node, where: str) -> list[Result]:
         else:
             for name, (key, value) in w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC).items():
                 try:
-                    number = percentage(value) if "accuracy" in canonical_key(name) else _number(value)
-                except _Bad as bad:
+                    number = percentage(value) if "accuracy" in canonical_key(name) else finite_number(value)
+                except BadValue as bad:
                     w.problem(value, f"{path}.Metrics.{name}", str(bad))
                     continue
                 metrics[name] = number
@@ -621,7 +495,7 @@ def _results(w: _Walker, node: Node, where: str) -> list[Result]:
 def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
     where = f"Models[{i}]"
     if not isinstance(node, MappingNode):
-        w.problem(node, where, f"expected a mapping with Name, Metadata and In Collection, got {_kind(node)}")
+        w.problem(node, where, f"expected a mapping with Name, Metadata and In Collection, got {kind_of(node)}")
         return None
     written = next((v.value for k, v in node.value if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
                     and canonical_key(str(k.value)) == "name" and v.value), None)
@@ -650,7 +524,7 @@ def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
     results = _results(w, keys["Results"][1], f"{label}.Results") if "Results" in keys else []
     optional = {n: w.text_value(keys[n][1], f"{label}.{n}") if n in keys else None for n in ("Code", "Config", "Weights")}
     read = ("Name", "In Collection", "Metadata", "Results", "Code", "Config", "Weights")
-    extra = {n: _plain(v) for n, (_, v) in keys.items() if n not in read}
+    extra = {n: plain(v) for n, (_, v) in keys.items() if n not in read}
     if not name or collection is None:
         return None
     line, column = w.position(node.start_mark)
@@ -719,108 +593,26 @@ def _syntax_problem(w: _Walker, yaml: str, exc: MarkedYAMLError) -> Problem:
     gets its own message. The field is the key path written at that line.
     """
     mark = exc.problem_mark or exc.context_mark
-    runaway = _runaway_quote(yaml, mark)
+    runaway = runaway_quote(yaml, mark)
     if runaway is not None:
         start, end = runaway
         line, column = w.position(start)
         message = (f"invalid YAML: the quoted value opened here runs on to line {w.position(end)[0]}; "
                    f"a closing quote is missing")
-        return Problem(Location(w.display, line, column), _yaml_path(yaml, start.line) or "model-index", message)
+        return Problem(Location(w.display, line, column), key_path(yaml, start.line) or "model-index", message)
     if exc.context and "quoted scalar" in exc.context and exc.context_mark is not None:
         mark = exc.context_mark
         line, column = w.position(mark)
-        return Problem(Location(w.display, line, column), _yaml_path(yaml, mark.line) or "model-index",
+        return Problem(Location(w.display, line, column), key_path(yaml, mark.line) or "model-index",
                        "invalid YAML: the quoted value opened here is never closed")
     where = Location(w.display, *w.position(mark)) if mark else Location(w.display)
-    field = (_yaml_path(yaml, mark.line) if mark else "") or "model-index"
+    field = (key_path(yaml, mark.line) if mark else "") or "model-index"
     problem = exc.problem or exc.context or "unreadable"
     if "'\\t'" in problem or "\t" in problem:
         return Problem(where, field, "invalid YAML: a tab in the indentation; indent with spaces only")
     context = f" ({exc.context} at line {w.position(exc.context_mark)[0]})" if exc.context and exc.context_mark else ""
     hint = "; check the indentation" if re.search(r"block|mapping values|indent", f"{exc.problem} {exc.context}") else ""
     return Problem(where, field, f"invalid YAML: {problem}{context}{hint}")
-
-
-def _runaway_quote(yaml: str, mark: Any) -> tuple[Any, Any] | None:
-    """Start and end marks of the first quoted value spanning lines before ``mark``, if any.
-
-    A model-index never spreads a quoted value over lines; one that does swallowed the
-    lines after a missing closing quote.
-    """
-    if mark is None:
-        return None
-    try:
-        for token in YAML(typ="rt").scan(yaml):
-            if (token.start_mark.line, token.start_mark.column) >= (mark.line, mark.column):
-                break
-            if getattr(token, "style", None) in ("'", '"') and token.end_mark.line > token.start_mark.line:
-                return token.start_mark, token.end_mark
-    except YAMLError:
-        pass
-    return None
-
-
-_ITEM = re.compile(r"-(?:[ \t]+|$)")
-_KEY = re.compile(r"""(?P<key>"[^"]*"|'[^']*'|[^\s#'"{\[][^:#]*?)[ \t]*:(?:[ \t]+(?P<value>.*)|$)""")
-
-
-@dataclass
-class _Level:
-    """One open level while tracing the key path of a (possibly broken) YAML line."""
-
-    column: int
-    key: str = ""        # a mapping key, or "" for a list item
-    leaf: bool = False   # a key with its value on its own line: nothing can nest under it
-    index: int = 0       # a list item's position
-    label: str = ""      # a list item's Name, when written
-    items: int = 0       # list items seen under this level so far
-
-    def __str__(self) -> str:
-        if self.key:
-            return f".{self.key}"
-        return f"[{self.index}]" + (f" ({self.label})" if self.label else "")
-
-
-def _yaml_path(yaml: str, target: int) -> str:
-    """The key path (``Models[3] (dla34).Metadata.FLOPs``) written at 0-based line ``target``.
-
-    Reads indentation only, so it works on a document the parser rejected: keys and ``- ``
-    items open levels at their column; a key closes every level at or right of its column,
-    an item every level right of it and the previous item at its column (an item keeps the
-    key it hangs under at the same column). Tabs count as 8 columns. ``""`` when the line
-    holds no key and sits under none.
-    """
-    stack: list[_Level] = []
-    root = _Level(-1)
-    for number, raw in enumerate(yaml.split("\n")[:target + 1]):
-        line = raw.rstrip("\r").expandtabs(8)
-        content = line.lstrip(" ")
-        if number != target and (not content or content.startswith("#")):
-            continue
-        column = len(line) - len(content)
-        while stack and stack[-1].leaf:
-            stack.pop()
-        item = _ITEM.match(content)
-        while item:
-            while stack and (stack[-1].column > column or (stack[-1].column == column and not stack[-1].key)):
-                stack.pop()
-            parent = stack[-1] if stack else root
-            stack.append(_Level(column, index=parent.items))
-            parent.items += 1
-            column += item.end()
-            content = content[item.end():]
-            item = _ITEM.match(content)
-        key = _KEY.match(content)
-        if key:
-            while stack and stack[-1].column >= column:
-                stack.pop()
-            name = " ".join(key.group("key").strip("'\"").split())
-            value = (key.group("value") or "").strip().strip("'\"")
-            if stack and not stack[-1].key and canonical_key(name) == "name" and value:
-                stack[-1].label = value
-            stack.append(_Level(column, key=name, leaf=bool(value) and number != target))
-    path = "".join(str(level) for level in stack)
-    return path[1:] if path.startswith(".") else path
 
 
 def parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
@@ -832,38 +624,7 @@ def parse_index(text: str, body_start: int, body_end: int, path: Path, display: 
         raise ModelIndexError([Problem(where, "", "the model-index block is nested too deeply")]) from None
 
 
-MAX_FLOW_DEPTH = 64  # a model index nests about 6 deep; the YAML scanner is quadratic in this depth
 MAX_PROBLEMS = 50    # lines of one report; a file with thousands of broken entries says so in one more
-
-
-def _too_deep(text: str, start: int, end: int) -> int | None:
-    """Offset where ``[``/``{`` nesting first exceeds :data:`MAX_FLOW_DEPTH`, or ``None``.
-
-    Checked before parsing: ruamel.yaml takes seconds for a few thousand nested brackets.
-    Approximate on purpose (a quote opens only at the start of a token, a comment only
-    after a space, and both end with the line), which can only under-count.
-    """
-    depth, quote, comment, previous = 0, "", False, "\n"
-    for offset in range(start, end):
-        char = text[offset]
-        if char == "\n":
-            quote, comment = "", False
-        elif comment:
-            pass
-        elif quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"" and previous in " \t\n[{,:":
-            quote = char
-        elif char == "#" and previous in " \t\n":
-            comment = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_FLOW_DEPTH:
-                return offset
-        elif char in "]}":
-            depth = max(0, depth - 1)
-        previous = char
-    return None
 
 
 def _first_problems(problems: Sequence[Problem], display: str) -> list[Problem]:
@@ -877,7 +638,7 @@ def _first_problems(problems: Sequence[Problem], display: str) -> list[Problem]:
 
 def _parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
     w = _Walker(text, body_start, display)
-    deep = _too_deep(text, body_start, body_end)
+    deep = too_deep(text, body_start, body_end)
     if deep is not None:
         raise ModelIndexError([Problem(Location(display, *_line_col(text, deep)), "model-index",
                                        f"the model-index block is nested too deeply (over {MAX_FLOW_DEPTH} "

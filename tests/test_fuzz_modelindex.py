@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dla_docs.errors import InputError
-from dla_docs.modelindex import MAX_INT, LIST_FIELDS, METADATA_FIELDS, Template, parse_template
+from dla_docs.metadata_values import LIST_FIELDS, MAX_INT
+from dla_docs.modelindex import METADATA_FIELDS, Template, parse_template
 
 from conftest import PROJECT
 
