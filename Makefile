@@ -27,9 +27,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $(STAMP)
 
-# Graphviz's `dot` renders the aggregation graphs.
+# Graphviz's `dot` renders the aggregation graphs, in DejaVu Sans: the committed SVGs were
+# laid out with its metrics, so another font would make them differ.
 system-deps:
-	@command -v dot >/dev/null || scripts/apt-install graphviz
+	@command -v dot >/dev/null && test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
+		|| scripts/apt-install graphviz fonts-dejavu-core
 
 # Debian's Chromium for the browser tests; Playwright never downloads a browser.
 browser-deps:
