@@ -135,7 +135,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
                                     steps("measuring", len(names)))
 
         def render_pages() -> dict[str, bytes]:
-            return generate_docs(settings, no_cache, steps).files
+            return generate_docs(settings, no_cache, steps, measurements=measurements).files
 
         report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
         fixes = []

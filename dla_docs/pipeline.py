@@ -23,7 +23,7 @@ from .config import Settings
 from .measure import Measurement
 from .modelindex import METADATA_FIELDS, ModelEntry, Template, read_templates
 from .pages import DocsInputs, FieldCheck, check_templates, render_docs
-from .runner import Progress, measure_many
+from .runner import measure_many
 from .structure import ModelStructure, extract_structure
 from .variants import list_models
 from .verify import Finding, VerifyReport, verify_templates
@@ -174,20 +174,27 @@ def check_metadata(settings: Settings, templates: Sequence[Template],
     return verify_templates(settings, templates, measurements)
 
 
-def measure_zoo(settings: Settings, no_cache: bool = False, progress: Progress | None = None,
-                jobs: int | None = None) -> dict[str, Measurement]:
-    return measure_many(list_models(), settings.image_size, cache_for(settings, no_cache), jobs, progress)
+def measure_zoo(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
+                known: Mapping[str, Measurement] | None = None) -> dict[str, Measurement]:
+    """Every variant at the configured size, in the zoo's order; ``known`` ones are reused."""
+    known = {n: m for n, m in (known or {}).items() if m.image_size == settings.image_size}
+    missing = [name for name in list_models() if name not in known]
+    if missing:
+        advance = step("measuring", len(missing))
+        known.update(measure_many(missing, settings.image_size, cache_for(settings, no_cache), None, advance))
+    return {name: known[name] for name in list_models()}
 
 
 def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
                   templates: Sequence[Template] | None = None,
                   measurements: Mapping[str, Measurement] | None = None) -> Generated:
-    """Every file of ``docs/`` for the project as it stands, and the metadata check behind it."""
+    """Every file of ``docs/`` for the project as it stands, and the metadata check behind it.
+
+    ``measurements`` already taken (by ``verify``) are reused; the rest of the zoo is measured.
+    """
     templates = list(templates) if templates is not None else read_templates(list(settings.templates), settings.root)
     check_templates(settings, family_prose(templates[0]), templates[0].path)
-    if measurements is None:
-        measurements = measure_zoo(settings, no_cache, step("measuring", len(list_models())))
-    measurements = dict(measurements)
+    measurements = measure_zoo(settings, no_cache, step, measurements)
     report = check_metadata(settings, templates, measurements)
     files = render_docs(docs_inputs(settings, templates, measurements, report, step))
     return Generated(files, report, measurements, templates)
