@@ -24,8 +24,9 @@ from .config import Settings
 from .errors import InputError, Location
 from .graphs import svg_for_inline
 from .measure import Measurement
+from .modelindex import Template
 from .templating import (LineMap, as_written, environment, load_string, load_template, render_string,
-                         render_template, same_line)
+                         render_template)
 from .variants import VARIANTS, VariantConfig
 
 PAGE_TEMPLATES = "pages"
@@ -71,8 +72,7 @@ class DocsInputs:
     """Everything the pages show; gathered by the pipeline, never computed here."""
 
     settings: Settings
-    prose: str                       # the family template's Markdown, model-index block removed
-    prose_path: Path
+    family: Template                 # the family page's template (prose + model-index)
     bibtex: str
     measurements: Mapping[str, Measurement]
     checks: Mapping[str, Sequence[FieldCheck]]
@@ -142,24 +142,20 @@ def model_card(env: SandboxedEnvironment, inputs: DocsInputs, name: str) -> str:
     )
 
 
-def prose_line_map(path: Path) -> LineMap:
-    """Lines of the family prose -> lines of the template file it was cut from.
+def family_prose(template: Template) -> str:
+    """The family page's Markdown: the template without its model-index comment."""
+    return template.before.rstrip() + "\n\n" + template.after.strip()
+
+
+def prose_line_map(template: Template) -> LineMap:
+    """Lines of :func:`family_prose` -> lines of the template file it was cut from.
 
     The prose is the Markdown before the model-index comment, a blank line, and the
-    Markdown after it (see :func:`dla_docs.pipeline.docs_inputs`); lines after the comment
-    shift by the comment's length. Identity when the file cannot be read again.
+    Markdown after it; lines after the comment shift by the comment's length.
     """
-    from .modelindex import ModelIndexError, find_block
-
-    try:
-        text = path.read_bytes().decode("utf-8")
-        comment_start, _, _, comment_end = find_block(text, str(path))
-    except (OSError, UnicodeDecodeError, ModelIndexError):
-        return same_line
-    before_lines = text[:comment_start].rstrip().count("\n") + 1
-    after = text[comment_end:]
-    after_offset = comment_end + len(after) - len(after.lstrip())
-    after_line = text.count("\n", 0, after_offset) + 1
+    before_lines = template.before.rstrip().count("\n") + 1
+    after_offset = len(template.text) - len(template.after.lstrip())
+    after_line = template.text.count("\n", 0, after_offset) + 1
 
     def line_of(line: int) -> int:
         return line if line <= before_lines else after_line + line - before_lines - 2
@@ -178,7 +174,7 @@ def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
 
     templates_dir = inputs.settings.root / "templates"
     first = next(iter(inputs.measurements))
-    prose = render_string(env, inputs.prose, inputs.prose_path, prose_line_map(inputs.prose_path),
+    prose = render_string(env, family_prose(inputs.family), inputs.family.path, prose_line_map(inputs.family),
                           model_name=Markup(first))
     intro, rest = split_intro(prose)
     rows = []
@@ -252,7 +248,7 @@ def _with_final_newline(text: str) -> bytes:
 PAGES = ("index.md", "model_card.md", "architecture.md", "verification.md")
 
 
-def check_templates(settings: Settings, prose: str, prose_path: Path) -> None:
+def check_templates(settings: Settings, family: Template) -> None:
     """Compile every page template and the family prose, and follow their includes.
 
     Run before measuring and drawing, so that a template error is reported in a second
@@ -260,7 +256,7 @@ def check_templates(settings: Settings, prose: str, prose_path: Path) -> None:
     """
     templates_dir = settings.root / "templates"
     env = environment(templates_dir, settings.root)
-    load_string(env, prose, prose_path, prose_line_map(prose_path))
+    load_string(env, family_prose(family), family.path, prose_line_map(family))
     load_template(env, SNIPPETS, templates_dir / SNIPPETS)
     for page in PAGES:
         load_template(env, f"{PAGE_TEMPLATES}/{page}", templates_dir / PAGE_TEMPLATES / page)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -123,11 +122,6 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
     }
 
 
-def family_prose(template: Template) -> str:
-    """The family page's Markdown: the template without its model-index comment."""
-    return template.before.rstrip() + "\n\n" + template.after.strip()
-
-
 def _noop_step(description: str, total: int) -> Callable[[str, bool], None]:
     return lambda item, cached=False: None
 
@@ -146,13 +140,11 @@ def docs_inputs(settings: Settings, templates: Sequence[Template], measurements:
         ida[name] = graphs.render_svg(graphs.ida_graph(structure))
         advance(name, False)
     first = templates[0]
-    prose = family_prose(first)
     bibtex = _BIBTEX.search(first.before)
     metadata_findings = [f for f in report.findings if f.kind == "mismatch"]
     return DocsInputs(
         settings=settings,
-        prose=prose,
-        prose_path=first.path,
+        family=first,
         bibtex=bibtex.group(1).rstrip() if bibtex else "",
         measurements=measurements,
         checks={n: field_checks(entries.get(n), measurements[n], metadata_findings, settings) for n in names},
@@ -193,12 +185,8 @@ def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop
     ``measurements`` already taken (by ``verify``) are reused; the rest of the zoo is measured.
     """
     templates = list(templates) if templates is not None else read_templates(list(settings.templates), settings.root)
-    check_templates(settings, family_prose(templates[0]), templates[0].path)
+    check_templates(settings, templates[0])
     measurements = measure_zoo(settings, no_cache, step, measurements)
     report = check_metadata(settings, templates, measurements)
     files = render_docs(docs_inputs(settings, templates, measurements, report, step))
     return Generated(files, report, measurements, templates)
-
-
-def docs_relative(settings: Settings) -> Path:
-    return settings.docs_dir.relative_to(settings.root)
