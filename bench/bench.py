@@ -73,8 +73,8 @@ def scenario_baseline(args: dict) -> float:
 
 def scenario_measure(args: dict) -> float:
     """dla-docs' measurement: cache first, then the missing variants in parallel."""
-    from dla_docs.cache import MeasurementCache
-    from dla_docs.runner import measure_many
+    from dla_docs.measure.cache import MeasurementCache
+    from dla_docs.measure.runner import measure_many
 
     names = _all_variants()[: args.get("count")]
     cache = MeasurementCache(Path(args["cache"])) if args.get("cache") else None

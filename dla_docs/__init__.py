@@ -1,6 +1,6 @@
 """dla-docs: measured, verified documentation for the Deep Layer Aggregation family."""
 
-from .variants import VARIANTS, VariantConfig, create_model, list_models
+from dla_docs.zoo.variants import VARIANTS, VariantConfig, create_model, list_models
 
 __all__ = ["VARIANTS", "VariantConfig", "create_model", "list_models"]
 __version__ = "0.1.0"

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from dla_docs.cli import main
 
 sys.exit(main())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from .errors import DlaDocsError
-from .variants import UnknownVariantError, list_models
+from dla_docs.errors import DlaDocsError
+from dla_docs.zoo.variants import UnknownVariantError, list_models
 
 
 class Context:
@@ -23,7 +23,7 @@ class Context:
         self.project = project
 
     def settings(self):  # -> Settings; imported lazily to keep --help fast
-        from .config import find_root, load_settings
+        from dla_docs.config import find_root, load_settings
 
         return load_settings(self.project or find_root(Path.cwd()))
 
@@ -36,13 +36,13 @@ def _variants(names: tuple[str, ...]) -> list[str]:
 
 
 def _cache(settings, no_cache: bool):
-    from .pipeline import cache_for
+    from dla_docs.run import cache_for
 
     return cache_for(settings, no_cache)
 
 
 def _image_size(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
-    from .measure import InvalidImageSize, check_image_size
+    from dla_docs.measure.core import InvalidImageSize, check_image_size
 
     try:
         return None if value is None else check_image_size(value)
@@ -77,9 +77,9 @@ def cli(ctx: click.Context, project: Path | None) -> None:
 def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_json: bool,
             no_cache: bool, jobs: int | None) -> int:
     """Measure parameters, MACs, FLOPs, activations and checkpoint size."""
-    from . import report
-    from .progress import Steps
-    from .runner import measure_many
+    from dla_docs.measure import report
+    from dla_docs.progress import Steps
+    from dla_docs.measure.runner import measure_many
 
     names = _variants(variants)
     settings = obj.settings()
@@ -109,13 +109,13 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     Exit status: 0 when everything holds, 1 on drift (every finding is listed),
     2 on unreadable or invalid input.
     """
-    from .fix import fix_templates
-    from .modelindex import ModelIndexError, read_templates
-    from .pipeline import generate_docs
-    from .progress import Steps
-    from .runner import measure_many
-    from .verify import entries_to_measure, inspect_checkpoints, resolve_folder, resolve_paths, verify_templates
-    from .verify_report import format_problems, format_report
+    from dla_docs.checks.fix import fix_templates
+    from dla_docs.metadata.modelindex import ModelIndexError, read_templates
+    from dla_docs.run import generate_docs
+    from dla_docs.progress import Steps
+    from dla_docs.measure.runner import measure_many
+    from dla_docs.checks.verify import entries_to_measure, inspect_checkpoints, resolve_folder, resolve_paths, verify_templates
+    from dla_docs.checks.report import format_problems, format_report
 
     if add_missing and not fix:
         raise click.UsageError("--add-missing works with --fix")
@@ -163,10 +163,10 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
 def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, image_size: int | None,
           no_cache: bool) -> int:
     """Draw the aggregation graph of one variant with Graphviz."""
-    from . import graphs
-    from .errors import OutputError
-    from .runner import measure_many
-    from .structure import extract_structure
+    from dla_docs.render import graphs
+    from dla_docs.errors import OutputError
+    from dla_docs.measure.runner import measure_many
+    from dla_docs.zoo.structure import extract_structure
 
     name = _variants((variant,))[0]
     if fmt != "dot":
@@ -201,10 +201,10 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
     docs/ and site/ as they were. Drift in the metadata is reported; with --strict it fails
     the build (exit 1) before anything is written.
     """
-    from .pipeline import generate_docs
-    from .progress import Steps
-    from .site import build_lock, publish
-    from .verify_report import finding_line
+    from dla_docs.run import generate_docs
+    from dla_docs.progress import Steps
+    from dla_docs.publish.site import build_lock, publish
+    from dla_docs.checks.report import finding_line
 
     settings = obj.settings()
     with build_lock(settings.root), Steps() as steps:
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _os_error(exc: OSError) -> str:
     """``path: reason`` on one line for a file-system error no reader anticipated."""
-    from .errors import one_line
+    from dla_docs.errors import one_line
 
     where = exc.filename if exc.filename is not None else "dla-docs"
     return one_line(f"{where}: {exc.strerror or exc}")

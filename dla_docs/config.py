@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .counting import CONVENTIONS
-from .errors import InputError, Location
-from .measure import DEFAULT_IMAGE_SIZE, InvalidImageSize, check_image_size
+from dla_docs.measure.counting import CONVENTIONS
+from dla_docs.errors import InputError, Location
+from dla_docs.measure.core import DEFAULT_IMAGE_SIZE, InvalidImageSize, check_image_size
 
 PYPROJECT = "pyproject.toml"
 SECTION = "dla-docs"

@@ -29,8 +29,8 @@ def seed_flops() -> dict[str, int]:
 def measurements(tmp_path_factory):
     """Every variant measured once at 224 (cold, in parallel) for the whole session."""
     from dla_docs import list_models
-    from dla_docs.cache import MeasurementCache
-    from dla_docs.runner import measure_many
+    from dla_docs.measure.cache import MeasurementCache
+    from dla_docs.measure.runner import measure_many
 
     cache = MeasurementCache(tmp_path_factory.mktemp("measure-cache"))
     return measure_many(list_models(), 224, cache)
@@ -43,7 +43,7 @@ def copy_project(target: Path, measurements=None) -> Path:
     """A throw-away copy of this project's inputs (no docs/, no site/), its cache pre-filled."""
     import shutil
 
-    from dla_docs.cache import MeasurementCache
+    from dla_docs.measure.cache import MeasurementCache
 
     target.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
@@ -63,7 +63,7 @@ def copy_project(target: Path, measurements=None) -> Path:
 def generated(measurements):
     """Every docs/ file of this project, rendered in memory from the session's measurements."""
     from dla_docs.config import load_settings
-    from dla_docs.pipeline import generate_docs
+    from dla_docs.run import generate_docs
 
     return generate_docs(load_settings(PROJECT), measurements=measurements)
 

@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import pytest
 
 from dla_docs import list_models
-from dla_docs.blocks import AggregationNode
-from dla_docs.variants import create_uninitialised
+from dla_docs.zoo.blocks import AggregationNode
+from dla_docs.zoo.variants import create_uninitialised
 
 from conftest import PROJECT
 

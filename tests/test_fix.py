@@ -18,9 +18,9 @@ from verify_helpers import (
 )
 
 from dla_docs.errors import InputError
-from dla_docs.fix import fix_template, write_atomic
-from dla_docs.modelindex import read_template
-from dla_docs.verify import verify_templates
+from dla_docs.checks.fix import fix_template, write_atomic
+from dla_docs.metadata.modelindex import read_template
+from dla_docs.checks.verify import verify_templates
 
 
 def changed_lines(old: bytes, new: bytes) -> list[tuple[str, str]]:

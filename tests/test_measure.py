@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from dla_docs import list_models
-from dla_docs.cache import MeasurementCache, cache_key
-from dla_docs.measure import InvalidImageSize, Measurement, measure_variant
-from dla_docs.runner import measure_many
-from dla_docs.variants import create_uninitialised
+from dla_docs.measure.cache import MeasurementCache, cache_key
+from dla_docs.measure.core import InvalidImageSize, Measurement, measure_variant
+from dla_docs.measure.runner import measure_many
+from dla_docs.zoo.variants import create_uninitialised
 
 VARIANTS = list_models()
 
@@ -98,7 +98,7 @@ def test_image_size_must_be_a_multiple_of_32_in_range(size):
 def test_cache_hit_returns_identical_numbers_without_tracing(tmp_path, monkeypatch):
     cache = MeasurementCache(tmp_path)
     first = measure_many(["dla46_c"], 224, cache)
-    monkeypatch.setattr("dla_docs.runner.measure_variant", lambda *a: pytest.fail("traced on a cache hit"))
+    monkeypatch.setattr("dla_docs.measure.runner.measure_variant", lambda *a: pytest.fail("traced on a cache hit"))
     again = measure_many(["dla46_c"], 224, cache)
     assert again == first
     assert again["dla46_c"].to_dict() == first["dla46_c"].to_dict()
@@ -151,7 +151,7 @@ def _children(pid: int) -> list[int]:
 def test_measurement_workers_die_with_a_killed_parent():
     """A build killed mid-measurement must not leave its parallel workers running."""
     parent = subprocess.Popen([sys.executable, "-c",
-                               "from dla_docs.runner import measure_many; from dla_docs import list_models;"
+                               "from dla_docs.measure.runner import measure_many; from dla_docs import list_models;"
                                "measure_many(list_models(), 224, None, jobs=2)"])
     try:
         deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dla_docs import list_models
-from dla_docs.modelindex import (
+from dla_docs.metadata.modelindex import (
     METADATA_FIELDS,
     ModelIndexError,
     canonical_key,

@@ -10,8 +10,8 @@ import pytest
 
 from dla_docs import list_models
 from dla_docs.config import load_settings
-from dla_docs.pipeline import generate_docs
-from dla_docs.verify import check_pages
+from dla_docs.run import generate_docs
+from dla_docs.checks.verify import check_pages
 
 from conftest import PROJECT
 
@@ -95,7 +95,7 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
     root = copy_project(tmp_path / "project")
     page = root / "templates" / "pages" / "architecture.md"
     page.write_text(page.read_text() + "{% if %}\n")
-    monkeypatch.setattr("dla_docs.pipeline.measure_many",
+    monkeypatch.setattr("dla_docs.run.measure_many",
                         lambda *a, **k: pytest.fail("measured before the templates were checked"))
     with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
         generate_docs(load_settings(root))

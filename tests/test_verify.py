@@ -27,8 +27,8 @@ from verify_helpers import (
 from dla_docs import create_model, list_models
 from dla_docs.config import load_settings
 from dla_docs.errors import InputError
-from dla_docs.modelindex import read_template, read_templates
-from dla_docs.verify import (
+from dla_docs.metadata.modelindex import read_template, read_templates
+from dla_docs.checks.verify import (
     DIFF_LINES,
     check_pages,
     checkpoint_files,

@@ -9,7 +9,7 @@ import torch
 
 import dla_docs
 from dla_docs import create_model, list_models
-from dla_docs.variants import UnknownVariantError, create_uninitialised
+from dla_docs.zoo.variants import UnknownVariantError, create_uninitialised
 
 VARIANTS = list_models()
 

@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from dla_docs.cache import MeasurementCache
+from dla_docs.measure.cache import MeasurementCache
 from dla_docs.cli import main
 from dla_docs.config import Settings, load_settings
-from dla_docs.measure import Measurement
+from dla_docs.measure.core import Measurement
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "modelindex"

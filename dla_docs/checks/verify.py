@@ -15,7 +15,7 @@
 - the generated pages under ``docs/`` must be byte-identical to a fresh rendering.
 
 Nothing here prints or writes: results are :class:`Finding` values in a :class:`VerifyReport`,
-formatted by :mod:`dla_docs.verify_report` and fixed by :mod:`dla_docs.fix`.
+formatted by :mod:`dla_docs.checks.report` and fixed by :mod:`dla_docs.checks.fix`.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from typing import Any
 
 import torch
 
-from .checkpoint import CheckpointError, load_state_dict
-from .config import Settings, inside
-from .errors import InputError, Location
-from .measure import Measurement
-from .modelindex import ModelEntry, Template, check_zoo
-from .variants import _build, create_uninitialised, get_config, list_models
+from dla_docs.measure.checkpoint import CheckpointError, load_state_dict
+from dla_docs.config import Settings, inside
+from dla_docs.errors import InputError, Location
+from dla_docs.measure.core import Measurement
+from dla_docs.metadata.modelindex import ModelEntry, Template, check_zoo
+from dla_docs.zoo.variants import _build, create_uninitialised, get_config, list_models
 
 DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
 CHECKPOINT_SUFFIXES = (".pth", ".safetensors")

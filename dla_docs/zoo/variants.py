@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .blocks import BasicBlock, Bottleneck, Res2NetBottleneck
-from .network import DLA
+from dla_docs.zoo.blocks import BasicBlock, Bottleneck, Res2NetBottleneck
+from dla_docs.zoo.network import DLA
 
 BLOCKS: dict[str, type[nn.Module]] = {
     "basic": BasicBlock,

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from .blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
-from .measure import Measurement, measure_variant
-from .network import DLA
-from .variants import create_uninitialised, get_config
+from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
+from dla_docs.measure.core import Measurement, measure_variant
+from dla_docs.zoo.network import DLA
+from dla_docs.zoo.variants import create_uninitialised, get_config
 
 NODE_KINDS = ("input", "downsample", "project", "block", "root")
 """``input``: the stage's input tensor; ``downsample``: a max-pool whose output is used;

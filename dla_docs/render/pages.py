@@ -4,7 +4,7 @@ Rendering is pure: the result is a mapping of relative path to bytes, which the 
 writes through a staging folder and ``dla-docs verify`` compares with the committed pages.
 Same inputs, same bytes.
 
-Templates run in the sandbox of :mod:`dla_docs.templating`: every value they print is
+Templates run in the sandbox of :mod:`dla_docs.render.templating`: every value they print is
 escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 """
 
@@ -19,15 +19,15 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from . import formatting
-from .config import Settings
-from .errors import InputError, Location
-from .graphs import svg_for_inline
-from .measure import Measurement
-from .modelindex import Template
-from .templating import (LineMap, as_written, environment, load_string, load_template, render_string,
+from dla_docs.render import formatting
+from dla_docs.config import Settings
+from dla_docs.errors import InputError, Location
+from dla_docs.render.graphs import svg_for_inline
+from dla_docs.measure.core import Measurement
+from dla_docs.metadata.modelindex import Template
+from dla_docs.render.templating import (LineMap, as_written, environment, load_string, load_template, render_string,
                          render_template)
-from .variants import VARIANTS, VariantConfig
+from dla_docs.zoo.variants import VARIANTS, VariantConfig
 
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
@@ -170,7 +170,7 @@ def split_intro(markdown: str) -> tuple[str, str]:
 
 
 def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
-    from .plot import macs_vs_parameters_svg
+    from dla_docs.render.plot import macs_vs_parameters_svg
 
     templates_dir = inputs.settings.root / "templates"
     first = next(iter(inputs.measurements))

@@ -21,8 +21,8 @@ import jinja2.sandbox
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import formatting
-from .errors import InputError, Location
+from dla_docs.render import formatting
+from dla_docs.errors import InputError, Location
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
 MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'

@@ -17,9 +17,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import torch
 
-from .cache import MeasurementCache
-from .measure import Measurement, check_image_size, measure_variant
-from .variants import get_config
+from dla_docs.measure.cache import MeasurementCache
+from dla_docs.measure.core import Measurement, check_image_size, measure_variant
+from dla_docs.zoo.variants import get_config
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .metadata_values import canonical_key
+from dla_docs.metadata.values import canonical_key
 
 
 def runaway_quote(yaml: str, mark: Any) -> tuple[Any, Any] | None:

@@ -1,6 +1,6 @@
 """Measure one variant: parameters, MACs, FLOPs, activations, checkpoint size, level shapes.
 
-A single fvcore trace (see :mod:`dla_docs.counting`) feeds every count, and the model is
+A single fvcore trace (see :mod:`dla_docs.measure.counting`) feeds every count, and the model is
 built without weight initialisation: the numbers depend on shapes only.
 """
 
@@ -14,10 +14,10 @@ import torch
 from fvcore.nn.jit_analysis import JitModelAnalysis
 from torch import nn
 
-from . import counting
-from .checkpoint import checkpoint_bytes
-from .network import LEVEL_NAMES, PARTS
-from .variants import create_uninitialised
+from dla_docs.measure import counting
+from dla_docs.measure.checkpoint import checkpoint_bytes
+from dla_docs.zoo.network import LEVEL_NAMES, PARTS
+from dla_docs.zoo.variants import create_uninitialised
 
 DEFAULT_IMAGE_SIZE = 224
 # Five stride-2 stages: each aggregation node concatenates a max-pooled and a strided-conv
@@ -77,7 +77,7 @@ class Measurement:
     modules: dict[str, ModuleCount] = field(repr=False)
 
     def flops(self, convention: str) -> int:
-        """Total FLOPs under a named convention of :data:`dla_docs.counting.CONVENTIONS`."""
+        """Total FLOPs under a named convention of :data:`dla_docs.measure.counting.CONVENTIONS`."""
         return self.macs + sum(self.convention_terms.get(t, 0) for t in counting.CONVENTIONS[convention])
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,8 +32,8 @@ Every problem found is collected, not just the first, and reported as
 characters in quoted keys and values are escaped, long values cut). A YAML syntax error
 names the key path written at its line, and a quote left open is blamed where it opens,
 not where the parser gives up. Hostile sizes are refused before they cost time: files over
-:data:`MAX_TEMPLATE_BYTES`, ``[``/``{`` nesting deeper than :data:`~dla_docs.yaml_diagnostics.MAX_FLOW_DEPTH`, and
-integers above :data:`~dla_docs.metadata_values.MAX_INT` (however their exponent is written).
+:data:`MAX_TEMPLATE_BYTES`, ``[``/``{`` nesting deeper than :data:`~dla_docs.metadata.diagnostics.MAX_FLOW_DEPTH`, and
+integers above :data:`~dla_docs.metadata.values.MAX_INT` (however their exponent is written).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import InputError, Location, one_line
-from .metadata_values import (
+from dla_docs.errors import InputError, Location, one_line
+from dla_docs.metadata.values import (
     ALLOWED_TAGS,
     CONVERTERS,
     LIST_FIELDS,
@@ -64,7 +64,7 @@ from .metadata_values import (
     percentage,
     plain,
 )
-from .yaml_diagnostics import MAX_FLOW_DEPTH, key_path, runaway_quote, too_deep
+from dla_docs.metadata.diagnostics import MAX_FLOW_DEPTH, key_path, runaway_quote, too_deep
 
 # -- canonical field names -------------------------------------------------------------------
 

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import torch
 
-from .measure import Measurement
-from .variants import get_config
+from dla_docs.measure.core import Measurement
+from dla_docs.zoo.variants import get_config
 
 CACHE_FORMAT = 1
 # The modules whose source decides what a measurement returns.
-_MEASURED_CODE = ("blocks.py", "network.py", "variants.py", "counting.py", "measure.py", "checkpoint.py")
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_MEASURED_CODE = ("zoo/blocks.py", "zoo/network.py", "zoo/variants.py", "measure/counting.py", "measure/core.py",
+                  "measure/checkpoint.py")
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 @functools.cache

@@ -50,8 +50,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 from filelock import FileLock, Timeout
 
-from .config import Settings
-from .errors import DlaDocsError, InputError, Location, OutputError
+from dla_docs.config import Settings
+from dla_docs.errors import DlaDocsError, InputError, Location, OutputError
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"

@@ -16,17 +16,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import graphs
-from .cache import MeasurementCache
-from .config import Settings
-from .measure import Measurement
-from .modelindex import METADATA_FIELDS, ModelEntry, Template, read_templates
-from .pages import DocsInputs, FieldCheck, check_templates, render_docs
-from .runner import measure_many
-from .structure import ModelStructure, extract_structure
-from .variants import list_models
-from .verify import Finding, VerifyReport, verify_templates
-from .verify_report import finding_line
+from dla_docs.render import graphs
+from dla_docs.measure.cache import MeasurementCache
+from dla_docs.config import Settings
+from dla_docs.measure.core import Measurement
+from dla_docs.metadata.modelindex import METADATA_FIELDS, ModelEntry, Template, read_templates
+from dla_docs.render.pages import DocsInputs, FieldCheck, check_templates, render_docs
+from dla_docs.measure.runner import measure_many
+from dla_docs.zoo.structure import ModelStructure, extract_structure
+from dla_docs.zoo.variants import list_models
+from dla_docs.checks.verify import Finding, VerifyReport, verify_templates
+from dla_docs.checks.report import finding_line
 
 CHECKED_FIELDS = ("FLOPs", "Parameters", "File Size")
 _BIBTEX = re.compile(r"^```\s*bibtex[^\n]*\n(.*?)^```", re.I | re.M | re.S)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import AggregationTree
+from dla_docs.zoo.blocks import AggregationTree
 
 LEVEL_NAMES = ("level0", "level1", "level2", "level3", "level4", "level5")
 PARTS = ("base_layer", *LEVEL_NAMES, "global_pool", "fc")

@@ -1,7 +1,7 @@
 """``dla-docs verify`` output: text for people, JSON for programs, annotations for GitHub.
 
-Formatting only: the findings come from :mod:`dla_docs.verify` and the fixes from
-:mod:`dla_docs.fix`, so every format carries the same facts. Text lines start with
+Formatting only: the findings come from :mod:`dla_docs.checks.verify` and the fixes from
+:mod:`dla_docs.checks.fix`, so every format carries the same facts. Text lines start with
 ``path:line:col:`` so editors and terminals can jump to them; GitHub's ``::error``
 workflow commands put each finding on the template line in a pull request's diff.
 """
@@ -12,10 +12,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .errors import Location
-from .fix import FixResult
-from .modelindex import Problem
-from .verify import Finding, VerifyReport
+from dla_docs.errors import Location
+from dla_docs.checks.fix import FixResult
+from dla_docs.metadata.modelindex import Problem
+from dla_docs.checks.verify import Finding, VerifyReport
 
 FORMATS = ("text", "json", "github")
 
