@@ -110,11 +110,12 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     2 on unreadable or invalid input.
     """
     from dla_docs.checks.fix import fix_templates
-    from dla_docs.metadata.modelindex import ModelIndexError, read_templates
+    from dla_docs.metadata import ModelIndexError, read_templates
     from dla_docs.run import generate_docs
     from dla_docs.progress import Steps
     from dla_docs.measure.runner import measure_many
-    from dla_docs.checks.verify import entries_to_measure, inspect_checkpoints, resolve_folder, resolve_paths, verify_templates
+    from dla_docs.checks.checkpoints import inspect_checkpoints
+    from dla_docs.checks.verify import entries_to_measure, resolve_folder, resolve_paths, verify_templates
     from dla_docs.checks.report import format_problems, format_report
 
     if add_missing and not fix:

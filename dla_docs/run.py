@@ -20,12 +20,13 @@ from dla_docs.render import graphs
 from dla_docs.measure.cache import MeasurementCache
 from dla_docs.config import Settings
 from dla_docs.measure.core import Measurement
-from dla_docs.metadata.modelindex import METADATA_FIELDS, ModelEntry, Template, read_templates
+from dla_docs.metadata import METADATA_FIELDS, ModelEntry, Template, read_templates
 from dla_docs.render.pages import DocsInputs, FieldCheck, check_templates, render_docs
 from dla_docs.measure.runner import measure_many
 from dla_docs.zoo.structure import ModelStructure, extract_structure
 from dla_docs.zoo.variants import list_models
-from dla_docs.checks.verify import Finding, VerifyReport, verify_templates
+from dla_docs.checks.findings import Finding, VerifyReport
+from dla_docs.checks.verify import verify_templates
 from dla_docs.checks.report import finding_line
 
 CHECKED_FIELDS = ("FLOPs", "Parameters", "File Size")

@@ -27,7 +27,7 @@ from conftest import copy_project
 from dla_docs.render import graphs
 from dla_docs import run as pipeline
 from dla_docs.cli import main
-from dla_docs.metadata.modelindex import MAX_TEMPLATE_BYTES
+from dla_docs.metadata import MAX_TEMPLATE_BYTES
 
 BAD = Path(__file__).parent / "data" / "bad"
 TEMPLATE = "templates/models/dla.md"

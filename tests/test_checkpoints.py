@@ -19,7 +19,7 @@ import torch
 from conftest import copy_project
 from dla_docs import create_model
 from dla_docs.cli import main
-from dla_docs.checks.verify import matching_variants
+from dla_docs.checks.checkpoints import matching_variants
 
 TEMPLATE = "templates/models/dla.md"
 

@@ -19,7 +19,7 @@ from verify_helpers import (
 
 from dla_docs.errors import InputError
 from dla_docs.checks.fix import fix_template, write_atomic
-from dla_docs.metadata.modelindex import read_template
+from dla_docs.metadata import read_template
 from dla_docs.checks.verify import verify_templates
 
 

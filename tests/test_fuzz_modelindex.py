@@ -2,7 +2,7 @@
 
 Random mutations of the real template (lines deleted, duplicated, swapped or re-indented;
 YAML-significant characters, tabs and odd Unicode inserted; values replaced; the file
-truncated) must either read as a :class:`~dla_docs.metadata.modelindex.Template` or raise
+truncated) must either read as a :class:`~dla_docs.metadata.Template` or raise
 :class:`~dla_docs.errors.InputError` (``ModelIndexError`` is one) whose every line names the
 file, and never anything else. Deterministic in CI (``derandomize=True``, no example
 database); ``FUZZ_EXAMPLES=5000`` runs a longer search locally.
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from dla_docs.errors import InputError
 from dla_docs.metadata.values import LIST_FIELDS, MAX_INT
-from dla_docs.metadata.modelindex import METADATA_FIELDS, Template, parse_template
+from dla_docs.metadata import METADATA_FIELDS, Template, parse_template
 
 from conftest import PROJECT
 

@@ -11,7 +11,7 @@ import pytest
 from dla_docs import list_models
 from dla_docs.config import load_settings
 from dla_docs.run import generate_docs
-from dla_docs.checks.verify import check_pages
+from dla_docs.checks.freshness import check_pages
 
 from conftest import PROJECT
 

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from dla_docs.metadata.modelindex import read_template
+from dla_docs.metadata import read_template
 
 from untrusted_helpers import (
     HOSTILE,

@@ -17,10 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.errors import DlaDocsError, InputError, Location
 from dla_docs.measure.core import Measurement
-from dla_docs.metadata.modelindex import Located, ModelEntry, ModelIndexError, Template, parse_template
-from dla_docs.checks.verify import Finding, VerifyReport
+from dla_docs.metadata import (
+    Located,
+    ModelEntry,
+    ModelIndexError,
+    Template,
+    parse_template,
+)
 
 
 class FixError(DlaDocsError):

@@ -12,10 +12,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from dla_docs.errors import Location
+from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.fix import FixResult
-from dla_docs.metadata.modelindex import Problem
-from dla_docs.checks.verify import Finding, VerifyReport
+from dla_docs.errors import Location
+from dla_docs.metadata import Problem
 
 FORMATS = ("text", "json", "github")
 

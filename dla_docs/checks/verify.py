@@ -20,71 +20,25 @@ formatted by :mod:`dla_docs.checks.report` and fixed by :mod:`dla_docs.checks.fi
 
 from __future__ import annotations
 
-import difflib
-import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import torch
-
-from dla_docs.measure.checkpoint import CheckpointError, load_state_dict
+from dla_docs.checks.checkpoints import (
+    CheckpointFacts,
+    _relative,
+    checkpoint_files,
+    inspect_checkpoints,
+)
+from dla_docs.checks.findings import Finding, VerifyReport
+from dla_docs.checks.freshness import check_pages, has_pages
+from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings, inside
-from dla_docs.errors import InputError, Location
+from dla_docs.errors import Location
 from dla_docs.measure.core import Measurement
-from dla_docs.metadata.modelindex import ModelEntry, Template, check_zoo
-from dla_docs.zoo.variants import _build, create_uninitialised, get_config, list_models
-
-DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
-CHECKPOINT_SUFFIXES = (".pth", ".safetensors")
+from dla_docs.metadata import ModelEntry, Template
+from dla_docs.zoo.variants import list_models
 
 RenderPages = Callable[[], Mapping[str, bytes]]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One drift: what was recorded, what was measured, by how much they differ, and where.
-
-    ``kind`` is ``"mismatch"`` (a recorded figure that does not hold), ``"unknown-variant"``,
-    ``"missing-variant"``, ``"checkpoint"`` (a checkpoint that does not fit the model),
-    ``"stale-page"``, ``"missing-page"`` or ``"extra-page"``. ``field`` is the path inside
-    the entry (``Metadata.FLOPs``); ``label`` names the entry (``Models[0] (dla60)``).
-    ``fix`` is the value ``--fix`` would write, or ``None`` when it cannot fix this finding.
-    """
-
-    kind: str
-    variant: str | None
-    field: str
-    message: str
-    location: Location
-    recorded: Any = None
-    measured: Any = None
-    difference: int | float | None = None
-    relative_difference: float | None = None
-    label: str = ""
-    template: Path | None = None
-    fix: int | None = None
-    diff: tuple[str, ...] = ()
-
-    @property
-    def fixable(self) -> bool:
-        return self.fix is not None
-
-
-@dataclass
-class VerifyReport:
-    """All findings of one run, and how many figures were checked."""
-
-    findings: list[Finding] = field(default_factory=list)
-    checked: int = 0
-    models: int = 0
-    templates: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
 
 
 def _differences(recorded: int, measured: int) -> tuple[int, float]:
@@ -163,163 +117,6 @@ def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
                 kind="checkpoint", variant=entry.name, field="checkpoint", message=checkpoint.problem,
                 location=Location(checkpoint.display), label=entry.label, template=template.path))
     return findings, checked
-
-
-# -- checkpoints -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CheckpointFacts:
-    """A real checkpoint file for one variant: its size, and why it does not fit, if it doesn't."""
-
-    path: Path
-    display: str
-    size: int
-    problem: str | None
-
-
-def checkpoint_files(folder: Path, variants: Sequence[str]) -> dict[str, Path]:
-    """Each variant's checkpoint in ``folder``: ``<variant>*.pth`` or ``<variant>*.safetensors``.
-
-    A file belongs to the longest variant name it starts with (``dla60x_c-b870c45c.pth`` is
-    dla60x_c's, not dla60's). Two files for one variant are refused: which size is meant?
-    """
-    found: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.suffix not in CHECKPOINT_SUFFIXES:
-            continue
-        owners = [v for v in variants if path.name.startswith(v)]
-        if owners:
-            found.setdefault(max(owners, key=len), []).append(path)
-    for variant, paths in found.items():
-        if len(paths) > 1:
-            raise InputError(Location(folder), "--checkpoint-dir",
-                             f"{len(paths)} checkpoints for {variant}: {', '.join(p.name for p in paths)}; keep one")
-    return {variant: paths[0] for variant, paths in found.items()}
-
-
-def strict_load_problem(variant: str, state_dict: Mapping[str, Any]) -> str | None:
-    """Why ``state_dict`` does not load with ``strict=True`` into our ``variant``, or ``None``.
-
-    When it does not, the message names the zoo variant whose layout it has, if any: a
-    checkpoint filed under the wrong name is the usual cause.
-    """
-    model = create_uninitialised(variant)
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as exc:
-        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        detail = "; ".join(lines[1:4]) or lines[0]
-        others = matching_variants(state_dict)
-        if others:
-            names = " or ".join(others)
-            return (f"does not load strictly into {variant}: it is a {names} checkpoint "
-                    f"(its keys and shapes are {names}'s)")
-        return f"does not load strictly into {variant} nor into any variant of the zoo: {detail[:400]}"
-    return None
-
-
-Layout = frozenset[tuple[str, tuple[int, ...]]]
-
-
-@functools.lru_cache(maxsize=None)
-def variant_layout(variant: str) -> Layout:
-    """Keys and shapes of ``variant``'s state dict, from a model built on the meta device
-    (no memory for weights, no initialisation: about 50 ms a variant)."""
-    with torch.device("meta"):
-        model = _build(get_config(variant), 1000, 3, 0.0)
-    return frozenset((key, tuple(value.shape)) for key, value in model.state_dict().items())
-
-
-def matching_variants(state_dict: Mapping[str, Any]) -> list[str]:
-    """The zoo variants whose state-dict keys and shapes equal ``state_dict``'s."""
-    try:
-        layout = frozenset((str(key), tuple(value.shape)) for key, value in state_dict.items())
-    except (AttributeError, TypeError):
-        return []
-    return [name for name in list_models() if variant_layout(name) == layout]
-
-
-def inspect_checkpoint(variant: str, path: Path, root: Path) -> CheckpointFacts:
-    """Load ``path`` safely and check it against the model; unreadable files are input errors."""
-    display = _relative(path, root) if not path.is_symlink() else _relative(path.parent, root) + "/" + path.name
-    target = path.resolve()
-    if target != root and root not in target.parents:  # a link must not lead outside
-        raise InputError(Location(display), "checkpoint",
-                         f"is a link to {target}, outside the project folder {root}; refused")
-    try:
-        state_dict = load_state_dict(path)
-    except CheckpointError as exc:
-        message = str(exc).removeprefix(f"{path}: ")
-        raise InputError(Location(display), "checkpoint", message) from None
-    return CheckpointFacts(path, display, path.stat().st_size, strict_load_problem(variant, state_dict))
-
-
-def inspect_checkpoints(settings: Settings, folder: Path, variants: Sequence[str]) -> dict[str, CheckpointFacts]:
-    """Every checkpoint in ``folder`` for ``variants``, loaded safely and checked against its model."""
-    files = checkpoint_files(folder, list_models())
-    return {v: inspect_checkpoint(v, files[v], settings.root) for v in variants if v in files}
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-# -- generated pages -------------------------------------------------------------------------
-
-def _files_under(folder: Path) -> dict[str, Path]:
-    if not folder.is_dir():
-        return {}
-    base = folder.resolve()
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.resolve() == base or base in path.resolve().parents):
-            files[path.relative_to(folder).as_posix()] = path
-    return files
-
-
-def has_pages(docs_dir: Path) -> bool:
-    """Whether any generated page exists yet (before the first build there is nothing to check)."""
-    return bool(_files_under(docs_dir))
-
-
-def _page_diff(name: str, old: bytes, new: bytes) -> tuple[str, ...]:
-    try:
-        old_text, new_text = old.decode("utf-8"), new.decode("utf-8")
-    except UnicodeDecodeError:
-        return (f"binary file differs: {len(old)} bytes committed, {len(new)} bytes rendered",)
-    lines = difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), f"a/{name}", f"b/{name}", lineterm="", n=1)
-    return tuple(line for _, line in zip(range(DIFF_LINES), lines))
-
-
-def check_pages(docs_dir: Path, rendered: Mapping[str, bytes], display: str | None = None) -> list[Finding]:
-    """Stale, missing and extra generated files under ``docs_dir``.
-
-    ``rendered`` maps each generated file's relative POSIX path to the bytes a build would
-    write now. ``docs/`` is wholly generated (a build replaces it as a unit), so any other
-    file there is an extra one. Nothing is reported while no page has been generated yet.
-    """
-    on_disk = _files_under(docs_dir)
-    if not on_disk:
-        return []
-    shown = display or docs_dir.as_posix()
-    findings = []
-    for name in sorted(set(on_disk) | set(rendered)):
-        where = Location(f"{shown}/{name}")
-        if name not in on_disk:
-            findings.append(Finding("missing-page", None, name, "generated page is missing; rebuild the pages",
-                                    where, diff=_page_diff(name, b"", rendered[name])))
-        elif name not in rendered:
-            findings.append(Finding("extra-page", None, name,
-                                    "file is no longer generated; rebuild the pages (which removes it)", where))
-        else:
-            old = on_disk[name].read_bytes()
-            if old != rendered[name]:
-                findings.append(Finding("stale-page", None, name, "committed page is stale; rebuild the pages",
-                                        where, diff=_page_diff(name, old, rendered[name])))
-    return findings
 
 
 # -- the whole check -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
 from dla_docs.render.graphs import svg_for_inline
 from dla_docs.measure.core import Measurement
-from dla_docs.metadata.modelindex import Template
+from dla_docs.metadata import Template
 from dla_docs.render.templating import (LineMap, as_written, environment, load_string, load_template, render_string,
                          render_template)
 from dla_docs.zoo.variants import VARIANTS, VariantConfig

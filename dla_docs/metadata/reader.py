@@ -36,13 +36,11 @@ not where the parser gives up. Hostile sizes are refused before they cost time: 
 integers above :data:`~dla_docs.metadata.values.MAX_INT` (however their exponent is written).
 """
 
+
 from __future__ import annotations
 
-import difflib
 import re
-import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +48,32 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from dla_docs.errors import InputError, Location, one_line
+from dla_docs.errors import Location
+from dla_docs.metadata.block import _line_col
+from dla_docs.metadata.diagnostics import (
+    MAX_FLOW_DEPTH,
+    key_path,
+    runaway_quote,
+    too_deep,
+)
+from dla_docs.metadata.schema import (
+    _COLLECTION,
+    _ENTRY,
+    _METADATA,
+    _METRIC,
+    _PAPER,
+    _RESULT,
+    _TOP,
+    METADATA_FIELDS,
+    REQUIRED_METADATA,
+    Collection,
+    Located,
+    ModelEntry,
+    ModelIndex,
+    ModelIndexError,
+    Problem,
+    Result,
+)
 from dla_docs.metadata.values import (
     ALLOWED_TAGS,
     CONVERTERS,
@@ -64,227 +87,6 @@ from dla_docs.metadata.values import (
     percentage,
     plain,
 )
-from dla_docs.metadata.diagnostics import MAX_FLOW_DEPTH, key_path, runaway_quote, too_deep
-
-# -- canonical field names -------------------------------------------------------------------
-
-METADATA_FIELDS = (
-    "FLOPs", "Parameters", "File Size", "Epochs", "Batch Size", "Training Data",
-    "Training Techniques", "Training Resources", "Architecture", "Tasks", "Training Time",
-    "ID", "LR", "Layers", "Dropout", "Crop Pct", "Momentum", "Image Size", "Weight Decay",
-    "Interpolation",
-)
-ENTRY_FIELDS = ("Name", "In Collection", "Metadata", "Results", "Code", "Config", "Weights", "README", "Paper")
-TOP_FIELDS = ("Models", "Collections", "Type")
-COLLECTION_FIELDS = ("Name", "Paper", "Type", "README", "Metadata")
-PAPER_FIELDS = ("Title", "URL")
-RESULT_FIELDS = ("Task", "Dataset", "Metrics")
-METRIC_FIELDS = ("Top 1 Accuracy", "Top 5 Accuracy")
-REQUIRED_METADATA = ("FLOPs", "File Size")
-
-
-
-def _table(names: Iterable[str]) -> dict[str, str]:
-    return {canonical_key(n): n for n in names}
-
-
-_METADATA = _table(METADATA_FIELDS)
-_ENTRY = _table(ENTRY_FIELDS)
-_TOP = _table(TOP_FIELDS)
-_COLLECTION = _table(COLLECTION_FIELDS)
-_PAPER = _table(PAPER_FIELDS)
-_RESULT = _table(RESULT_FIELDS)
-_METRIC = _table(METRIC_FIELDS)
-
-
-# -- public data -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Located:
-    """A value and where it was written: 1-based ``line``/``column`` of its first character.
-
-    ``start``/``end`` are character offsets of the written value (quotes included) in
-    :attr:`Template.text`; ``style`` is its quoting (``"'"``, ``'"'`` or ``None`` for plain);
-    ``key`` is the key as written and ``key_column`` where it starts. ``--fix`` needs these
-    to replace exactly the written value and nothing else.
-    """
-
-    value: Any
-    line: int
-    column: int
-    start: int = -1
-    end: int = -1
-    style: str | None = None
-    key: str = ""
-    key_column: int = 0
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a template, printed as ``path:line:col: field: message``."""
-
-    location: Location
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        text = f"{self.location}: {self.field}: {self.message}" if self.field else f"{self.location}: {self.message}"
-        return one_line(text)
-
-
-@dataclass(frozen=True)
-class Result:
-    """One ``Results`` item: accuracies as floats in percent, 0 to 100."""
-
-    task: str
-    dataset: str
-    metrics: dict[str, float]
-    metric_locations: dict[str, Located]
-    line: int
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One item of ``Models``; ``metadata`` is keyed by canonical field name."""
-
-    name: str
-    index: int
-    in_collection: str
-    metadata: dict[str, Located]
-    results: list[Result]
-    code: str | None
-    config: str | None
-    line: int
-    column: int
-    name_location: Located
-    metadata_location: Located
-    in_collection_location: Located
-    metadata_flow: bool = False
-    weights: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        """``Models[i] (name)``: how problems and findings name this entry."""
-        return f"Models[{self.index}] ({self.name})"
-
-
-@dataclass(frozen=True)
-class Collection:
-    name: str
-    paper_title: str | None
-    url: str | None
-    line: int
-
-
-@dataclass(frozen=True)
-class ModelIndex:
-    path: Path
-    models: list[ModelEntry]
-    collections: list[Collection]
-    models_line: int
-    type: str | None = None
-
-    def by_name(self, name: str) -> ModelEntry | None:
-        return next((m for m in self.models if m.name == name), None)
-
-    @property
-    def names(self) -> list[str]:
-        return [m.name for m in self.models]
-
-
-@dataclass(frozen=True)
-class Template:
-    """A template file as read: its exact text, the prose around the block and the index.
-
-    ``text`` is the file decoded from UTF-8 with its line endings untouched; ``before`` and
-    ``after`` are the Markdown outside the model-index comment; ``block_start``/``block_end``
-    delimit the YAML inside it. ``display`` is the path as messages show it.
-    """
-
-    path: Path
-    display: str
-    text: str
-    before: str
-    after: str
-    block_start: int
-    block_end: int
-    index: ModelIndex
-
-    @property
-    def newline(self) -> str:
-        """The file's line ending, which ``--fix`` keeps (``"\\r\\n"`` or ``"\\n"``)."""
-        return "\r\n" if "\r\n" in self.text else "\n"
-
-    @property
-    def yaml(self) -> str:
-        return self.text[self.block_start:self.block_end]
-
-
-class ModelIndexError(InputError):
-    """Every problem found in one or more templates; ``str()`` is one line per problem."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        if not problems:
-            raise ValueError("ModelIndexError needs at least one problem")
-        self.problems = list(problems)
-        first = self.problems[0]
-        super().__init__(first.location, first.field, first.message)
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
-
-# -- finding the block -----------------------------------------------------------------------
-
-_COMMENT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.S)
-_INDEX_KEY = re.compile(r"^[ \t]*models[ \t]*:", re.I | re.M)
-_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.M)
-
-
-def _fenced_ranges(text: str) -> list[tuple[int, int]]:
-    """Character ranges of fenced code blocks, where ``<!--`` is text, not a comment."""
-    ranges, opened, marker = [], -1, ""
-    for match in _FENCE.finditer(text):
-        fence = match.group(1)
-        if opened < 0:
-            opened, marker = match.start(), fence
-        elif fence[0] == marker[0] and len(fence) >= len(marker):
-            ranges.append((opened, match.end()))
-            opened = -1
-    if opened >= 0:
-        ranges.append((opened, len(text)))
-    return ranges
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
-def find_block(text: str, display: str) -> tuple[int, int, int, int]:
-    """``(comment_start, body_start, body_end, comment_end)`` of the model-index comment."""
-    fenced = _fenced_ranges(text)
-    found = []
-    for match in _COMMENT.finditer(text):
-        if any(a <= match.start() < b for a, b in fenced):
-            continue
-        if _INDEX_KEY.search(match.group(1)):
-            found.append(match)
-    if not found:
-        raise ModelIndexError([Problem(Location(display), "model-index", "no model-index block: expected an "
-                                       "HTML comment (<!-- ... -->) holding 'Models:'")])
-    if len(found) > 1:
-        line, col = _line_col(text, found[1].start())
-        raise ModelIndexError([Problem(Location(display, line, col), "model-index",
-                                       "a second model-index block; a template holds exactly one")])
-    match = found[0]
-    if not match.group(0).endswith("-->"):
-        line, col = _line_col(text, match.start())
-        raise ModelIndexError([Problem(Location(display, line, col), "model-index",
-                                       "the model-index comment opened here is never closed with '-->'")])
-    return match.start(), match.start(1), match.end(1), match.end()
-
 
 # -- reading the YAML ------------------------------------------------------------------------
 
@@ -679,122 +481,3 @@ def _parse_index(text: str, body_start: int, body_end: int, path: Path, display:
     if w.problems:
         raise ModelIndexError(_first_problems(w.problems, display))
     return ModelIndex(path, models, collections, models_line, kind)
-
-
-# -- reading a template file -----------------------------------------------------------------
-
-def _display(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return str(path)
-
-
-MAX_TEMPLATE_BYTES = 1024 * 1024  # the real template is ~16 kB; a larger one is a mistake or an attack
-
-
-def read_text(path: Path, display: str) -> str:
-    """The file decoded from UTF-8 with its line endings kept as they are.
-
-    Files over :data:`MAX_TEMPLATE_BYTES` are refused before they are read: the reader
-    keeps every node with its place, so a huge file would cost memory and minutes.
-    """
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
-            raise InputError(Location(display), "file", "not a regular file")
-        with path.open("rb") as file:
-            data = file.read(MAX_TEMPLATE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(Location(display), "file", f"cannot read the template: {exc.strerror or exc}") from None
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise InputError(Location(display), "file", f"larger than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MiB; "
-                         "a model-index template is a few kilobytes of text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(Location(display, line, column), "encoding",
-                         f"not UTF-8 text ({exc.reason}: byte 0x{data[exc.start]:02x})") from None
-
-
-def read_template(path: Path, root: Path | None = None) -> Template:
-    """Read and validate the template at ``path``.
-
-    With ``root``, a path that resolves outside it is refused and messages show the path
-    relative to it. Raises :class:`ModelIndexError` listing every problem found.
-    """
-    if root is not None:
-        resolved, base = path.resolve(), root.resolve()
-        if resolved != base and base not in resolved.parents:
-            raise InputError(Location(str(path)), "file", f"path points outside the project folder {base}")
-    display = _display(path, root)
-    text = read_text(path, display)
-    return parse_template(text, path, display)
-
-
-def parse_template(text: str, path: Path, display: str | None = None) -> Template:
-    """:func:`read_template` on text already read (``--fix`` re-checks its result this way)."""
-    display = display or str(path)
-    comment_start, body_start, body_end, comment_end = find_block(text, display)
-    index = parse_index(text, body_start, body_end, path, display)
-    return Template(path, display, text, text[:comment_start], text[comment_end:], body_start, body_end, index)
-
-
-def read_templates(paths: Sequence[Path], root: Path | None = None) -> list[Template]:
-    """Read every template, raising one :class:`ModelIndexError` with all their problems."""
-    templates, problems = [], []
-    for path in paths:
-        try:
-            templates.append(read_template(path, root))
-        except ModelIndexError as exc:
-            problems.extend(exc.problems)
-        except InputError as exc:
-            problems.append(Problem(exc.location, exc.field, exc.message))
-    if problems:
-        raise ModelIndexError(problems)
-    return templates
-
-
-# -- the model index against the zoo ---------------------------------------------------------
-
-@dataclass(frozen=True)
-class ZooMismatch:
-    """A name the zoo does not know (``entry`` set) or a zoo variant with no entry."""
-
-    kind: str  # "unknown-variant" or "missing-variant"
-    name: str
-    message: str
-    location: Location
-    field: str
-    label: str = ""
-
-
-def check_zoo(templates: Sequence[Template], known: Sequence[str]) -> list[ZooMismatch]:
-    """Entries naming no zoo variant, and zoo variants that no template documents.
-
-    Together the templates must cover every variant in ``known``: a new variant in the code
-    must not go undocumented, and a documented one must not vanish from the code.
-    """
-    mismatches = []
-    documented: set[str] = set()
-    for template in templates:
-        for entry in template.index.models:
-            documented.add(entry.name)
-            if entry.name not in known:
-                close = difflib.get_close_matches(entry.name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
-                mismatches.append(ZooMismatch(
-                    "unknown-variant", entry.name, f"no variant {entry.name!r} in the model zoo{hint}",
-                    Location(template.display, entry.name_location.line, entry.name_location.column),
-                    "Name", entry.label))
-    if templates:
-        first = templates[0]
-        for name in known:
-            if name not in documented:
-                mismatches.append(ZooMismatch(
-                    "missing-variant", name, f"zoo variant {name!r} has no entry in any template",
-                    Location(first.display, first.index.models_line, 1), "Models"))
-    return mismatches

@@ -1,0 +1,54 @@
+"""What a check finds: one :class:`Finding` per drift, collected in a :class:`VerifyReport`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dla_docs.errors import Location
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One drift: what was recorded, what was measured, by how much they differ, and where.
+
+    ``kind`` is ``"mismatch"`` (a recorded figure that does not hold), ``"unknown-variant"``,
+    ``"missing-variant"``, ``"checkpoint"`` (a checkpoint that does not fit the model),
+    ``"stale-page"``, ``"missing-page"`` or ``"extra-page"``. ``field`` is the path inside
+    the entry (``Metadata.FLOPs``); ``label`` names the entry (``Models[0] (dla60)``).
+    ``fix`` is the value ``--fix`` would write, or ``None`` when it cannot fix this finding.
+    """
+
+    kind: str
+    variant: str | None
+    field: str
+    message: str
+    location: Location
+    recorded: Any = None
+    measured: Any = None
+    difference: int | float | None = None
+    relative_difference: float | None = None
+    label: str = ""
+    template: Path | None = None
+    fix: int | None = None
+    diff: tuple[str, ...] = ()
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+
+@dataclass
+class VerifyReport:
+    """All findings of one run, and how many figures were checked."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: int = 0
+    models: int = 0
+    templates: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings

@@ -1,0 +1,64 @@
+"""Generated pages against a fresh rendering: stale, missing and extra files."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+
+from dla_docs.checks.findings import Finding
+from dla_docs.errors import Location
+
+DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
+
+def _files_under(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    base = folder.resolve()
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and (path.resolve() == base or base in path.resolve().parents):
+            files[path.relative_to(folder).as_posix()] = path
+    return files
+
+
+def has_pages(docs_dir: Path) -> bool:
+    """Whether any generated page exists yet (before the first build there is nothing to check)."""
+    return bool(_files_under(docs_dir))
+
+
+def _page_diff(name: str, old: bytes, new: bytes) -> tuple[str, ...]:
+    try:
+        old_text, new_text = old.decode("utf-8"), new.decode("utf-8")
+    except UnicodeDecodeError:
+        return (f"binary file differs: {len(old)} bytes committed, {len(new)} bytes rendered",)
+    lines = difflib.unified_diff(old_text.splitlines(), new_text.splitlines(), f"a/{name}", f"b/{name}", lineterm="", n=1)
+    return tuple(line for _, line in zip(range(DIFF_LINES), lines))
+
+
+def check_pages(docs_dir: Path, rendered: Mapping[str, bytes], display: str | None = None) -> list[Finding]:
+    """Stale, missing and extra generated files under ``docs_dir``.
+
+    ``rendered`` maps each generated file's relative POSIX path to the bytes a build would
+    write now. ``docs/`` is wholly generated (a build replaces it as a unit), so any other
+    file there is an extra one. Nothing is reported while no page has been generated yet.
+    """
+    on_disk = _files_under(docs_dir)
+    if not on_disk:
+        return []
+    shown = display or docs_dir.as_posix()
+    findings = []
+    for name in sorted(set(on_disk) | set(rendered)):
+        where = Location(f"{shown}/{name}")
+        if name not in on_disk:
+            findings.append(Finding("missing-page", None, name, "generated page is missing; rebuild the pages",
+                                    where, diff=_page_diff(name, b"", rendered[name])))
+        elif name not in rendered:
+            findings.append(Finding("extra-page", None, name,
+                                    "file is no longer generated; rebuild the pages (which removes it)", where))
+        else:
+            old = on_disk[name].read_bytes()
+            if old != rendered[name]:
+                findings.append(Finding("stale-page", None, name, "committed page is stale; rebuild the pages",
+                                        where, diff=_page_diff(name, old, rendered[name])))
+    return findings
