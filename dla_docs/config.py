@@ -12,7 +12,12 @@ image-size = 224                          # input side length for every measurem
 convention = "model-index"                # FLOPs convention: "model-index" or "fvcore"
 file-size-tolerance = 0.02                # relative tolerance for recorded File Size
 cache-dir = ".dla-docs-cache"             # measurement cache
+results = "data/timm_results_dla.csv"     # recorded accuracies (timm's results-*.csv rows)
+benchmarks = "data/timm_benchmark_dla.csv"  # recorded inference throughput (timm's benchmark rows)
 ```
+
+``results`` and ``benchmarks`` are optional: without them no accuracy is checked against a
+source and no throughput is shown.
 
 Every path must stay inside the project folder once links are resolved. A build replaces
 ``docs-dir`` and ``site-dir`` wholly, so each must be a folder of its own: not the project
@@ -50,6 +55,8 @@ class Settings:
     convention: str = "model-index"
     file_size_tolerance: float = 0.02
     cache_dir: Path | None = None
+    results: Path | None = None
+    benchmarks: Path | None = None
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -206,7 +213,8 @@ def load_settings(root: Path) -> Settings:
             raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected {_KIND_NAMES[kind]}, got {value!r}")
         return value
 
-    known = {"templates", "docs-dir", "site-dir", "image-size", "convention", "file-size-tolerance", "cache-dir"}
+    known = {"templates", "docs-dir", "site-dir", "image-size", "convention", "file-size-tolerance", "cache-dir",
+             "results", "benchmarks"}
     for key in table:
         if key not in known:
             raise InputError(where(key), f"tool.{SECTION}.{key}", f"unknown setting; known: {', '.join(sorted(known))}")
@@ -238,6 +246,14 @@ def load_settings(root: Path) -> Settings:
             raise InputError(where("templates"), f"tool.{SECTION}.templates", f"expected a file name, got {value!r}")
         return inside(root, value, where("templates"), f"tool.{SECTION}.templates")
 
+    def data_file(key: str) -> Path | None:
+        if key not in table:
+            return None
+        value = get(key, str, "")
+        if not value.strip() or "\0" in value:
+            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected a file name, got {value!r}")
+        return inside(root, value, where(key), f"tool.{SECTION}.{key}")
+
     settings = Settings(
         root=root,
         templates=tuple(template(t) for t in templates),
@@ -247,10 +263,14 @@ def load_settings(root: Path) -> Settings:
         convention=convention,
         file_size_tolerance=tolerance,
         cache_dir=path("cache-dir", ".dla-docs-cache"),
+        results=data_file("results"),
+        benchmarks=data_file("benchmarks"),
     )
     protected = {"templates folder": root / "templates", "measurement cache": settings.cache_dir,
                  ".git folder": root / ".git", **{f"template {t.relative_to(root).as_posix()}": t
-                                                  for t in settings.templates}}
+                                                  for t in settings.templates},
+                 **{f"{key} file": p for key, p in (("results", settings.results),
+                                                    ("benchmarks", settings.benchmarks)) if p is not None}}
     check_output_dirs(root, {"docs-dir": (settings.docs_dir, where("docs-dir")),
                              "site-dir": (settings.site_dir, where("site-dir"))}, protected)
     return settings

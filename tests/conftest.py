@@ -36,7 +36,7 @@ def measurements(tmp_path_factory):
     return measure_many(list_models(), 224, cache)
 
 
-PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates")
+PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates", "data")
 
 
 def copy_project(target: Path, measurements=None) -> Path:

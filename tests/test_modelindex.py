@@ -60,12 +60,28 @@ def problems_of(path: Path, root: Path | None = None) -> list:
 
 # -- the committed template ------------------------------------------------------------------
 
-def test_template_block_is_the_seed_block_reindented():
+# Lines the template adds to the seed's block, from timm's final template (2021).
+FROM_FINAL = re.compile(r"^(Parameters: |Weights: |Results:$|- Task: |Dataset: |Metrics:$|Top [15] Accuracy: )")
+SEED_URL_TYPO = ("paperswithcode.com//paper", "paperswithcode.com/paper")
+
+
+def test_template_block_is_the_seed_block_reindented_plus_timms_final_records():
     template = read_template(TEMPLATE)
     _, seed_yaml = seed_parts()
     body = template.yaml.strip("\n").split("\n")
-    assert [line.strip() for line in body] == [line.strip() for line in seed_yaml]
+    kept = [line.strip() for line in body if not FROM_FINAL.match(line.strip())]
+    assert kept == [line.strip().replace(*SEED_URL_TYPO) for line in seed_yaml]
     assert any(line.startswith("    FLOPs: ") for line in body)  # nested, not flat like the seed
+    final = read_template(DATA / "timm_template_dla_final.md").index
+    for entry in template.index.models:
+        theirs = final.by_name(entry.name)
+        assert entry.metadata["Parameters"].value == theirs.metadata["Parameters"].value
+        assert entry.weights == theirs.weights and entry.code == theirs.code
+        assert [(r.task, r.dataset) for r in entry.results] == [(r.task, r.dataset) for r in theirs.results]
+        for metric, value in entry.results[0].metrics.items():  # the 2021 figures, corrected to timm's results
+            assert abs(value - theirs.results[0].metrics[metric]) <= 0.06, (entry.name, metric)
+    assert [(c.name, c.paper_title, c.url) for c in template.index.collections] == \
+        [(c.name, c.paper_title, c.url) for c in final.collections]
 
 
 # Typos of the seed's prose fixed on purpose (its figures are kept exactly as published).
@@ -100,7 +116,7 @@ def test_template_records_every_seed_figure_in_seed_order(seed_flops):
         assert entry.metadata["File Size"].value == int(record["File Size"])
         assert entry.metadata["Layers"].value == int(record["Layers"])
         assert entry.code == record["Code"] and entry.config == "" and entry.in_collection == "DLA"
-        assert set(entry.metadata) == {k for k in record if k in METADATA_FIELDS}
+        assert set(entry.metadata) == {k for k in record if k in METADATA_FIELDS} | {"Parameters"}
     assert index.by_name("dla34").metadata["Layers"].value == 32  # recorded metadata, kept as published
     (collection,) = index.collections
     assert (collection.name, collection.paper_title) == ("DLA", "Deep Layer Aggregation")

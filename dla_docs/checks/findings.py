@@ -17,7 +17,8 @@ class Finding:
     ``"missing-variant"``, ``"checkpoint"`` (a checkpoint that does not fit the model),
     ``"stale-page"``, ``"missing-page"`` or ``"extra-page"``. ``field`` is the path inside
     the entry (``Metadata.FLOPs``); ``label`` names the entry (``Models[0] (dla60)``).
-    ``fix`` is the value ``--fix`` would write, or ``None`` when it cannot fix this finding.
+    ``fix`` is the value ``--fix`` would write, or ``None`` when it cannot fix this finding
+    (an accuracy's fix is the decimal text to write, e.g. ``"74.63"``).
     """
 
     kind: str
@@ -31,8 +32,9 @@ class Finding:
     relative_difference: float | None = None
     label: str = ""
     template: Path | None = None
-    fix: int | None = None
+    fix: int | str | None = None
     diff: tuple[str, ...] = ()
+    measured_label: str = "measured"  # what ``measured`` is: "source" for the results source
 
     @property
     def fixable(self) -> bool:

@@ -1,4 +1,4 @@
-"""``dla-docs verify --fix``: write measured values into a template, and nothing else.
+"""``dla-docs verify --fix``: write measured (or source) values into a template, and nothing else.
 
 A maintainer reviews the diff of a fix, so it must contain exactly the drifted figures.
 Re-dumping the YAML would re-quote, re-indent and re-wrap the whole block, so instead each
@@ -11,6 +11,7 @@ written, atomically, and only when something changed, so a second ``--fix`` is a
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -89,14 +90,37 @@ def _add_parameters(template: Template, entry: ModelEntry, value: int) -> Edit |
                 entry.name, "Metadata.Parameters", None, value)
 
 
+_RESULT_FIELD = re.compile(r"^Results\[(\d+)\]\.Metrics\.(.+)$")
+
+
+def _replace_metric(template: Template, entry: ModelEntry, index: int, metric: str, value: str) -> Edit | None:
+    """The accuracy written again with ``value``'s digits, keeping its quotes and its ``%``."""
+    if index >= len(entry.results) or metric not in entry.results[index].metric_locations:
+        return None
+    located = entry.results[index].metric_locations[metric]
+    raw = template.text[located.start:located.end]
+    quote = located.style or ""
+    inner = raw[len(quote):len(raw) - len(quote)] if quote else raw
+    percent = "%" if inner.rstrip().endswith("%") else ""
+    return Edit(located.start, located.end, f"{quote}{value}{percent}{quote}", located.line, entry.name,
+                f"Results[{index}].Metrics.{metric}", located.value, float(value))
+
+
 def plan_edits(template: Template, findings: Sequence[Finding],
                measurements: Mapping[str, Measurement] | None = None, add_missing: bool = False) -> list[Edit]:
     """The edits that fix ``findings`` in ``template`` (and add missing ``Parameters``)."""
     edits = []
     for finding in findings:
-        if finding.template != template.path or finding.fix is None or not finding.field.startswith("Metadata."):
+        if finding.template != template.path or finding.fix is None or not finding.field.startswith(
+                ("Metadata.", "Results[")):
             continue
         entry = template.index.by_name(finding.variant or "")
+        metric = _RESULT_FIELD.match(finding.field)
+        if metric and entry is not None:
+            edit = _replace_metric(template, entry, int(metric.group(1)), metric.group(2), str(finding.fix))
+            if edit is not None and edit.old_value != edit.new_value:
+                edits.append(edit)
+            continue
         field = finding.field.removeprefix("Metadata.")
         if entry is not None and field in entry.metadata and entry.metadata[field].value != finding.fix:
             edits.append(_replace(entry, field, finding.fix))
@@ -125,7 +149,7 @@ def _snapshot(template: Template) -> list[tuple[Any, ...]]:
     """Everything the index says, as plain values, to compare before and after a fix."""
     return [
         (e.name, e.in_collection, e.code, e.config, e.weights,
-         {k: v.value for k, v in e.metadata.items()}, [(r.task, r.dataset, r.metrics) for r in e.results])
+         {k: v.value for k, v in e.metadata.items()}, [(r.task, r.dataset, dict(r.metrics)) for r in e.results])
         for e in template.index.models
     ] + [(c.name, c.paper_title, c.url) for c in template.index.collections]
 
@@ -140,7 +164,11 @@ def _check_result(template: Template, new_text: str, edits: Sequence[Edit]) -> N
     expected = _snapshot(template)
     position = {e.name: i for i, e in enumerate(template.index.models)}
     for edit in edits:
-        expected[position[edit.variant]][5][edit.field.removeprefix("Metadata.")] = edit.new_value
+        metric = _RESULT_FIELD.match(edit.field)
+        if metric:
+            expected[position[edit.variant]][6][int(metric.group(1))][2][metric.group(2)] = edit.new_value
+        else:
+            expected[position[edit.variant]][5][edit.field.removeprefix("Metadata.")] = edit.new_value
     if _snapshot(fixed) != expected or fixed.before != template.before or fixed.after != template.after:
         raise FixError(f"{template.display}: the fix would change more than the drifted values; nothing was written")
 

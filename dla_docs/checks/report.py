@@ -32,7 +32,7 @@ def figures(finding: Finding) -> str:
     """``recorded R, measured M (difference D, P%)``, or ``""`` when nothing was measured."""
     if finding.recorded is None or finding.measured is None:
         return ""
-    text = f"recorded {finding.recorded}, measured {finding.measured}"
+    text = f"recorded {finding.recorded}, {finding.measured_label} {finding.measured}"
     if finding.difference is not None and finding.relative_difference is not None:
         text += f" (difference {finding.difference:+}, {_percent(finding.relative_difference)})"
     return text
@@ -88,6 +88,7 @@ def finding_record(finding: Finding) -> dict[str, Any]:
         "recorded": finding.recorded,
         "measured": finding.measured,
         "difference": finding.difference,
+        "compared_with": finding.measured_label,
         "relative_difference": finding.relative_difference,
         "message": finding.message,
         "fixable": finding.fixable,

@@ -11,7 +11,8 @@
   the checkpoint must load strictly into our model (one that does not is a finding naming
   the variant it belongs to, and its size is not taken as the entry's);
 - ``Image Size`` must be the configured one, since that is the size every figure is measured at;
-- ``Results`` accuracies are checked for range only, when the template is read;
+- ``Results`` accuracies are checked for range when the template is read, and against the
+  configured results source at the precision written (:mod:`dla_docs.checks.results`);
 - the generated pages under ``docs/`` must be byte-identical to a fresh rendering.
 
 Nothing here prints or writes: results are :class:`Finding` values in a :class:`VerifyReport`,
@@ -31,11 +32,13 @@ from dla_docs.checks.checkpoints import (
 )
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.freshness import check_pages, has_pages
+from dla_docs.checks.results import check_results
 from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings, inside
 from dla_docs.errors import Location
 from dla_docs.measure.core import Measurement
 from dla_docs.metadata import ModelEntry, Template
+from dla_docs.metadata.results import ResultsSource, read_results
 from dla_docs.zoo.variants import list_models
 
 RenderPages = Callable[[], Mapping[str, bytes]]
@@ -129,6 +132,7 @@ def verify_templates(
     render_pages: RenderPages | None = None,
     expected: Sequence[str] | None = None,
     checkpoints: Mapping[str, CheckpointFacts] | None = None,
+    results: ResultsSource | None = None,
 ) -> VerifyReport:
     """Every finding for ``templates`` against ``measurements`` (one per documented variant).
 
@@ -137,8 +141,11 @@ def verify_templates(
     is skipped without it or while ``settings.docs_dir`` holds no generated page yet.
     ``checkpoints`` are the files of ``checkpoint_dir`` already inspected (see
     :func:`inspect_checkpoints`), so that a command can refuse a bad one before measuring.
+    ``results`` is the results source already read (default: the configured one, if any).
     """
     known = list(expected) if expected is not None else list_models()
+    if results is None:
+        results = load_results(settings)
     report = VerifyReport(templates=[t.display for t in templates])
     zoo = set(list_models())
     for mismatch in check_zoo(templates, known):
@@ -159,6 +166,10 @@ def verify_templates(
             findings, checked = check_entry(template, entry, measurements[entry.name], settings, facts)
             report.findings.extend(findings)
             report.checked += checked
+            if results is not None:
+                findings, checked = check_results(template, entry, results)
+                report.findings.extend(findings)
+                report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
     if checkpoint_dir is not None:
@@ -167,6 +178,13 @@ def verify_templates(
             report.notes.append(f"checkpoints not used (no entry): {', '.join(unused)}")
     _check_pages(settings, render_pages, report)
     return report
+
+
+def load_results(settings: Settings) -> ResultsSource | None:
+    """The configured results source, read and validated (``None`` when none is configured)."""
+    if settings.results is None:
+        return None
+    return read_results(settings.results, settings.root, set(list_models()))
 
 
 def _check_pages(settings: Settings, render_pages: RenderPages | None, report: VerifyReport) -> None:

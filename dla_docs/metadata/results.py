@@ -1,0 +1,236 @@
+"""Recorded evaluation results and inference benchmarks: timm's CSV rows, read as data.
+
+Two sources sit beside the model-index, both configured in ``[tool.dla-docs]``:
+
+- ``results``: rows of timm's ``results/results-*.csv`` (one per weight and test set), with
+  columns ``dataset, model, img_size, top1, top5, param_count_m, crop_pct, interpolation,
+  source``. ``verify`` checks the template's ImageNet Top 1 / Top 5 against it; cards show
+  all six test sets.
+- ``benchmarks``: rows of timm's ``benchmark-infer-*.csv`` files, with columns ``model,
+  img_size, samples_per_sec, step_time_ms, batch_size, param_count_m, gmacs, macts_m,
+  source``. Cards show them as *recorded* throughput, with their source and hardware; the
+  build never times anything itself, so the site stays byte-reproducible.
+
+A bad file is an :class:`~dla_docs.errors.InputError` naming the file, the line and the
+column (field) at fault. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from dla_docs.errors import InputError, Location
+from dla_docs.metadata.templates import _display, read_text
+
+RESULT_COLUMNS = ("dataset", "model", "img_size", "top1", "top5", "param_count_m", "crop_pct", "interpolation",
+                  "source")
+BENCHMARK_COLUMNS = ("model", "img_size", "samples_per_sec", "step_time_ms", "batch_size", "param_count_m",
+                     "gmacs", "macts_m", "source")
+
+#: How the pages name timm's test sets, in the order they are shown.
+DATASETS = {
+    "imagenet": "ImageNet",
+    "imagenet-real": "ImageNet-ReaL",
+    "imagenetv2-matched-frequency": "ImageNetV2 (matched frequency)",
+    "imagenet-r": "ImageNet-R",
+    "imagenet-a": "ImageNet-A",
+    "sketch": "ImageNet-Sketch",
+}
+
+_HARDWARE = (  # (pattern in the benchmark file name, what the pages call the machine)
+    (re.compile(r"(?:^|-)5090(?:-|\.|$)"), "NVIDIA GeForce RTX 5090"),
+    (re.compile(r"(?:^|-)4090(?:-|\.|$)"), "NVIDIA GeForce RTX 4090"),
+    (re.compile(r"i7_12700h", re.I), "Intel Core i7-12700H (CPU)"),
+)
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """One weight on one test set. ``top1_text``/``top5_text`` keep the digits as written."""
+
+    dataset: str
+    model: str          # timm's name with its tag: dla34.in1k
+    variant: str        # dla34
+    image_size: int
+    top1: float
+    top5: float
+    top1_text: str
+    top5_text: str
+    crop_pct: float
+    interpolation: str
+    source: str
+    line: int
+
+    @property
+    def dataset_title(self) -> str:
+        return DATASETS.get(self.dataset, self.dataset)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One recorded inference throughput measurement."""
+
+    variant: str
+    image_size: int
+    samples_per_sec: float
+    step_time_ms: float
+    batch_size: int
+    source: str
+    line: int
+
+    @property
+    def hardware(self) -> str:
+        name = Path(self.source).name
+        for pattern, label in _HARDWARE:
+            if pattern.search(name):
+                return label
+        return Path(name).stem
+
+    @property
+    def precision(self) -> str:
+        name = Path(self.source).name
+        return "AMP (mixed precision)" if "-amp-" in name else "fp32" if "-fp32-" in name else ""
+
+
+@dataclass(frozen=True)
+class ResultsSource:
+    """Every row of the results file, and where it came from."""
+
+    display: str
+    rows: tuple[EvalResult, ...]
+
+    def for_variant(self, variant: str) -> list[EvalResult]:
+        """The variant's rows, ImageNet first, in the order of :data:`DATASETS`."""
+        order = {name: i for i, name in enumerate(DATASETS)}
+        rows = [r for r in self.rows if r.variant == variant]
+        return sorted(rows, key=lambda r: (order.get(r.dataset, len(order)), r.dataset))
+
+    def imagenet(self, variant: str) -> EvalResult | None:
+        return next((r for r in self.rows if r.variant == variant and r.dataset == "imagenet"), None)
+
+
+@dataclass(frozen=True)
+class BenchmarkSource:
+    display: str
+    rows: tuple[Benchmark, ...]
+
+    def for_variant(self, variant: str) -> list[Benchmark]:
+        return [r for r in self.rows if r.variant == variant]
+
+
+def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+    display = _display(path, root)
+    text = read_text(path, display)
+    reader = csv.reader(text.splitlines())
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise InputError(Location(display, 1), "header", f"not CSV: {exc}") from None
+    if header is None:
+        raise InputError(Location(display, 1), "header", f"empty file; expected the columns {', '.join(columns)}")
+    header = [h.strip() for h in header]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputError(Location(display, 1), "header", f"missing column(s) {', '.join(missing)}; "
+                         f"expected {', '.join(columns)}")
+    rows = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise InputError(Location(display, line), "row",
+                                 f"{len(values)} fields, expected {len(header)} ({', '.join(header)})")
+            rows.append((line, {h: v.strip() for h, v in zip(header, values)}))
+    except csv.Error as exc:
+        raise InputError(Location(display, reader.line_num), "row", f"not CSV: {exc}") from None
+    return display, rows
+
+
+class _Row:
+    """Typed access to one CSV row; a bad value names file, line, column and field."""
+
+    def __init__(self, display: str, line: int, values: dict[str, str]) -> None:
+        self.display, self.line, self.values = display, line, values
+        self.order = tuple(values)
+
+    def error(self, name: str, message: str) -> InputError:
+        return InputError(Location(self.display, self.line, self.order.index(name) + 1), name, message)
+
+    def number(self, name: str, low: float = 0.0, high: float = math.inf) -> float:
+        raw = self.values[name]
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise self.error(name, f"expected a number, got {raw!r}") from None
+        if not value.is_finite() or not low <= value <= high:
+            bounds = f"[{low:g}, {high:g}]" if high != math.inf else f">= {low:g}"
+            raise self.error(name, f"expected a number {bounds}, got {raw!r}")
+        return float(value)
+
+    def integer(self, name: str) -> int:
+        raw = self.values[name]
+        if not re.fullmatch(r"[1-9]\d{0,8}", raw):
+            raise self.error(name, f"expected a positive integer, got {raw!r}")
+        return int(raw)
+
+    def name(self, name: str) -> str:
+        raw = self.values[name]
+        if not _NAME.match(raw):
+            raise self.error(name, f"expected a name of letters, digits, '_', '.', '-', got {raw!r}")
+        return raw
+
+    def text(self, name: str) -> str:
+        raw = self.values[name]
+        if not raw or len(raw) > 200 or any(ord(c) < 32 for c in raw):
+            raise self.error(name, f"expected a short line of text, got {raw!r}")
+        return raw
+
+
+def _variant(row: _Row, field: str, known: set[str] | None) -> str:
+    model = row.name(field)
+    variant = model.split(".", 1)[0]
+    if known is not None and variant not in known:
+        raise row.error(field, f"unknown DLA variant {variant!r}; valid names: {', '.join(sorted(known))}")
+    return variant
+
+
+def read_results(path: Path, root: Path | None = None, known: set[str] | None = None) -> ResultsSource:
+    """Read the results CSV; ``known`` (variant names) refuses rows for other models."""
+    display, rows = _rows(path, root, RESULT_COLUMNS)
+    results, seen = [], {}
+    for line, values in rows:
+        row = _Row(display, line, values)
+        variant = _variant(row, "model", known)
+        dataset = row.name("dataset")
+        if (variant, dataset) in seen:
+            raise row.error("model", f"{values['model']} on {dataset} is given twice (also line {seen[variant, dataset]})")
+        seen[variant, dataset] = line
+        results.append(EvalResult(
+            dataset=dataset, model=values["model"], variant=variant, image_size=row.integer("img_size"),
+            top1=row.number("top1", 0, 100), top5=row.number("top5", 0, 100),
+            top1_text=values["top1"], top5_text=values["top5"], crop_pct=row.number("crop_pct", 0, 1),
+            interpolation=row.name("interpolation"), source=row.text("source"), line=line))
+        if results[-1].crop_pct == 0:
+            raise row.error("crop_pct", "must be above 0")
+    return ResultsSource(display, tuple(results))
+
+
+def read_benchmarks(path: Path, root: Path | None = None, known: set[str] | None = None) -> BenchmarkSource:
+    """Read the benchmark CSV."""
+    display, rows = _rows(path, root, BENCHMARK_COLUMNS)
+    benchmarks = []
+    for line, values in rows:
+        row = _Row(display, line, values)
+        benchmarks.append(Benchmark(
+            variant=_variant(row, "model", known), image_size=row.integer("img_size"),
+            samples_per_sec=row.number("samples_per_sec"), step_time_ms=row.number("step_time_ms"),
+            batch_size=row.integer("batch_size"), source=row.text("source"), line=line))
+    return BenchmarkSource(display, tuple(benchmarks))
