@@ -227,6 +227,27 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
     return 0
 
 
+@cli.group()
+def export() -> None:
+    """Write the documentation in other formats (CITATION.cff, Hugging Face model cards)."""
+
+
+@export.command("cff")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: CITATION.cff in the project folder).")
+@click.pass_obj
+def export_cff(obj: Context, output: Path | None) -> int:
+    """Write CITATION.cff from the citations the pages show."""
+    from dla_docs.publish.exports import write_file
+    from dla_docs.render.citations import CFF_FILE, citation_cff
+
+    settings = obj.settings()
+    target = output if output is not None else settings.root / CFF_FILE
+    write_file(target, citation_cff(settings.root).encode("utf-8"))
+    click.echo(f"dla-docs export cff: wrote {target}")
+    return 0
+
+
 # -- end of commands: add new commands above this line --
 
 

@@ -9,7 +9,6 @@ same function, a page that verify calls fresh is byte-for-byte what a build woul
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,6 @@ from dla_docs.checks.verify import verify_templates
 from dla_docs.checks.report import finding_line
 
 CHECKED_FIELDS = ("FLOPs", "Parameters", "File Size")
-_BIBTEX = re.compile(r"^```\s*bibtex[^\n]*\n(.*?)^```", re.I | re.M | re.S)
 
 Step = Callable[[str, int], Callable[[str, bool], None]]  # (description, total) -> advance
 
@@ -141,12 +139,10 @@ def docs_inputs(settings: Settings, templates: Sequence[Template], measurements:
         ida[name] = graphs.render_svg(graphs.ida_graph(structure))
         advance(name, False)
     first = templates[0]
-    bibtex = _BIBTEX.search(first.before)
     metadata_findings = [f for f in report.findings if f.kind == "mismatch"]
     return DocsInputs(
         settings=settings,
         family=first,
-        bibtex=bibtex.group(1).rstrip() if bibtex else "",
         measurements=measurements,
         checks={n: field_checks(entries.get(n), measurements[n], metadata_findings, settings) for n in names},
         training={n: training_metadata(entries.get(n)) for n in names},

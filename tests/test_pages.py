@@ -53,7 +53,8 @@ def test_card_shows_measured_beside_recorded(generated, name, seed_flops):
     for level in m.levels:
         assert f"| {level.channels} x {level.height} x {level.width} | {level.stride} |" in card
     assert f'id="{name}-hda-' in card and f'id="{name}-ida-' in card
-    assert "@misc{yu2019deep," in card
+    assert "@inproceedings{yu2018deep," in card and "@misc{rw2019timm," in card
+    assert ("@article{gao2021res2net," in card) == (name in ("dla60_res2net", "dla60_res2next"))
 
 
 def test_rendering_is_deterministic(generated, measurements):

@@ -174,8 +174,15 @@ def _check_result(template: Template, new_text: str, edits: Sequence[Edit]) -> N
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step: readers see the old file or the new one."""
-    mode = path.stat().st_mode & 0o7777
+    """Replace ``path`` with ``data`` in one step: readers see the old file or the new one.
+
+    A new file gets the mode a plain ``open`` would give it (0o666 less the umask)."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0o22)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

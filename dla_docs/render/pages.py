@@ -19,7 +19,9 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from dla_docs.metadata import citations
 from dla_docs.render import formatting
+from dla_docs.render.citations import bibtex
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
 from dla_docs.render.graphs import svg_for_inline
@@ -73,7 +75,6 @@ class DocsInputs:
 
     settings: Settings
     family: Template                 # the family page's template (prose + model-index)
-    bibtex: str
     measurements: Mapping[str, Measurement]
     checks: Mapping[str, Sequence[FieldCheck]]
     training: Mapping[str, Sequence[tuple[str, Any]]]
@@ -138,8 +139,13 @@ def model_card(env: SandboxedEnvironment, inputs: DocsInputs, name: str) -> str:
         training=inputs.training.get(name, ()),
         code=inputs.code.get(name),
         snippets=Markup(_snippets(env, templates_dir, name)),
-        bibtex=Markup(inputs.bibtex),
+        citations=[Markup(bibtex(c)) for c in citations.for_variant(config.block)],
     )
+
+
+def citation_blocks() -> dict[str, Markup]:
+    """The BibTeX of every cited work, for the family template: ``{{ citation.dla }}``."""
+    return {name: Markup(bibtex(c)) for name, c in citations.TEMPLATE_NAMES.items()}
 
 
 def family_prose(template: Template) -> str:
@@ -175,7 +181,7 @@ def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
     templates_dir = inputs.settings.root / "templates"
     first = next(iter(inputs.measurements))
     prose = render_string(env, family_prose(inputs.family), inputs.family.path, prose_line_map(inputs.family),
-                          model_name=Markup(first))
+                          model_name=Markup(first), citation=citation_blocks())
     intro, rest = split_intro(prose)
     rows = []
     for name, m in inputs.measurements.items():

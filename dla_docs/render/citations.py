@@ -1,0 +1,148 @@
+"""BibTeX and ``CITATION.cff`` rendered from the citation records of :mod:`dla_docs.metadata.citations`.
+
+Both formats come from the same records, field for field:
+
+============  ==========================  =====================================
+record        BibTeX                      CITATION.cff (1.2.0)
+============  ==========================  =====================================
+title         ``title``                   ``title``
+authors       ``author`` (Family, Given)  ``authors`` (family-names, given-names)
+year          ``year``                    ``year``
+booktitle     ``booktitle``               ``collection-title``
+journal       ``journal``                 ``journal``
+volume        ``volume``                  ``volume``
+number        ``number``                  ``issue``
+pages         ``pages`` (start--end)      ``start``, ``end``
+doi           ``doi``                     ``doi``
+url           ``url``                     ``url``
+repository    ``howpublished`` (\\url)     ``repository-code``
+publisher     ``publisher``               ``publisher.name``
+eprint        ``eprint`` (arXiv)          ``identifiers`` (arXiv:...)
+============  ==========================  =====================================
+
+Output is deterministic: same records, same bytes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dla_docs.metadata.citations import PREFERRED, REFERENCES, Citation
+
+CFF_VERSION = "1.2.0"
+CFF_FILE = "CITATION.cff"
+_BIBTEX_TYPES = {"conference-paper": "inproceedings", "article": "article", "preprint": "misc", "software": "misc"}
+_CFF_TYPES = {"conference-paper": "conference-paper", "article": "article", "preprint": "article",
+              "software": "software"}
+
+
+def bibtex(c: Citation) -> str:
+    """One BibTeX entry, fields in a fixed order, two-space indented."""
+    fields: list[tuple[str, str]] = [
+        ("title", c.title),
+        ("author", " and ".join(f"{p.family}, {p.given}" for p in c.authors)),
+    ]
+    if c.booktitle:
+        fields.append(("booktitle", c.booktitle))
+    if c.journal:
+        fields.append(("journal", c.journal))
+    if c.volume is not None:
+        fields.append(("volume", str(c.volume)))
+    if c.number is not None:
+        fields.append(("number", str(c.number)))
+    if c.pages:
+        fields.append(("pages", f"{c.pages[0]}--{c.pages[1]}"))
+    fields.append(("year", str(c.year)))
+    if c.publisher:
+        fields.append(("publisher", c.publisher))
+    if c.doi:
+        fields.append(("doi", c.doi))
+    if c.url:
+        fields.append(("url", c.url))
+    if c.repository:
+        fields.append(("howpublished", f"\\url{{{c.repository}}}"))
+    if c.eprint:
+        fields += [("eprint", c.eprint), ("archivePrefix", "arXiv")]
+    if c.primary_class:
+        fields.append(("primaryClass", c.primary_class))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{_BIBTEX_TYPES[c.kind]}{{{c.key},\n{body}\n}}"
+
+
+def bibtex_all(citations: Sequence[Citation]) -> str:
+    return "\n\n".join(bibtex(c) for c in citations)
+
+
+def cff_reference(c: Citation) -> dict[str, Any]:
+    """One CFF 1.2.0 reference (also the shape of ``preferred-citation``)."""
+    ref: dict[str, Any] = {
+        "type": _CFF_TYPES[c.kind],
+        "title": c.title,
+        "authors": [{"family-names": p.family, "given-names": p.given} for p in c.authors],
+        "year": c.year,
+    }
+    if c.booktitle:
+        ref["collection-title"] = c.booktitle
+        ref["collection-type"] = "proceedings"
+    if c.journal:
+        ref["journal"] = c.journal
+    if c.volume is not None:
+        ref["volume"] = c.volume
+    if c.number is not None:
+        ref["issue"] = str(c.number)
+    if c.pages:
+        ref["start"], ref["end"] = c.pages
+    if c.publisher:
+        ref["publisher"] = {"name": c.publisher}
+    if c.doi:
+        ref["doi"] = c.doi
+    if c.url:
+        ref["url"] = c.url
+    if c.repository:
+        ref["repository-code"] = c.repository
+    if c.eprint:
+        ref["identifiers"] = [{"type": "other", "value": f"arXiv:{c.eprint}", "description": "arXiv preprint"}]
+        ref.setdefault("url", f"https://arxiv.org/abs/{c.eprint}")
+    return ref
+
+
+def _project_fields(root: Path) -> dict[str, Any]:
+    """Title, version, licence and abstract from ``[project]`` of the project's pyproject.toml."""
+    try:
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        project = {}  # settings loading reports a broken pyproject.toml; here it only names things
+    fields: dict[str, Any] = {"title": str(project.get("name") or root.name)}
+    if project.get("version"):
+        fields["version"] = str(project["version"])
+    licence = project.get("license")
+    licence = licence.get("text") if isinstance(licence, dict) else licence
+    if isinstance(licence, str) and licence:
+        fields["license"] = licence
+    if project.get("description"):
+        fields["abstract"] = str(project["description"])
+    return fields
+
+
+def citation_cff(root: Path, preferred: Citation = PREFERRED, references: Sequence[Citation] = REFERENCES) -> str:
+    """The project's ``CITATION.cff``: the software, the paper to cite, and what it builds on."""
+    project = _project_fields(root)
+    data: dict[str, Any] = {
+        "cff-version": CFF_VERSION,
+        "message": "If you use these models or figures, please cite the Deep Layer Aggregation paper "
+                   "(preferred-citation) and the works listed under references.",
+        "type": "software",
+        "title": project.pop("title"),
+    }
+    data["authors"] = [{"name": f"The {data['title']} contributors"}]
+    data.update(project)
+    data["preferred-citation"] = cff_reference(preferred)
+    data["references"] = [cff_reference(c) for c in references]
+    header = ("# Generated by `dla-docs export cff` from dla_docs/metadata/citations.py, the records the\n"
+              "# pages' BibTeX is rendered from; edit them there and export again.\n")
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
