@@ -76,3 +76,49 @@ def built_project(tmp_path_factory, measurements):
     root = copy_project(tmp_path_factory.mktemp("built") / "project", measurements)
     assert main(["--project", str(root), "build"]) == 0
     return root
+
+
+def write_hub_cache(cache: Path, reference: dict, variants=None) -> Path:
+    """A Hugging Face Hub cache holding ``timm/<variant>.in1k/model.safetensors`` for ``variants``.
+
+    The layout is huggingface_hub's own (``models--timm--dla34.in1k/refs/main`` naming a
+    snapshot folder), so ``hf_hub_download(..., local_files_only=True)`` finds the files as if
+    they had been downloaded. The tensors are generated from the *reference* (timm) layout,
+    not from our models, and filled with a value that says which tensor they are.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    revision = "0" * 40
+    for variant in variants or list(reference):
+        snapshot = cache / f"models--timm--{variant}.in1k" / "snapshots" / revision
+        snapshot.mkdir(parents=True, exist_ok=True)
+        (snapshot.parents[1] / "refs").mkdir(exist_ok=True)
+        (snapshot.parents[1] / "refs" / "main").write_text(revision)
+        tensors = {key: torch.full(shape, hub_fill(i), dtype=getattr(torch, dtype))
+                   for i, (key, shape, dtype) in enumerate(reference[variant]["state_dict"])}
+        save_file(tensors, str(snapshot / "model.safetensors"))
+    return cache
+
+
+def hub_fill(i: int) -> float:
+    """The value every element of the ``i``-th generated tensor holds (exact in float32 and int64)."""
+    return float(i % 97)
+
+
+@pytest.fixture(scope="session")
+def hub_cache(tmp_path_factory, reference) -> Path:
+    """One generated Hub cache with all twelve weights, shared by the whole session."""
+    return write_hub_cache(tmp_path_factory.mktemp("hf-cache"), reference)
+
+
+@pytest.fixture
+def offline_hub(hub_cache, monkeypatch) -> Path:
+    """huggingface_hub pointed at the generated cache, offline (it reads these at import)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub_cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return hub_cache

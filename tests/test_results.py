@@ -71,7 +71,7 @@ def test_a_bad_row_is_one_line_naming_file_line_and_field(tmp_path, line, field,
         read_results(bad, tmp_path, set(list_models()))
     message = str(info.value)
     assert "\n" not in message and fragment in message
-    assert message.startswith(f"results.csv:6"), message
+    assert message.startswith("results.csv:6"), message
     assert f" {field}:" in message
 
 

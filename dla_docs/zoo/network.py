@@ -86,13 +86,19 @@ class DLA(nn.Module):
         )
         self.num_features = channels[-1]
         self.global_pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Conv2d(self.num_features, num_classes, 1, bias=True)
+        self.fc = self._classifier(num_classes)
         self.flatten = nn.Flatten(1)
+
+    def _classifier(self, num_classes: int) -> nn.Module:
+        """A 1x1 convolution to ``num_classes`` scores; none (identity) for ``num_classes=0``."""
+        if num_classes < 0:
+            raise ValueError(f"num_classes must be 0 (pooled features) or more, got {num_classes}")
+        return nn.Conv2d(self.num_features, num_classes, 1, bias=True) if num_classes else nn.Identity()
 
     def init_weights(self) -> "DLA":
         """He-normal convolutions and unit BatchNorm, as the original training code used."""
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
+            if isinstance(m, nn.Conv2d) and m.out_channels:
                 fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
                 nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / fan_out))
                 if m.bias is not None:
@@ -102,9 +108,19 @@ class DLA(nn.Module):
         return self
 
     def reset_classifier(self, num_classes: int) -> None:
-        """Replace the 1x1-conv classifier, e.g. to fine-tune on another label set."""
+        """Replace the 1x1-conv classifier, e.g. to fine-tune on another label set.
+
+        ``num_classes=0`` removes it: the model then returns the pooled features,
+        ``(N, num_features)``. The new classifier is initialised like the original one.
+        """
         self.num_classes = num_classes
-        self.fc = nn.Conv2d(self.num_features, num_classes, 1, bias=True)
+        fc = self._classifier(num_classes)
+        if isinstance(fc, nn.Conv2d):
+            fc.to(device=self.base_layer[0].weight.device, dtype=self.base_layer[0].weight.dtype)
+            fan_out = fc.kernel_size[0] * fc.kernel_size[1] * fc.out_channels
+            nn.init.normal_(fc.weight, 0.0, math.sqrt(2.0 / fan_out))
+            nn.init.zeros_(fc.bias)
+        self.fc = fc
 
     def forward_levels(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The output of each of the six levels, at strides 1, 2, 4, 8, 16 and 32."""
@@ -119,10 +135,14 @@ class DLA(nn.Module):
         """The last level's feature map (stride 32), before pooling."""
         return self.forward_levels(x)[-1]
 
-    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Pool the feature map and classify it; ``pre_logits=True`` stops before the classifier
+        and returns the pooled features, ``(N, num_features)``."""
         x = self.global_pool(x)
         if self.drop_rate > 0.0:
             x = F.dropout(x, p=self.drop_rate, training=self.training)
+        if pre_logits:
+            return self.flatten(x)
         return self.flatten(self.fc(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

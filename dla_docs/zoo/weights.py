@@ -1,0 +1,127 @@
+"""Load weights safely, and check them against a model before a single tensor is copied.
+
+``load_state_dict`` reads a ``.pth``/``.pt`` with ``torch.load(weights_only=True)`` (a pickle
+that asks for anything beyond tensors and plain containers is refused, its code never runs)
+or a ``.safetensors`` file. ``check_against`` compares every key, shape and dtype with the
+model's own state dict, so a file for another variant or another precision is refused with
+one line naming the first tensor that does not fit, instead of a wall of PyTorch errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded safely, or does not belong to the model."""
+
+
+_BOILERPLATE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_UNPICKLER = "WeightsUnpickler error:"
+
+
+def refusal_reason(exc: BaseException) -> str:
+    """The one informative sentence of a failed ``torch.load``, on one line.
+
+    torch wraps the reason ("Unsupported global: GLOBAL posix.system ...") in paragraphs
+    of advice, one of which suggests ``weights_only=False``; only the reason is kept.
+    """
+    text = _ANSI.sub("", str(exc)).strip()
+    if _UNPICKLER in text:
+        text = text.split(_UNPICKLER, 1)[1]
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    useful = [p for p in paragraphs if not p.startswith(_BOILERPLATE)]
+    if not useful:
+        return type(exc).__name__
+    return useful[0].split(". ", 1)[0].rstrip(".")
+
+
+def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Load a ``.pth``/``.pt`` (``weights_only=True``) or ``.safetensors`` file.
+
+    A pickle that asks for anything beyond tensors and plain containers is refused with a
+    :class:`CheckpointError`; its code never runs.
+    """
+    if path.suffix == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise CheckpointError(f"{path}: reading .safetensors needs the 'safetensors' package") from exc
+        try:
+            return load_file(str(path))
+        except Exception as exc:
+            raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: refused: the file is empty")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(
+            f"{path}: refused by torch.load(weights_only=True): {refusal_reason(exc)}; "
+            "only tensors and plain containers are loaded, nothing in the file was run"
+        ) from exc
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError(f"{path}: does not hold a state dict of tensors")
+    return obj
+
+
+def _shape(shape: Any) -> str:
+    return "(" + ", ".join(str(int(n)) for n in shape) + ")"
+
+
+def check_against(expected: Mapping[str, torch.Tensor], found: Mapping[str, tuple[tuple[int, ...], str]],
+                  where: str) -> None:
+    """Refuse ``found`` (key -> (shape, dtype name)) unless it is exactly ``expected``'s layout.
+
+    The message is one line: the file, the first offending key, what it holds and what the
+    model needs; missing and unexpected keys are counted.
+    """
+    missing = [k for k in expected if k not in found]
+    unexpected = [k for k in found if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (first: {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (first: {unexpected[0]})")
+        raise CheckpointError(f"{where}: keys do not match the model: {'; '.join(parts)}")
+    for key, tensor in expected.items():
+        shape, dtype = found[key]
+        want_dtype = str(tensor.dtype).removeprefix("torch.")
+        if tuple(shape) != tuple(tensor.shape):
+            raise CheckpointError(f"{where}: {key}: shape {_shape(shape)}, the model needs {_shape(tensor.shape)}")
+        if dtype != want_dtype:
+            raise CheckpointError(f"{where}: {key}: dtype {dtype}, the model needs {want_dtype}")
+
+
+_SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64",
+                       "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
+def layout(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Key -> (shape, dtype) of a ``.safetensors`` file, read from its header alone."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as file:
+            result = {}
+            for key in file.keys():
+                piece = file.get_slice(key)
+                dtype = piece.get_dtype()
+                result[key] = (tuple(piece.get_shape()), _SAFETENSORS_DTYPES.get(dtype, dtype.lower()))
+            return result
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
+
+
+def tensor_layout(state_dict: Mapping[str, torch.Tensor]) -> dict[str, tuple[tuple[int, ...], str]]:
+    return {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in state_dict.items()}
+
