@@ -42,7 +42,7 @@ def _cache(settings, no_cache: bool):
 
 
 def _image_size(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
-    from dla_docs.measure.core import InvalidImageSize, check_image_size
+    from dla_docs.measure.spec import InvalidImageSize, check_image_size
 
     try:
         return None if value is None else check_image_size(value)
@@ -78,8 +78,8 @@ def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_
             no_cache: bool, jobs: int | None) -> int:
     """Measure parameters, MACs, FLOPs, activations and checkpoint size."""
     from dla_docs.measure import report
-    from dla_docs.progress import Steps
     from dla_docs.measure.runner import measure_many
+    from dla_docs.progress import Steps
 
     names = _variants(variants)
     settings = obj.settings()
@@ -109,43 +109,58 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     Exit status: 0 when everything holds, 1 on drift (every finding is listed),
     2 on unreadable or invalid input.
     """
-    from dla_docs.checks.fix import fix_templates
-    from dla_docs.metadata import ModelIndexError, read_templates
-    from dla_docs.run import generate_docs
-    from dla_docs.progress import Steps
-    from dla_docs.measure.runner import measure_many
+    from dla_docs import run as runs
     from dla_docs.checks.checkpoints import inspect_checkpoints
-    from dla_docs.checks.verify import entries_to_measure, resolve_folder, resolve_paths, verify_templates
+    from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.report import format_problems, format_report
+    from dla_docs.checks.verify import (
+        entries_to_measure,
+        resolve_folder,
+        resolve_paths,
+        with_checkpoints,
+    )
+    from dla_docs.metadata import ModelIndexError
+    from dla_docs.progress import Steps
 
     if add_missing and not fix:
         raise click.UsageError("--add-missing works with --fix")
     settings = obj.settings()
     paths = resolve_paths(settings, templates)
-    checkpoints = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
+    checkpoint_folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
     try:
-        loaded = read_templates(paths, settings.root)
+        read = runs.read_project_templates(settings, paths)
     except ModelIndexError as exc:
         if fmt != "text":
             click.echo(format_problems(exc.problems, fmt))
         raise
-    names = entries_to_measure(loaded)
-    facts = inspect_checkpoints(settings, checkpoints, names) if checkpoints is not None else None
+    asked = [t for t in read if t.path in paths]
+    facts = (inspect_checkpoints(settings, checkpoint_folder, entries_to_measure(asked))
+             if checkpoint_folder is not None else None)
+
+    def command_report(run):
+        own = set(paths) == set(settings.templates)
+        report = run.report if own else runs.check(settings, asked, run.measurements)
+        if facts is not None:
+            report = with_checkpoints(report, facts)
+        if own:
+            pages, note = run.page_findings()
+            report.findings.extend(pages)
+            report.checked += 0 if note else 1
+            report.notes.extend([note] if note else [])
+        else:
+            report.notes.append("pages not checked: they are generated from the configured templates")
+        return report
+
     with Steps() as steps:
-        measurements = measure_many(names, settings.image_size, _cache(settings, no_cache), None,
-                                    steps("measuring", len(names)))
-
-        def render_pages() -> dict[str, bytes]:
-            return generate_docs(settings, no_cache, steps, measurements=measurements).files
-
-        report = verify_templates(settings, loaded, measurements, checkpoints, render_pages, checkpoints=facts)
+        run = runs.start(settings, no_cache, steps, templates=read)
+        report = command_report(run)
         fixes = []
         if fix:
-            fixes = fix_templates(loaded, report, measurements, add_missing)
+            fixes = fix_templates(asked, report, run.measurements, add_missing)
             if any(result.changed for result in fixes):
-                loaded = read_templates(paths, settings.root)
-                report = verify_templates(settings, loaded, measurements, checkpoints, render_pages,
-                                          checkpoints=facts)
+                run = runs.reread(run, no_cache)
+                asked = [t for t in run.templates if t.path in paths]
+                report = command_report(run)
     click.echo(format_report(report, fmt, fixes))
     return 0 if report.ok else 1
 
@@ -164,10 +179,10 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
 def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, image_size: int | None,
           no_cache: bool) -> int:
     """Draw the aggregation graph of one variant with Graphviz."""
-    from dla_docs.render import graphs
     from dla_docs.errors import OutputError
+    from dla_docs.measure.extract import extract_structure
     from dla_docs.measure.runner import measure_many
-    from dla_docs.zoo.structure import extract_structure
+    from dla_docs.render import graphs
 
     name = _variants((variant,))[0]
     if fmt != "dot":
@@ -202,14 +217,14 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
     docs/ and site/ as they were. Drift in the metadata is reported; with --strict it fails
     the build (exit 1) before anything is written.
     """
-    from dla_docs.run import generate_docs
+    from dla_docs.checks.report import finding_line
     from dla_docs.progress import Steps
     from dla_docs.publish.site import build_lock, publish
-    from dla_docs.checks.report import finding_line
+    from dla_docs.run import start
 
     settings = obj.settings()
     with build_lock(settings.root), Steps() as steps:
-        generated = generate_docs(settings, no_cache, steps)
+        generated = start(settings, no_cache, steps)
         for finding in generated.report.findings:
             click.echo(f"{'error' if strict else 'warning'}: {finding_line(finding)}", err=True)
         if strict and generated.report.findings:

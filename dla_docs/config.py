@@ -28,19 +28,24 @@ folder, not a file, not nested in the other, and apart from ``templates/``, the 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dla_docs.measure.counting import CONVENTIONS
 from dla_docs.errors import InputError, Location
-from dla_docs.measure.core import DEFAULT_IMAGE_SIZE, InvalidImageSize, check_image_size
+from dla_docs.fs import decode_utf8, inside, read_bounded
+from dla_docs.measure.spec import (
+    CONVENTIONS,
+    DEFAULT_IMAGE_SIZE,
+    InvalidImageSize,
+    check_image_size,
+)
 
 PYPROJECT = "pyproject.toml"
 SECTION = "dla-docs"
+MAX_PYPROJECT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -91,21 +96,6 @@ def _line_of(text: str, key: str) -> int:
         elif in_section and stripped.split("=", 1)[0].strip().strip('"') == key:
             return number
     return 0
-
-
-def inside(root: Path, relative: str, where: Location, field: str) -> Path:
-    """``root / relative``, refusing anything that would resolve outside ``root``.
-
-    The check is on the resolved path, so a symbolic link that leads out of the project
-    is refused as well as ``..`` and absolute paths; the message says which it was.
-    """
-    path = (root / relative).resolve()
-    if path != root and root not in path.parents:
-        lexical = Path(os.path.normpath(root / relative))
-        if lexical == root or root in lexical.parents:
-            raise InputError(where, field, f"path {relative!r} is a link to {path}, outside the project folder {root}")
-        raise InputError(where, field, f"path {relative!r} points outside the project folder {root}")
-    return path
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)|\(at end of document\)")
@@ -278,18 +268,7 @@ def load_settings(root: Path) -> Settings:
 
 def _read_text(file: Path, display: str) -> str:
     """``pyproject.toml`` decoded from UTF-8; an unreadable one is an :class:`InputError`."""
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(Location(display), "file", f"cannot read the file: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        key = _key_on_line(data.decode("utf-8", "replace"), line)
-        raise InputError(Location(display, line, column), key, f"not UTF-8 text ({exc.reason})") from None
-
+    return decode_utf8(read_bounded(file, MAX_PYPROJECT_BYTES, display), display, _key_on_line)
 
 def _section_line(text: str) -> int:
     """The line of ``[tool.dla-docs]`` or of a ``dla-docs =`` key under ``[tool]`` (0 if absent)."""

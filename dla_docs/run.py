@@ -1,105 +1,107 @@
-"""The one flow behind ``build`` and ``verify``: zoo -> measurement -> checks -> rendering.
+"""One run per command: read the templates once, measure once, check once, render once.
 
-``generate_docs`` is a pure function of the project (its settings, templates and code): it
-reads the configured templates, measures every variant (through the cache), checks the
-recorded metadata, draws the graphs and renders every file of ``docs/`` in memory. The build
-publishes its result; ``verify`` compares it with the committed pages. Because both call the
-same function, a page that verify calls fresh is byte-for-byte what a build would write.
+The flow is one way, zoo -> measurement -> checks -> rendering, and a :class:`Run` holds
+each stage's result for the commands to use as views:
+
+- ``build`` publishes :attr:`Run.files`;
+- ``verify`` reports :attr:`Run.report` (the metadata checks) plus :meth:`Run.page_findings`
+  (``docs/`` against :attr:`Run.files`), and ``--fix`` edits the templates from the same report.
+
+Because build and verify render through the same run, a page that verify calls fresh is
+byte-for-byte what a build would write. Nothing below this module calls back up into it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from markupsafe import Markup
-
-from dla_docs.render import graphs
-from dla_docs.measure.cache import MeasurementCache
-from dla_docs.config import Settings
-from dla_docs.measure.core import Measurement
-from dla_docs.metadata import METADATA_FIELDS, ModelEntry, Template, read_templates
-from dla_docs.render.pages import DocsInputs, FieldCheck, check_templates, render_docs
-from dla_docs.measure.runner import measure_many
-from dla_docs.zoo.structure import ModelStructure, extract_structure
-from dla_docs.zoo.variants import list_models
 from dla_docs.checks.findings import Finding, VerifyReport
-from dla_docs.checks.verify import verify_templates
-from dla_docs.checks.report import finding_line
-
-CHECKED_FIELDS = ("FLOPs", "Parameters", "File Size")
+from dla_docs.checks.freshness import check_pages, has_pages
+from dla_docs.checks.verify import card_checks, verify_templates
+from dla_docs.config import Settings
+from dla_docs.fs import shown
+from dla_docs.measure.record import Measurement, VariantFacts
+from dla_docs.measure.structure import ModelStructure
+from dla_docs.metadata import ModelEntry, Template, read_templates
+from dla_docs.render import graphs
+from dla_docs.render.card import Card
+from dla_docs.render.drawing import draw_all
+from dla_docs.render.pages import Site, check_templates, render_docs
+from dla_docs.zoo.variants import VARIANTS, list_models
 
 Step = Callable[[str, int], Callable[[str, bool], None]]  # (description, total) -> advance
 
 
-@dataclass(frozen=True)
-class Generated:
-    """A rendering of the whole docs folder and the check it shows."""
-
-    files: dict[str, bytes]
-    report: VerifyReport
-    measurements: dict[str, Measurement]
-    templates: list[Template]
+def _noop_step(description: str, total: int) -> Callable[[str, bool], None]:
+    return lambda item, cached=False: None
 
 
-def cache_for(settings: Settings, no_cache: bool) -> MeasurementCache | None:
-    return None if no_cache or settings.cache_dir is None else MeasurementCache(settings.cache_dir)
+@dataclass
+class Run:
+    """What one command read, measured, checked and rendered; each computed once."""
+
+    settings: Settings
+    templates: list[Template]             # the configured templates, then any others checked
+    measurements: dict[str, Measurement]  # every zoo variant, in the zoo's order
+    structures: dict[str, ModelStructure]
+    report: VerifyReport                  # the metadata checks of the checked templates
+    files: dict[str, bytes] = field(default_factory=dict)  # every docs/ file
+
+    def page_findings(self) -> tuple[list[Finding], str | None]:
+        """``docs/`` against the rendered files, or a note saying why pages were not checked."""
+        docs = shown(self.settings.docs_dir, self.settings.root)
+        if not has_pages(self.settings.docs_dir):
+            return [], f"pages not checked: no generated pages under {docs}/ yet"
+        return check_pages(self.settings.docs_dir, self.files, docs), None
 
 
-def measured_value(field: str, m: Measurement, convention: str) -> int:
-    return {"FLOPs": m.flops(convention), "Parameters": m.parameters, "File Size": m.checkpoint_bytes}[field]
+def in_ci() -> bool:
+    """Whether we run under CI (the ``CI`` variable that CI services set)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def field_checks(entry: ModelEntry | None, m: Measurement, findings: Sequence[Finding],
-                 settings: Settings) -> list[FieldCheck]:
-    """Recorded against measured for the checked fields of one variant, with a status each."""
-    drifted = {f.field.removeprefix("Metadata."): f for f in findings if f.variant == m.variant}
-    checks = []
-    for field in CHECKED_FIELDS:
-        measured = measured_value(field, m, settings.convention)
-        recorded = entry.metadata[field].value if entry and field in entry.metadata else None
-        if recorded is None:
-            checks.append(FieldCheck(field, None, measured, "not recorded"))
-            continue
-        detail = ""
-        if field == "File Size":
-            detail = f"{100 * (measured - recorded) / recorded:+.2f}%, tolerance {100 * settings.file_size_tolerance:g}%"
-        elif field == "FLOPs":
-            detail = f"{settings.convention} convention"
-        status = "drift" if field in drifted else "ok"
-        checks.append(FieldCheck(field, recorded, measured, status, detail))
-    return checks
+def cache_for(settings: Settings, no_cache: bool):
+    """The measurement cache to read and write, or ``None`` with ``--no-cache``.
+
+    Under CI the cache is written but never read: a CI run passes only on numbers it
+    computed itself (``DLA_DOCS_TRUST_CACHE=1`` reads it anyway, on the user's word).
+    """
+    from dla_docs.measure.cache import MeasurementCache
+
+    if no_cache or settings.cache_dir is None:
+        return None
+    trusted = not in_ci() or os.environ.get("DLA_DOCS_TRUST_CACHE") == "1"
+    return MeasurementCache(settings.cache_dir, readable=trusted)
 
 
-def _display(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+def read_project_templates(settings: Settings, extra: Sequence[Path] = ()) -> list[Template]:
+    """The configured templates and ``extra`` ones, each read once; page templates compiled
+    too, so a template error is reported in a second rather than after measuring."""
+    paths = list(dict.fromkeys([*settings.templates, *extra]))
+    templates = read_templates(paths, settings.root)
+    check_templates(settings, templates[0])
+    return templates
 
 
-def training_metadata(entry: ModelEntry | None) -> list[tuple[str, str]]:
-    """The entry's recorded metadata other than the measured fields, in the canonical order."""
-    if entry is None:
-        return []
-    rows = []
-    for field in METADATA_FIELDS:
-        if field in CHECKED_FIELDS or field not in entry.metadata:
-            continue
-        text = _display(entry.metadata[field].value)
-        if text.strip():
-            rows.append((field, text))
-    return rows
+def measure_zoo(settings: Settings, cache=None, step: Step = _noop_step,
+                known: Mapping[str, Measurement] | None = None) -> dict[str, VariantFacts]:
+    """Every variant's measurement and structure at the configured size, in the zoo's order
+    (through ``cache``); ``known`` measurements at that size are taken as they are."""
+    from dla_docs.measure.runner import measure_all
 
+    known = {n: m for n, m in (known or {}).items() if m.image_size == settings.image_size}
+    facts: dict[str, VariantFacts] = {}
+    if known:
+        from dla_docs.measure.extract import extract_structure
 
-def accuracy(entry: ModelEntry | None) -> tuple[float | None, float | None]:
-    """ImageNet top-1 and top-5 accuracy (percent) where the entry records them."""
-    if entry is None:
-        return None, None
-    for result in entry.results:
-        if "imagenet" in result.dataset.casefold():
-            return result.metrics.get("Top 1 Accuracy"), result.metrics.get("Top 5 Accuracy")
-    return None, None
+        facts = {n: VariantFacts(m, extract_structure(n, m)) for n, m in known.items()}
+    missing = [name for name in list_models() if name not in facts]
+    if missing:
+        facts.update(measure_all(missing, settings.image_size, cache, None, step("measuring", len(missing))))
+    return {name: facts[name] for name in list_models()}
 
 
 def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
@@ -110,80 +112,70 @@ def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
     return entries
 
 
-def structure_row(s: ModelStructure) -> dict[str, Any]:
-    return {
-        "name": Markup(s.variant),  # a registry name, not metadata: safe in links and code
-        "block": s.block,
-        "depths": ", ".join(str(stage.depth) for stage in s.stages),
-        "roots": s.totals.roots,
-        "blocks": s.totals.blocks,
-        "channels": ", ".join(str(level.channels) for level in s.levels if level.name.startswith("level")),
-    }
-
-
-def _noop_step(description: str, total: int) -> Callable[[str, bool], None]:
-    return lambda item, cached=False: None
-
-
-def docs_inputs(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
-                report: VerifyReport, step: Step = _noop_step) -> DocsInputs:
-    """Gather what the pages show: checks per variant, metadata, and the drawn graphs."""
+def render_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
+                structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> dict[str, bytes]:
+    """Draw the graphs, assemble one card per variant and render every file of ``docs/``."""
+    family = templates[0]
     entries = _entries(templates)
     names = list(measurements)
-    advance = step("drawing graphs", len(names))
-    structures, hda, ida = [], {}, {}
-    for name in names:
-        structure = extract_structure(name, measurements[name])
-        structures.append(structure)
-        hda[name] = graphs.render_svg(graphs.hda_graph(structure))
-        ida[name] = graphs.render_svg(graphs.ida_graph(structure))
-        advance(name, False)
-    first = templates[0]
-    metadata_findings = [f for f in report.findings if f.kind == "mismatch"]
-    return DocsInputs(
-        settings=settings,
-        family=first,
-        measurements=measurements,
-        checks={n: field_checks(entries.get(n), measurements[n], metadata_findings, settings) for n in names},
-        training={n: training_metadata(entries.get(n)) for n in names},
-        code={n: entries[n].code if n in entries else None for n in names},
-        accuracy={n: accuracy(entries.get(n)) for n in names},
-        findings=[finding_line(f) for f in report.findings],
-        checked=report.checked,
-        hda_svgs=hda,
-        ida_svgs=ida,
-        family_svg=graphs.render_svg(graphs.family_graph(structures)),
-        structure_rows=[structure_row(s) for s in structures],
-    )
+    drawn = draw_all([graphs.family_graph(list(structures.values()))]
+                     + [g for n in names for g in (graphs.hda_graph(structures[n]), graphs.ida_graph(structures[n]))],
+                     svg_store)
+    cards = []
+    for i, name in enumerate(names):
+        entry = entries.get(name)
+        fields = report.fields_of(name) if entry is not None else []
+        cards.append(Card(
+            name=name, config=VARIANTS[name], measurement=measurements[name], structure=structures[name],
+            entry=entry, checks=card_checks(entry, fields, measurements[name], settings),
+            hda_svg=drawn[1 + 2 * i], ida_svg=drawn[2 + 2 * i],
+        ))
+    site = Site(settings=settings, family=family, cards=cards,
+                report=report, family_svg=drawn[0])
+    return render_docs(site)
 
 
-def check_metadata(settings: Settings, templates: Sequence[Template],
-                   measurements: Mapping[str, Measurement]) -> VerifyReport:
-    """The metadata part of verify, exactly as the verification page shows it."""
-    return verify_templates(settings, templates, measurements)
+def check(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
+          checkpoints=None) -> VerifyReport:
+    """The metadata checks of ``templates`` (for the configured ones: what the pages show)."""
+    return verify_templates(settings, templates, measurements, checkpoints=checkpoints)
 
 
-def measure_zoo(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
-                known: Mapping[str, Measurement] | None = None) -> dict[str, Measurement]:
-    """Every variant at the configured size, in the zoo's order; ``known`` ones are reused."""
-    known = {n: m for n, m in (known or {}).items() if m.image_size == settings.image_size}
-    missing = [name for name in list_models() if name not in known]
-    if missing:
-        advance = step("measuring", len(missing))
-        known.update(measure_many(missing, settings.image_size, cache_for(settings, no_cache), None, advance))
-    return {name: known[name] for name in list_models()}
+def configured(settings: Settings, templates: Sequence[Template]) -> list[Template]:
+    return [t for t in templates if t.path in settings.templates]
+
+
+def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
+          templates: Sequence[Template] | None = None,
+          measurements: Mapping[str, Measurement] | None = None) -> Run:
+    """Read (unless ``templates`` were), measure, check and render the project, each once.
+
+    The checks and pages are those of the configured templates; other templates read for a
+    command are checked by it (see :func:`check`).
+    """
+    templates = list(templates) if templates is not None else read_project_templates(settings)
+    cache = cache_for(settings, no_cache)
+    facts = measure_zoo(settings, cache, step, measurements)
+    return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
+                    {n: f.structure for n, f in facts.items()}, cache)
+
+
+def _checked(settings: Settings, templates: list[Template], measurements: dict[str, Measurement],
+             structures: dict[str, ModelStructure], cache) -> Run:
+    own = configured(settings, templates)
+    report = check(settings, own, measurements)
+    files = render_site(settings, own, measurements, structures, report, cache)
+    return Run(settings, templates, measurements, structures, report, files)
+
+
+def reread(run: Run, no_cache: bool = False) -> Run:
+    """The run after its templates changed on disk (``--fix``): read, check and render them
+    again; the measurements and structures are the code's and stay."""
+    templates = read_templates([t.path for t in run.templates], run.settings.root)
+    return _checked(run.settings, templates, run.measurements, run.structures, cache_for(run.settings, no_cache))
 
 
 def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
-                  templates: Sequence[Template] | None = None,
-                  measurements: Mapping[str, Measurement] | None = None) -> Generated:
-    """Every file of ``docs/`` for the project as it stands, and the metadata check behind it.
-
-    ``measurements`` already taken (by ``verify``) are reused; the rest of the zoo is measured.
-    """
-    templates = list(templates) if templates is not None else read_templates(list(settings.templates), settings.root)
-    check_templates(settings, templates[0])
-    measurements = measure_zoo(settings, no_cache, step, measurements)
-    report = check_metadata(settings, templates, measurements)
-    files = render_docs(docs_inputs(settings, templates, measurements, report, step))
-    return Generated(files, report, measurements, templates)
+                  measurements: Mapping[str, Measurement] | None = None) -> Run:
+    """Every file of ``docs/`` for the project as it stands, and the metadata check behind it."""
+    return start(settings, no_cache, step, measurements=measurements)

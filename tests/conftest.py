@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
+
+# Under CI, commands do not read the measurement cache (see dla_docs.run.cache_for); the
+# tests pre-fill caches on purpose, so they run as on a developer's machine. The CI rule
+# itself is tested with CI set explicitly.
+os.environ.pop("CI", None)
 
 DATA = Path(__file__).parent / "data"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -32,8 +38,20 @@ def measurements(tmp_path_factory):
     from dla_docs.measure.cache import MeasurementCache
     from dla_docs.measure.runner import measure_many
 
-    cache = MeasurementCache(tmp_path_factory.mktemp("measure-cache"))
-    return measure_many(list_models(), 224, cache)
+    global SESSION_CACHE
+    SESSION_CACHE = tmp_path_factory.mktemp("measure-cache")
+    return measure_many(list_models(), 224, MeasurementCache(SESSION_CACHE))
+
+
+SESSION_CACHE: Path | None = None  # the sealed cache the session's measurements were written to
+
+
+def fill_cache(folder: Path) -> None:
+    """Give ``folder`` the session's cache (entries and the key that seals them)."""
+    import shutil
+
+    assert SESSION_CACHE is not None, "use the measurements fixture first"
+    shutil.copytree(SESSION_CACHE, folder, dirs_exist_ok=True)
 
 
 PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates", "data")
@@ -43,7 +61,6 @@ def copy_project(target: Path, measurements=None) -> Path:
     """A throw-away copy of this project's inputs (no docs/, no site/), its cache pre-filled."""
     import shutil
 
-    from dla_docs.measure.cache import MeasurementCache
 
     target.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
@@ -53,9 +70,7 @@ def copy_project(target: Path, measurements=None) -> Path:
         else:
             shutil.copy2(source, target / name)
     if measurements:
-        cache = MeasurementCache(target / ".dla-docs-cache")
-        for measurement in measurements.values():
-            cache.put(measurement)
+        fill_cache(target / ".dla-docs-cache")
     return target
 
 

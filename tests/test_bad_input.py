@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project
-from dla_docs.render import graphs
-from dla_docs import run as pipeline
+
 from dla_docs.cli import main
+from dla_docs.measure import extract as extract_module
 from dla_docs.metadata import MAX_TEMPLATE_BYTES
+from dla_docs.render import graphs
 
 BAD = Path(__file__).parent / "data" / "bad"
 TEMPLATE = "templates/models/dla.md"
@@ -194,7 +194,7 @@ def graphs_drawn_once():
     """
     drawn: dict[str, str] = {}
     structures: dict[tuple[str, int], object] = {}
-    draw, extract = graphs.render_svg, pipeline.extract_structure
+    draw, extract = graphs.render_svg, extract_module.extract_structure
 
     def draw_once(graph) -> str:
         if graph.source not in drawn:
@@ -209,7 +209,7 @@ def graphs_drawn_once():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(graphs, "render_svg", draw_once)
-        patch.setattr(pipeline, "extract_structure", extract_once)
+        patch.setattr(extract_module, "extract_structure", extract_once)
         yield
 
 

@@ -14,12 +14,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import PROJECT
 
 from dla_docs import list_models
 from dla_docs.zoo.blocks import AggregationNode
-from dla_docs.zoo.variants import create_uninitialised
-
-from conftest import PROJECT
+from dla_docs.zoo.factory import create_uninitialised
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT / "test-artifacts"

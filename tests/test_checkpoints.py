@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import copy_project
+
 from dla_docs import create_model
-from dla_docs.cli import main
 from dla_docs.checks.checkpoints import matching_variants
+from dla_docs.cli import main
 
 TEMPLATE = "templates/models/dla.md"
 

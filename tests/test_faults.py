@@ -33,14 +33,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project
-from dla_docs.publish import site as site_module
+
 from dla_docs.cli import main
 from dla_docs.config import load_settings
 from dla_docs.errors import OutputError
-from dla_docs.checks.fix import write_atomic
-from dla_docs.publish.site import LOCK_NAME, STAGING_PREFIX, build_lock, publish, read_tree, write_tree
+from dla_docs.fs import write_atomic
+from dla_docs.publish import site as site_module
+from dla_docs.publish.site import (
+    LOCK_NAME,
+    STAGING_PREFIX,
+    build_lock,
+    publish,
+    read_tree,
+    write_tree,
+)
 
 SEED = 62  # fixed: the kill schedule is the same on every run (and in CI)
 TIMED_KILLS = 4  # one kill at a random instant in each quarter of a build, up to its swap

@@ -17,10 +17,11 @@ from verify_helpers import (
     tree_hashes,
 )
 
-from dla_docs.errors import InputError
-from dla_docs.checks.fix import fix_template, write_atomic
-from dla_docs.metadata import read_template
+from dla_docs.checks.fix import fix_template
 from dla_docs.checks.verify import verify_templates
+from dla_docs.errors import InputError
+from dla_docs.fs import write_atomic
+from dla_docs.metadata import read_template
 
 
 def changed_lines(old: bytes, new: bytes) -> list[tuple[str, str]]:

@@ -14,14 +14,13 @@ import os
 import re
 from pathlib import Path
 
+from conftest import PROJECT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dla_docs.errors import InputError
-from dla_docs.metadata.values import LIST_FIELDS, MAX_INT
 from dla_docs.metadata import METADATA_FIELDS, Template, parse_template
-
-from conftest import PROJECT
+from dla_docs.metadata.values import LIST_FIELDS, MAX_INT
 
 TEMPLATE = (PROJECT / "templates" / "models" / "dla.md").read_text(encoding="utf-8")
 DISPLAY = "fuzz/dla.md"

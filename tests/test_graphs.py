@@ -14,15 +14,25 @@ from collections import Counter
 import pytest
 
 from dla_docs import list_models
-from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode
 from dla_docs.cli import main
 from dla_docs.errors import ToolMissingError
+from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import (
-    DOT_MISSING, EDGE_STYLES, MAC_BINS, NO_COST_FILL, family_graph, hda_graph, ida_graph, mac_fill,
-    render, render_svg, svg_for_inline,
+    DOT_MISSING,
+    EDGE_STYLES,
+    MAC_BINS,
+    NO_COST_FILL,
+    family_graph,
+    hda_graph,
+    ida_graph,
+    mac_fill,
+    render,
+    render_svg,
+    svg_for_inline,
 )
-from dla_docs.zoo.structure import ModelStructure, extract_structure
-from dla_docs.zoo.variants import create_uninitialised
+from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode
+from dla_docs.zoo.factory import create_uninitialised
 
 VARIANTS = list_models()
 SVG = "{http://www.w3.org/2000/svg}"

@@ -13,9 +13,11 @@ import torch
 
 from dla_docs import list_models
 from dla_docs.measure.cache import MeasurementCache, cache_key
-from dla_docs.measure.core import InvalidImageSize, Measurement, measure_variant
+from dla_docs.measure.core import measure_variant
+from dla_docs.measure.record import Measurement
 from dla_docs.measure.runner import measure_many
-from dla_docs.zoo.variants import create_uninitialised
+from dla_docs.measure.spec import InvalidImageSize
+from dla_docs.zoo.factory import create_uninitialised
 
 VARIANTS = list_models()
 
@@ -98,7 +100,7 @@ def test_image_size_must_be_a_multiple_of_32_in_range(size):
 def test_cache_hit_returns_identical_numbers_without_tracing(tmp_path, monkeypatch):
     cache = MeasurementCache(tmp_path)
     first = measure_many(["dla46_c"], 224, cache)
-    monkeypatch.setattr("dla_docs.measure.runner.measure_variant", lambda *a: pytest.fail("traced on a cache hit"))
+    monkeypatch.setattr("dla_docs.measure.core.measure_facts", lambda *a: pytest.fail("traced on a cache hit"))
     again = measure_many(["dla46_c"], 224, cache)
     assert again == first
     assert again["dla46_c"].to_dict() == first["dla46_c"].to_dict()
@@ -118,7 +120,7 @@ def test_damaged_cache_entry_is_ignored_and_rewritten(tmp_path, damage):
         entry.write_text(text.replace(f'"parameters": {good.parameters}', '"parameters": 1', 1))
     else:
         record = json.loads(text)
-        record["measurement"]["levels"] = "nope"
+        record["payload"]["measurement"]["levels"] = "nope"
         entry.write_text(json.dumps(record))
     assert cache.get("dla46_c", 224) is None
     assert measure_many(["dla46_c"], 224, cache)["dla46_c"] == good

@@ -11,9 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dla_docs import list_models
-from dla_docs.metadata import METADATA_FIELDS, ModelIndexError, parse_template, read_template
-from dla_docs.metadata.values import canonical_key
 from dla_docs.checks.zoo import check_zoo
+from dla_docs.metadata import (
+    METADATA_FIELDS,
+    ModelIndexError,
+    parse_template,
+    read_template,
+)
+from dla_docs.metadata.values import canonical_key
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "modelindex"

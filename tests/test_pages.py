@@ -7,13 +7,12 @@ import os
 import re
 
 import pytest
+from conftest import PROJECT
 
 from dla_docs import list_models
+from dla_docs.checks.freshness import check_pages
 from dla_docs.config import load_settings
 from dla_docs.run import generate_docs
-from dla_docs.checks.freshness import check_pages
-
-from conftest import PROJECT
 
 VARIANTS = list_models()
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)

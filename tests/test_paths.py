@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project
+
 from dla_docs.cli import main
 
 TEMPLATE = "templates/models/dla.md"

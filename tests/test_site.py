@@ -10,7 +10,14 @@ import pytest
 
 from dla_docs.config import load_settings
 from dla_docs.errors import OutputError
-from dla_docs.publish.site import SiteBuildError, build_lock, publish, read_tree, swap_in, write_tree
+from dla_docs.publish.site import (
+    SiteBuildError,
+    build_lock,
+    publish,
+    read_tree,
+    swap_in,
+    write_tree,
+)
 
 MKDOCS = textwrap.dedent("""\
     site_name: test

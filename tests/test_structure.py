@@ -1,6 +1,6 @@
 """The aggregation structure read from each model, proven against a real forward pass.
 
-:mod:`dla_docs.zoo.structure` replays ``AggregationTree.forward`` symbolically; here hooks on
+:mod:`dla_docs.measure.structure` replays ``AggregationTree.forward`` symbolically; here hooks on
 every residual block and aggregation node record which tensors they really receive, so a
 change to ``forward`` that the replay does not follow fails here.
 """
@@ -16,9 +16,10 @@ import torch
 from torch import nn
 
 from dla_docs import list_models
+from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.structure import EDGE_KINDS, NODE_KINDS, ModelStructure
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
-from dla_docs.zoo.structure import EDGE_KINDS, NODE_KINDS, ModelStructure, extract_structure
-from dla_docs.zoo.variants import create_uninitialised
+from dla_docs.zoo.factory import create_uninitialised
 
 VARIANTS = list_models()
 TRACE_SIZE = 64  # any multiple of 32 works; small keeps twelve forward passes cheap

@@ -14,9 +14,6 @@ import html
 import re
 
 import pytest
-
-from dla_docs.metadata import read_template
-
 from untrusted_helpers import (
     HOSTILE,
     HOSTILE_NAME,
@@ -27,6 +24,8 @@ from untrusted_helpers import (
     hostile_project,
     hostile_template,
 )
+
+from dla_docs.metadata import read_template
 
 
 @pytest.fixture(scope="module")

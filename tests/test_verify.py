@@ -25,12 +25,12 @@ from verify_helpers import (
 )
 
 from dla_docs import create_model, list_models
-from dla_docs.config import load_settings
-from dla_docs.errors import InputError
-from dla_docs.metadata import read_template, read_templates
 from dla_docs.checks.checkpoints import checkpoint_files
 from dla_docs.checks.freshness import DIFF_LINES, check_pages
 from dla_docs.checks.verify import parameters_hold, precision_unit, verify_templates
+from dla_docs.config import load_settings
+from dla_docs.errors import InputError
+from dla_docs.metadata import read_template, read_templates
 
 
 def seed_file_sizes() -> dict[str, int]:

@@ -9,7 +9,8 @@ import torch
 
 import dla_docs
 from dla_docs import create_model, list_models
-from dla_docs.zoo.variants import UnknownVariantError, create_uninitialised
+from dla_docs.zoo.factory import create_uninitialised
+from dla_docs.zoo.variants import UnknownVariantError
 
 VARIANTS = list_models()
 

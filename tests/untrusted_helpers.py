@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from conftest import copy_project
+
 from dla_docs.cli import main
 
 TEMPLATE = "templates/models/dla.md"

@@ -7,10 +7,11 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from dla_docs.measure.cache import MeasurementCache
+from conftest import fill_cache
+
 from dla_docs.cli import main
 from dla_docs.config import Settings, load_settings
-from dla_docs.measure.core import Measurement
+from dla_docs.measure.record import Measurement
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "modelindex"
@@ -35,9 +36,7 @@ def make_project(root: Path, measurements: Mapping[str, Measurement], templates:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    cache = MeasurementCache(root / ".cache")
-    for measurement in measurements.values():
-        cache.put(measurement)
+    fill_cache(root / ".cache")
     return root
 
 

@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
-from dla_docs.measure.checkpoint import CheckpointError, load_state_dict
-from dla_docs.zoo.variants import _build, create_uninitialised, get_config, list_models
+from dla_docs.fs import contained, shown
+from dla_docs.zoo.variants import get_config, list_models
 
 CHECKPOINT_SUFFIXES = (".pth", ".safetensors")
 
@@ -53,6 +51,8 @@ def strict_load_problem(variant: str, state_dict: Mapping[str, Any]) -> str | No
     When it does not, the message names the zoo variant whose layout it has, if any: a
     checkpoint filed under the wrong name is the usual cause.
     """
+    from dla_docs.zoo.factory import create_uninitialised
+
     model = create_uninitialised(variant)
     try:
         model.load_state_dict(state_dict, strict=True)
@@ -75,8 +75,12 @@ Layout = frozenset[tuple[str, tuple[int, ...]]]
 def variant_layout(variant: str) -> Layout:
     """Keys and shapes of ``variant``'s state dict, from a model built on the meta device
     (no memory for weights, no initialisation: about 50 ms a variant)."""
+    import torch
+
+    from dla_docs.zoo.factory import build
+
     with torch.device("meta"):
-        model = _build(get_config(variant), 1000, 3, 0.0)
+        model = build(get_config(variant), 1000, 3, 0.0)
     return frozenset((key, tuple(value.shape)) for key, value in model.state_dict().items())
 
 
@@ -91,11 +95,13 @@ def matching_variants(state_dict: Mapping[str, Any]) -> list[str]:
 
 def inspect_checkpoint(variant: str, path: Path, root: Path) -> CheckpointFacts:
     """Load ``path`` safely and check it against the model; unreadable files are input errors."""
-    display = _relative(path, root) if not path.is_symlink() else _relative(path.parent, root) + "/" + path.name
+    display = shown(path, root) if not path.is_symlink() else shown(path.parent, root) + "/" + path.name
     target = path.resolve()
-    if target != root and root not in target.parents:  # a link must not lead outside
+    if not contained(target, root):  # a link must not lead outside
         raise InputError(Location(display), "checkpoint",
                          f"is a link to {target}, outside the project folder {root}; refused")
+    from dla_docs.measure.checkpoint import CheckpointError, load_state_dict
+
     try:
         state_dict = load_state_dict(path)
     except CheckpointError as exc:
@@ -109,9 +115,3 @@ def inspect_checkpoints(settings: Settings, folder: Path, variants: Sequence[str
     files = checkpoint_files(folder, list_models())
     return {v: inspect_checkpoint(v, files[v], settings.root) for v in variants if v in files}
 
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

@@ -41,11 +41,33 @@ class Finding:
         return self.fix is not None
 
 
+@dataclass(frozen=True)
+class FieldCheck:
+    """One recorded field of one variant set against its measurement: what the pages show.
+
+    ``status`` is ``"ok"``, ``"drift"`` (then ``finding`` says where and by how much) or
+    ``"not recorded"``; ``detail`` qualifies the comparison (convention, tolerance, file).
+    """
+
+    variant: str
+    field: str
+    recorded: Any
+    measured: Any
+    status: str
+    detail: str = ""
+    finding: Finding | None = None
+    location: Location | None = None  # where the recorded value is written
+    label: str = ""
+    template: Path | None = None
+
+
 @dataclass
 class VerifyReport:
-    """All findings of one run, and how many figures were checked."""
+    """All findings of one run, the per-field results behind them, and how many figures
+    were checked."""
 
     findings: list[Finding] = field(default_factory=list)
+    fields: list[FieldCheck] = field(default_factory=list)
     checked: int = 0
     models: int = 0
     templates: list[str] = field(default_factory=list)
@@ -54,3 +76,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    def fields_of(self, variant: str) -> list[FieldCheck]:
+        return [f for f in self.fields if f.variant == variant]

@@ -10,9 +10,7 @@ written, atomically, and only when something changed, so a second ``--fix`` is a
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +18,8 @@ from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.errors import DlaDocsError, InputError, Location
-from dla_docs.measure.core import Measurement
+from dla_docs.fs import write_atomic
+from dla_docs.measure.record import Measurement
 from dla_docs.metadata import (
     Located,
     ModelEntry,
@@ -171,29 +170,6 @@ def _check_result(template: Template, new_text: str, edits: Sequence[Edit]) -> N
             expected[position[edit.variant]][5][edit.field.removeprefix("Metadata.")] = edit.new_value
     if _snapshot(fixed) != expected or fixed.before != template.before or fixed.after != template.after:
         raise FixError(f"{template.display}: the fix would change more than the drifted values; nothing was written")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step: readers see the old file or the new one.
-
-    A new file gets the mode a plain ``open`` would give it (0o666 less the umask)."""
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0o22)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def fix_template(template: Template, findings: Sequence[Finding],

@@ -8,16 +8,16 @@ from pathlib import Path
 
 from dla_docs.checks.findings import Finding
 from dla_docs.errors import Location
+from dla_docs.fs import contained
 
 DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
 
 def _files_under(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
-    base = folder.resolve()
     files = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.resolve() == base or base in path.resolve().parents):
+        if path.is_file() and contained(path, folder):
             files[path.relative_to(folder).as_posix()] = path
     return files
 

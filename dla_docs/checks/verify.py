@@ -26,17 +26,17 @@ from pathlib import Path
 
 from dla_docs.checks.checkpoints import (
     CheckpointFacts,
-    _relative,
     checkpoint_files,
     inspect_checkpoints,
 )
-from dla_docs.checks.findings import Finding, VerifyReport
+from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
 from dla_docs.checks.freshness import check_pages, has_pages
 from dla_docs.checks.results import check_results
 from dla_docs.checks.zoo import check_zoo
-from dla_docs.config import Settings, inside
+from dla_docs.config import Settings
 from dla_docs.errors import Location
-from dla_docs.measure.core import Measurement
+from dla_docs.fs import inside, shown
+from dla_docs.measure.record import Measurement
 from dla_docs.metadata import ModelEntry, Template
 from dla_docs.metadata.results import ResultsSource, read_results
 from dla_docs.zoo.variants import list_models
@@ -72,54 +72,103 @@ def parameters_hold(recorded: int, measured: int) -> bool:
     return 2 * abs(measured - recorded) <= precision_unit(recorded)
 
 
-def check_entry(template: Template, entry: ModelEntry, measurement: Measurement, settings: Settings,
-                checkpoint: CheckpointFacts | None = None) -> tuple[list[Finding], int]:
-    """Findings for one entry, and how many figures were checked."""
-    findings: list[Finding] = []
-    checked = 0
+CARD_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown on every card, recorded or not
+
+
+def _field(template: Template, entry: ModelEntry, name: str, recorded, measured, ok: bool, detail: str,
+           finding: Callable[[], Finding]) -> FieldCheck:
+    located = entry.metadata[name]
+    return FieldCheck(entry.name, name, recorded, measured, "ok" if ok else "drift", detail,
+                      None if ok else finding(), Location(template.display, located.line, located.column),
+                      entry.label, template.path)
+
+
+def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
+                settings: Settings) -> tuple[list[FieldCheck], int]:
+    """Per-field results for one entry, and how many figures were checked."""
+    fields: list[FieldCheck] = []
     meta = entry.metadata
+    checked = 0
+
+    def finding(name: str, recorded, measured, message: str, fix):
+        return lambda: _finding(template, entry, name, recorded, measured, message, fix)
+
     if "FLOPs" in meta:
-        checked += 1
-        flops = measurement.flops(settings.convention)
-        if meta["FLOPs"].value != flops:
-            findings.append(_finding(template, entry, "FLOPs", meta["FLOPs"].value, flops,
-                                     f"FLOPs ({settings.convention} convention) must match exactly", flops))
+        recorded, flops = meta["FLOPs"].value, measurement.flops(settings.convention)
+        fields.append(_field(template, entry, "FLOPs", recorded, flops, recorded == flops, f"{settings.convention} convention",
+                             finding("FLOPs", recorded, flops,
+                                     f"FLOPs ({settings.convention} convention) must match exactly", flops)))
     if "Parameters" in meta:
-        checked += 1
-        recorded = meta["Parameters"].value
-        if not parameters_hold(recorded, measurement.parameters):
-            unit = precision_unit(recorded)
-            precision = "to the unit" if unit == 1 else f"rounded to a multiple of {unit:,}"
-            findings.append(_finding(template, entry, "Parameters", recorded, measurement.parameters,
-                                     f"parameters must match as written ({precision})", measurement.parameters))
+        recorded, measured = meta["Parameters"].value, measurement.parameters
+        unit = precision_unit(recorded)
+        precision = "to the unit" if unit == 1 else f"rounded to a multiple of {unit:,}"
+        fields.append(_field(template, entry, "Parameters", recorded, measured, parameters_hold(recorded, measured), "",
+                             finding("Parameters", recorded, measured,
+                                     f"parameters must match as written ({precision})", measured)))
     if "File Size" in meta:
-        checked += 1
-        recorded = meta["File Size"].value
-        if checkpoint is not None and not checkpoint.problem:
-            if recorded != checkpoint.size:
-                findings.append(_finding(template, entry, "File Size", recorded, checkpoint.size,
-                                         f"must equal the size of {checkpoint.display} exactly", checkpoint.size))
-        else:
-            measured = measurement.checkpoint_bytes
-            _, relative = _differences(recorded, measured)
-            tolerance = settings.file_size_tolerance
-            if abs(relative) > tolerance:
-                findings.append(_finding(template, entry, "File Size", recorded, measured,
-                                         f"differs by more than the {tolerance * 100:g}% tolerance", measured))
+        recorded, measured = meta["File Size"].value, measurement.checkpoint_bytes
+        _, relative = _differences(recorded, measured)
+        tolerance = settings.file_size_tolerance
+        detail = f"{100 * relative:+.2f}%, tolerance {100 * tolerance:g}%"
+        fields.append(_field(template, entry, "File Size", recorded, measured, abs(relative) <= tolerance, detail,
+                             finding("File Size", recorded, measured,
+                                     f"differs by more than the {tolerance * 100:g}% tolerance", measured)))
     if "Image Size" in meta:
-        checked += 1
-        if meta["Image Size"].value != settings.image_size:
-            findings.append(_finding(template, entry, "Image Size", meta["Image Size"].value, settings.image_size,
+        recorded = meta["Image Size"].value
+        fields.append(_field(template, entry, "Image Size", recorded, settings.image_size, recorded == settings.image_size, "",
+                             finding("Image Size", recorded, settings.image_size,
                                      "every figure is measured at the configured image-size; "
-                                     "change the setting or the entry", None))
+                                     "change the setting or the entry", None)))
+    checked += len(fields)
     checked += sum(len(result.metrics) for result in entry.results)  # ranges, checked when read
-    if checkpoint is not None:
+    return fields, checked
+
+
+def with_checkpoints(report: VerifyReport, checkpoints: Mapping[str, CheckpointFacts]) -> VerifyReport:
+    """``report`` as it reads with real checkpoint files: each variant's File Size must equal
+    its file's size exactly (instead of the tolerance), and a file that does not fit its
+    model is a finding. A view of the checks already made; nothing is measured again."""
+    fields, findings, checked = [], [f for f in report.findings if f.field != "Metadata.File Size"
+                                     or f.variant not in checkpoints or checkpoints[f.variant].problem], report.checked
+    for f in report.fields:
+        facts = checkpoints.get(f.variant)
+        if f.field != "File Size" or facts is None or facts.problem:
+            fields.append(f)
+            continue
+        ok = f.recorded == facts.size
+        finding = None if ok else Finding(
+            kind="mismatch", variant=f.variant, field="Metadata.File Size",
+            message=f"must equal the size of {facts.display} exactly", location=f.location, recorded=f.recorded,
+            measured=facts.size, difference=facts.size - f.recorded,
+            relative_difference=(facts.size - f.recorded) / f.recorded, label=f.label, template=f.template,
+            fix=facts.size)
+        fields.append(FieldCheck(f.variant, f.field, f.recorded, facts.size, "ok" if ok else "drift",
+                                 f"exact: {facts.display}", finding, f.location, f.label, f.template))
+        if finding is not None:
+            findings.append(finding)
+    documented = {f.variant: f for f in report.fields}
+    for variant, facts in checkpoints.items():
+        if variant not in documented:
+            continue
         checked += 1
-        if checkpoint.problem:
-            findings.append(Finding(
-                kind="checkpoint", variant=entry.name, field="checkpoint", message=checkpoint.problem,
-                location=Location(checkpoint.display), label=entry.label, template=template.path))
-    return findings, checked
+        if facts.problem:
+            anchor = documented[variant]
+            findings.append(Finding(kind="checkpoint", variant=variant, field="checkpoint", message=facts.problem,
+                                    location=Location(facts.display), label=anchor.label, template=anchor.template))
+    order = {t: i for i, t in enumerate(report.templates)}
+    findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
+    return VerifyReport(findings=findings, fields=fields, checked=checked, models=report.models,
+                        templates=list(report.templates), notes=list(report.notes))
+
+
+def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurement: Measurement,
+                settings: Settings) -> tuple[FieldCheck, ...]:
+    """The checked fields a card shows, in :data:`CARD_FIELDS` order; unrecorded ones as such."""
+    by_field = {f.field: f for f in fields}
+    measured = {"FLOPs": measurement.flops(settings.convention), "Parameters": measurement.parameters,
+                "File Size": measurement.checkpoint_bytes}
+    name = entry.name if entry else measurement.variant
+    return tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in CARD_FIELDS)
 
 
 # -- the whole check -------------------------------------------------------------------------
@@ -162,9 +211,9 @@ def verify_templates(
             if entry.name not in zoo:
                 continue
             report.models += 1
-            facts = checkpoints.get(entry.name)
-            findings, checked = check_entry(template, entry, measurements[entry.name], settings, facts)
-            report.findings.extend(findings)
+            fields, checked = check_entry(template, entry, measurements[entry.name], settings)
+            report.fields.extend(fields)
+            report.findings.extend(f.finding for f in fields if f.finding is not None)
             report.checked += checked
             if results is not None:
                 findings, checked = check_results(template, entry, results)
@@ -172,11 +221,14 @@ def verify_templates(
                 report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
+    if checkpoints:
+        report = with_checkpoints(report, checkpoints)
     if checkpoint_dir is not None:
         unused = sorted(set(checkpoint_files(checkpoint_dir, list_models())) - set(documented))
         if unused:
             report.notes.append(f"checkpoints not used (no entry): {', '.join(unused)}")
-    _check_pages(settings, render_pages, report)
+    if render_pages is not None:
+        _check_pages(settings, render_pages, report)
     return report
 
 
@@ -188,11 +240,9 @@ def load_results(settings: Settings) -> ResultsSource | None:
 
 
 def _check_pages(settings: Settings, render_pages: RenderPages | None, report: VerifyReport) -> None:
-    docs = _relative(settings.docs_dir, settings.root)
+    docs = shown(settings.docs_dir, settings.root)
     if not has_pages(settings.docs_dir):
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
-    elif render_pages is None:
-        report.notes.append("pages not checked: no page renderer available")
     else:
         pages = check_pages(settings.docs_dir, render_pages(), docs)
         report.findings.extend(pages)

@@ -6,8 +6,6 @@ built without weight initialisation: the numbers depend on shapes only.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -16,100 +14,16 @@ from torch import nn
 
 from dla_docs.measure import counting
 from dla_docs.measure.checkpoint import checkpoint_bytes
+from dla_docs.measure.record import (
+    LevelMeasurement,
+    Measurement,
+    ModuleCount,
+    PartCount,
+    VariantFacts,
+)
+from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, check_image_size
+from dla_docs.zoo.factory import create_uninitialised
 from dla_docs.zoo.network import LEVEL_NAMES, PARTS
-from dla_docs.zoo.variants import create_uninitialised
-
-DEFAULT_IMAGE_SIZE = 224
-# Five stride-2 stages: each aggregation node concatenates a max-pooled and a strided-conv
-# path, whose sizes agree only when the side is a multiple of 32.
-IMAGE_SIZE_STEP = 32
-MIN_IMAGE_SIZE = 32
-MAX_IMAGE_SIZE = 2048
-
-
-@dataclass(frozen=True)
-class PartCount:
-    """Counts for one top-level part (``base_layer``, ``level0`` ... ``level5``, ``fc``)."""
-
-    parameters: int
-    macs: int
-    activations: int
-
-
-@dataclass(frozen=True)
-class LevelMeasurement:
-    """One level's output (channels, height, width at its stride) and its cost."""
-
-    name: str
-    stride: int
-    channels: int
-    height: int
-    width: int
-    parameters: int
-    macs: int
-
-
-@dataclass(frozen=True)
-class ModuleCount:
-    """Parameters and MACs of one named submodule (nodes of the aggregation graphs)."""
-
-    parameters: int
-    macs: int
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """Everything measured about one variant at one input size."""
-
-    variant: str
-    image_size: int
-    parameters: int
-    macs: int
-    flops_model_index: int
-    activations: int
-    checkpoint_bytes: int
-    parts: dict[str, PartCount]
-    levels: list[LevelMeasurement]
-    macs_by_operator: dict[str, int]
-    convention_terms: dict[str, int]
-    skipped_ops: dict[str, int]
-    skipped_op_elements: dict[str, int]
-    modules: dict[str, ModuleCount] = field(repr=False)
-
-    def flops(self, convention: str) -> int:
-        """Total FLOPs under a named convention of :data:`dla_docs.measure.counting.CONVENTIONS`."""
-        return self.macs + sum(self.convention_terms.get(t, 0) for t in counting.CONVENTIONS[convention])
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Measurement":
-        """Rebuild from :meth:`to_dict`; raises ``KeyError``/``TypeError`` on a damaged record."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        if set(data) != fields:
-            raise KeyError(f"fields differ: {sorted(set(data) ^ fields)}")
-        return cls(
-            **{
-                **data,
-                "parts": {k: PartCount(**v) for k, v in data["parts"].items()},
-                "levels": [LevelMeasurement(**v) for v in data["levels"]],
-                "modules": {k: ModuleCount(**v) for k, v in data["modules"].items()},
-            }
-        )
-
-
-class InvalidImageSize(ValueError):
-    pass
-
-
-def check_image_size(image_size: int) -> int:
-    if not (MIN_IMAGE_SIZE <= image_size <= MAX_IMAGE_SIZE and image_size % IMAGE_SIZE_STEP == 0):
-        raise InvalidImageSize(
-            f"image size must be a multiple of {IMAGE_SIZE_STEP} from {MIN_IMAGE_SIZE} to "
-            f"{MAX_IMAGE_SIZE} pixels, got {image_size}"
-        )
-    return image_size
 
 
 def _analysis(model: nn.Module, image: torch.Tensor) -> JitModelAnalysis:
@@ -142,8 +56,13 @@ def _capture_level_shapes(model: nn.Module) -> tuple[dict[str, tuple[int, ...]],
 
 def measure_variant(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurement:
     """Measure variant ``name`` on one ``1x3xSxS`` image in eval mode."""
+    return measure_model(name, create_uninitialised(name), image_size)
+
+
+def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurement:
+    """Measure ``model`` (variant ``name``, built uninitialised) on one ``1x3xSxS`` image."""
     check_image_size(image_size)
-    model = create_uninitialised(name).eval()
+    model.eval()
     with torch.no_grad():
         for tensor in model.state_dict().values():
             tensor.zero_()  # deterministic, finite values; cheaper than any initialiser
@@ -193,3 +112,12 @@ def measure_variant(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurem
             if module
         },
     )
+
+
+def measure_facts(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> VariantFacts:
+    """Measure variant ``name`` and read its aggregation structure from the same model."""
+    from dla_docs.measure.extract import extract_structure
+
+    model = create_uninitialised(name)
+    measurement = measure_model(name, model, image_size)
+    return VariantFacts(measurement, extract_structure(name, measurement, model))

@@ -1,32 +1,49 @@
 """Operator handles: what one traced operator contributes to each count.
 
 fvcore walks the traced graph once and asks a handle per operator kind for a ``Counter``.
-We give it a single table whose handles answer for every count at once, each under its own
-key prefix, so one trace yields fvcore's MACs, fvcore's activations, the extra terms of the
-published model-index convention and the size of what fvcore skips:
+We give it a single table whose handles answer for every count at once, each keyed by
+``(Count, name)``, so one trace yields fvcore's MACs, fvcore's activations, the extra terms of
+the published model-index convention and the size of what fvcore skips:
 
-- ``macs:<op>``: fvcore's default flop handles (one multiply-add counts as one "flop");
-- ``acts:<op>``: fvcore's default activation handles;
-- ``extra:<term>``: what the model-index convention adds on top of fvcore's count;
-- ``skipped:<op>`` / ``skipped_elems:<op>``: calls and output elements of operators that
+- ``Count.MACS``: fvcore's default flop handles (one multiply-add counts as one "flop");
+- ``Count.ACTS``: fvcore's default activation handles;
+- ``Count.EXTRA``: the terms a convention adds on top of fvcore's count;
+- ``Count.SKIPPED`` / ``Count.SKIPPED_ELEMS``: calls and output elements of operators that
   fvcore's flop table does not count.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from math import prod
 from numbers import Number
 from typing import Any
 
-from fvcore.nn.activation_count import _DEFAULT_SUPPORTED_OPS as FVCORE_ACTIVATION_HANDLES
+from fvcore.nn.activation_count import (
+    _DEFAULT_SUPPORTED_OPS as FVCORE_ACTIVATION_HANDLES,
+)
 from fvcore.nn.flop_count import _DEFAULT_SUPPORTED_OPS as FVCORE_FLOP_HANDLES
 from fvcore.nn.jit_handles import get_shape
 
+from dla_docs.measure.spec import CONVENTIONS
+
 Handle = Callable[[list[Any], list[Any]], Counter]
 
-MACS, ACTS, EXTRA, SKIPPED, SKIPPED_ELEMS = "macs", "acts", "extra", "skipped", "skipped_elems"
+
+
+class Count(enum.Enum):
+    """Which count an entry of a handle's ``Counter`` belongs to (its key is ``(Count, name)``)."""
+
+    MACS = "macs"
+    ACTS = "acts"
+    EXTRA = "extra"
+    SKIPPED = "skipped"
+    SKIPPED_ELEMS = "skipped_elems"
+
+
+MACS, ACTS, EXTRA, SKIPPED, SKIPPED_ELEMS = Count
 
 # Operators that fvcore's flop table leaves out but whose output size we still want to report
 # ("what counting them would add"). Anything else fvcore skips is still listed, by call count.
@@ -54,10 +71,7 @@ CONVENTION_TERMS: dict[str, tuple[str, Callable[[list[Any]], bool]]] = {
     "conv_bias": ("aten::_convolution", conv_has_bias),
 }
 
-CONVENTIONS: dict[str, tuple[str, ...]] = {
-    "fvcore": (),
-    "model-index": tuple(CONVENTION_TERMS),
-}
+assert all(set(terms) <= set(CONVENTION_TERMS) for terms in CONVENTIONS.values())
 
 
 def _named(kind: str, value: Counter | Number) -> Counter:
@@ -66,8 +80,8 @@ def _named(kind: str, value: Counter | Number) -> Counter:
     return Counter({kind.split("::", 1)[-1]: value})
 
 
-def _prefixed(prefix: str, counts: Mapping[str, Number]) -> Counter:
-    return Counter({f"{prefix}:{op}": int(n) for op, n in counts.items()})
+def _keyed(count: Count, counts: Mapping[str, Number]) -> Counter:
+    return Counter({(count, op): int(n) for op, n in counts.items()})
 
 
 def combined_handle(kind: str) -> Handle:
@@ -80,15 +94,15 @@ def combined_handle(kind: str) -> Handle:
     def handle(inputs: list[Any], outputs: list[Any]) -> Counter:
         counts: Counter = Counter()
         if flop is not None:
-            counts.update(_prefixed(MACS, _named(kind, flop(inputs, outputs))))
+            counts.update(_keyed(MACS, _named(kind, flop(inputs, outputs))))
         if act is not None:
-            counts.update(_prefixed(ACTS, _named(kind, act(inputs, outputs))))
+            counts.update(_keyed(ACTS, _named(kind, act(inputs, outputs))))
         for term, applies in terms:
             if applies(inputs):
-                counts[f"{EXTRA}:{term}"] += output_elements(outputs)
+                counts[(EXTRA, term)] += output_elements(outputs)
         if probed:
-            counts[f"{SKIPPED}:{kind}"] += 1
-            counts[f"{SKIPPED_ELEMS}:{kind}"] += output_elements(outputs)
+            counts[(SKIPPED, kind)] += 1
+            counts[(SKIPPED_ELEMS, kind)] += output_elements(outputs)
         return counts
 
     return handle
@@ -100,17 +114,16 @@ def combined_handles() -> dict[str, Handle]:
     return {kind: combined_handle(kind) for kind in sorted(kinds)}
 
 
-def select(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
-    """The entries of one count (``macs``, ``acts`` ...), keyed by operator or term."""
-    head = prefix + ":"
-    return {k[len(head):]: int(v) for k, v in sorted(counts.items()) if k.startswith(head)}
+def select(counts: Mapping[tuple[Count, str], int], count: Count) -> dict[str, int]:
+    """The entries of one count, keyed by operator or term name."""
+    return dict(sorted((name, int(v)) for (kind, name), v in counts.items() if kind is count))
 
 
-def total(counts: Mapping[str, int], prefix: str) -> int:
-    return sum(select(counts, prefix).values())
+def total(counts: Mapping[tuple[Count, str], int], count: Count) -> int:
+    return sum(select(counts, count).values())
 
 
-def convention_total(counts: Mapping[str, int], convention: str) -> int:
+def convention_total(counts: Mapping[tuple[Count, str], int], convention: str) -> int:
     """FLOPs of one module under a named convention (see :data:`CONVENTIONS`)."""
     extras = select(counts, EXTRA)
     return total(counts, MACS) + sum(extras.get(term, 0) for term in CONVENTIONS[convention])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from dla_docs.measure.record import Measurement
 from dla_docs.render.formatting import megabytes, millions
-from dla_docs.measure.core import Measurement
 
 
 def measurement_record(m: Measurement) -> dict[str, object]:

@@ -5,9 +5,21 @@
 and ``templates`` reads files. Nothing here imports torch or the measurement engine.
 """
 
-from dla_docs.metadata.schema import (METADATA_FIELDS, Located, ModelEntry, ModelIndex, ModelIndexError, Problem,
-                                      Template)
-from dla_docs.metadata.templates import MAX_TEMPLATE_BYTES, parse_template, read_template, read_templates
+from dla_docs.metadata.schema import (
+                                      METADATA_FIELDS,
+                                      Located,
+                                      ModelEntry,
+                                      ModelIndex,
+                                      ModelIndexError,
+                                      Problem,
+                                      Template,
+)
+from dla_docs.metadata.templates import (
+                                      MAX_TEMPLATE_BYTES,
+                                      parse_template,
+                                      read_template,
+                                      read_templates,
+)
 
 __all__ = ["MAX_TEMPLATE_BYTES", "METADATA_FIELDS", "Located", "ModelEntry", "ModelIndex", "ModelIndexError",
            "Problem", "Template", "parse_template", "read_template", "read_templates"]

@@ -1,6 +1,6 @@
 """Aggregation graphs of the DLA family, drawn with Graphviz ``dot``.
 
-Three figures, all built from :mod:`dla_docs.zoo.structure` and nothing else:
+Three figures, all built from :mod:`dla_docs.measure.structure` and nothing else:
 
 - :func:`hda_graph`: one variant's stages as clusters, every residual block, aggregation
   node (root), max-pool and projection, with an edge for every tensor a root concatenates,
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import graphviz
 
 from dla_docs.errors import ToolMissingError
-from dla_docs.zoo.structure import Edge, Level, ModelStructure, Node, Stage
+from dla_docs.measure.structure import Edge, Level, ModelStructure, Node, Stage
 
 FONT = "DejaVu Sans"  # in Debian's fonts-dejavu-core, which graphviz depends on
 FORMATS = ("svg", "dot", "png")

@@ -11,7 +11,7 @@ escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,27 @@ from typing import Any
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from dla_docs.metadata import citations
-from dla_docs.render import formatting
-from dla_docs.render.citations import bibtex
+from dla_docs.checks.findings import FieldCheck, VerifyReport
+from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
+from dla_docs.metadata import citations
+from dla_docs.render.citations import bibtex
 from dla_docs.errors import InputError, Location
-from dla_docs.render.graphs import svg_for_inline
-from dla_docs.measure.core import Measurement
+from dla_docs.fs import contained, shown
+from dla_docs.measure.record import Measurement
+from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import Template
-from dla_docs.render.templating import (LineMap, as_written, environment, load_string, load_template, render_string,
-                         render_template)
-from dla_docs.zoo.variants import VARIANTS, VariantConfig
+from dla_docs.render import formatting
+from dla_docs.render.card import Card
+from dla_docs.render.graphs import svg_for_inline
+from dla_docs.render.templating import (
+    LineMap,
+    environment,
+    load_string,
+    load_template,
+    render_string,
+    render_template,
+)
 
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
@@ -39,29 +49,30 @@ BLOCK_NAMES = {"basic": "basic (two 3x3 convolutions)", "bottleneck": "bottlenec
 
 
 @dataclass(frozen=True)
-class FieldCheck:
-    """One recorded field of one variant set against its measurement, for the pages."""
+class CheckRow:
+    """A field check as the pages print it (numbers grouped, status marked)."""
 
-    field: str
-    recorded: Any
-    measured: Any
-    status: str  # "ok", "drift" or "not recorded"
-    detail: str = ""
+    check: FieldCheck
+
+    @property
+    def field(self) -> str:
+        return self.check.field
 
     @property
     def recorded_text(self) -> Markup:
-        return formatting.page_text("-" if self.recorded is None else _number(self.recorded))
+        return formatting.page_text("-" if self.check.recorded is None else _number(self.check.recorded))
 
     @property
     def measured_text(self) -> Markup:
-        return formatting.page_text("-" if self.measured is None else _number(self.measured))
+        return formatting.page_text("-" if self.check.measured is None else _number(self.check.measured))
 
     @property
     def status_html(self) -> Markup:
-        label = {"ok": "&#10003; agrees", "drift": "&#10007; drift", "not recorded": "not recorded"}[self.status]
-        css = {"ok": "ok", "drift": "drift", "not recorded": "missing"}[self.status]
-        detail = formatting.page_text(self.detail)
-        suffix = Markup(" ({})").format(detail) if self.detail else Markup("")
+        status = self.check.status
+        label = {"ok": "&#10003; agrees", "drift": "&#10007; drift", "not recorded": "not recorded"}[status]
+        css = {"ok": "ok", "drift": "drift", "not recorded": "missing"}[status]
+        detail = formatting.page_text(self.check.detail)
+        suffix = Markup(" ({})").format(detail) if self.check.detail and status != "not recorded" else Markup("")
         return Markup('<span class="dla-status-{}">{}</span>{}').format(css, Markup(label), suffix)
 
 
@@ -70,22 +81,18 @@ def _number(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class DocsInputs:
-    """Everything the pages show; gathered by the pipeline, never computed here."""
+class Site:
+    """Everything the pages show: the family template, one card per variant, the check report."""
 
     settings: Settings
     family: Template                 # the family page's template (prose + model-index)
-    measurements: Mapping[str, Measurement]
-    checks: Mapping[str, Sequence[FieldCheck]]
-    training: Mapping[str, Sequence[tuple[str, Any]]]
-    code: Mapping[str, str | None]
-    accuracy: Mapping[str, tuple[float | None, float | None]]
-    findings: Sequence[str]
-    checked: int
-    hda_svgs: Mapping[str, str]
-    ida_svgs: Mapping[str, str]
+    cards: Sequence[Card]
+    report: VerifyReport
     family_svg: str
-    structure_rows: Sequence[Mapping[str, Any]]
+
+    @property
+    def measurements(self) -> dict[str, Measurement]:
+        return {card.name: card.measurement for card in self.cards}
 
 
 def _parts(m: Measurement) -> list[dict[str, Any]]:
@@ -124,21 +131,21 @@ def _snippets(env: SandboxedEnvironment, templates_dir: Path, name: str) -> str:
     return render_template(env, SNIPPETS, templates_dir / SNIPPETS, model_name=Markup(name))
 
 
-def model_card(env: SandboxedEnvironment, inputs: DocsInputs, name: str) -> str:
-    config: VariantConfig = VARIANTS[name]
-    templates_dir = inputs.settings.root / "templates"
+def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
+    config = card.config
+    templates_dir = site.settings.root / "templates"
     return render_template(
         env, f"{PAGE_TEMPLATES}/model_card.md", templates_dir / PAGE_TEMPLATES / "model_card.md",
-        name=Markup(name), title=Markup(config.title), config=config, m=inputs.measurements[name],
+        name=Markup(card.name), title=Markup(config.title), config=config, m=card.measurement,
         block_name=BLOCK_NAMES[config.block],
-        checks=inputs.checks.get(name, ()),
-        parts=_parts(inputs.measurements[name]),
-        skipped=_skipped(inputs.measurements[name]),
-        hda_svg=Markup(svg_for_inline(inputs.hda_svgs[name])),
-        ida_svg=Markup(svg_for_inline(inputs.ida_svgs[name])),
-        training=inputs.training.get(name, ()),
-        code=inputs.code.get(name),
-        snippets=Markup(_snippets(env, templates_dir, name)),
+        checks=[CheckRow(c) for c in card.checks],
+        parts=_parts(card.measurement),
+        skipped=_skipped(card.measurement),
+        hda_svg=Markup(svg_for_inline(card.hda_svg)),
+        ida_svg=Markup(svg_for_inline(card.ida_svg)),
+        training=card.training,
+        code=card.code,
+        snippets=Markup(_snippets(env, templates_dir, card.name)),
         citations=[Markup(bibtex(c)) for c in citations.for_variant(config.block)],
     )
 
@@ -175,45 +182,56 @@ def split_intro(markdown: str) -> tuple[str, str]:
     return (markdown, "") if match is None else (markdown[:match.start()], markdown[match.start():])
 
 
-def family_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
+def family_page(env: SandboxedEnvironment, site: Site) -> str:
     from dla_docs.render.plot import macs_vs_parameters_svg
 
-    templates_dir = inputs.settings.root / "templates"
-    first = next(iter(inputs.measurements))
-    prose = render_string(env, family_prose(inputs.family), inputs.family.path, prose_line_map(inputs.family),
-                          model_name=Markup(first), citation=citation_blocks())
+    templates_dir = site.settings.root / "templates"
+    prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
+                          model_name=Markup(site.cards[0].name), citation=citation_blocks())
     intro, rest = split_intro(prose)
     rows = []
-    for name, m in inputs.measurements.items():
-        top1, top5 = inputs.accuracy.get(name, (None, None))
+    for card in site.cards:
+        top1, top5 = card.accuracy
         (t1, s1), (t5, s5) = _accuracy_text(top1), _accuracy_text(top5)
-        rows.append({"name": Markup(name), "m": m, "top1": t1, "top1_sort": s1, "top5": t5, "top5_sort": s5})
+        rows.append({"name": Markup(card.name), "m": card.measurement, "top1": t1, "top1_sort": s1, "top5": t5,
+                     "top5_sort": s5})
     return render_template(
         env, f"{PAGE_TEMPLATES}/index.md", templates_dir / PAGE_TEMPLATES / "index.md",
-        intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=inputs.settings.image_size,
-        has_accuracy=any(v != (None, None) for v in inputs.accuracy.values()),
-        plot=macs_vs_parameters_svg(inputs.measurements),
+        intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=site.settings.image_size,
+        has_accuracy=any(card.accuracy != (None, None) for card in site.cards),
+        plot=macs_vs_parameters_svg(site.measurements),
     )
 
 
-def architecture_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
-    templates_dir = inputs.settings.root / "templates"
+def structure_row(s: ModelStructure) -> dict[str, Any]:
+    return {
+        "name": Markup(s.variant),  # a registry name, not metadata: safe in links and code
+        "block": s.block,
+        "depths": ", ".join(str(stage.depth) for stage in s.stages),
+        "roots": s.totals.roots,
+        "blocks": s.totals.blocks,
+        "channels": ", ".join(str(level.channels) for level in s.levels if level.name.startswith("level")),
+    }
+
+
+def architecture_page(env: SandboxedEnvironment, site: Site) -> str:
+    templates_dir = site.settings.root / "templates"
     return render_template(
         env, f"{PAGE_TEMPLATES}/architecture.md", templates_dir / PAGE_TEMPLATES / "architecture.md",
-        family_svg=Markup(svg_for_inline(inputs.family_svg)), rows=inputs.structure_rows,
+        family_svg=Markup(svg_for_inline(site.family_svg)), rows=[structure_row(c.structure) for c in site.cards],
     )
 
 
-def verification_page(env: SandboxedEnvironment, inputs: DocsInputs) -> str:
-    s = inputs.settings
+def verification_page(env: SandboxedEnvironment, site: Site) -> str:
+    s = site.settings
     templates_dir = s.root / "templates"
     return render_template(
         env, f"{PAGE_TEMPLATES}/verification.md", templates_dir / PAGE_TEMPLATES / "verification.md",
         templates=[t.relative_to(s.root).as_posix() for t in s.templates],
         image_size=s.image_size, convention=s.convention,
         tolerance=f"{100 * s.file_size_tolerance:g}%",
-        findings=inputs.findings, checked=inputs.checked,
-        table=[(Markup(name), inputs.checks.get(name, ())) for name in inputs.measurements],
+        findings=[finding_line(f) for f in site.report.findings], checked=site.report.checked,
+        table=[(Markup(card.name), [CheckRow(c) for c in card.checks]) for card in site.cards],
     )
 
 
@@ -230,14 +248,13 @@ def _assets(templates_dir: Path, root: Path) -> dict[str, bytes]:
     """Every file under ``templates/assets``, copied as is; a link leading out of
     ``templates/`` is refused, so a build never publishes a file from elsewhere."""
     folder = templates_dir / ASSETS
-    base = templates_dir.resolve()
     files = {}
     for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
-        display = as_written(path, root)
+        display = shown(path, root, resolve=False)
         target = path.resolve()
-        if base not in target.parents:
+        if not contained(target, templates_dir):
             raise InputError(Location(display), "asset", f"is a link to {target}, outside templates/; refused")
         try:
             files[path.relative_to(folder).as_posix()] = path.read_bytes()
@@ -268,22 +285,21 @@ def check_templates(settings: Settings, family: Template) -> None:
         load_template(env, f"{PAGE_TEMPLATES}/{page}", templates_dir / PAGE_TEMPLATES / page)
 
 
-def render_docs(inputs: DocsInputs) -> dict[str, bytes]:
+def render_docs(site: Site) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path."""
-    templates_dir = inputs.settings.root / "templates"
-    env = environment(templates_dir, inputs.settings.root)
-    names = list(inputs.measurements)
+    templates_dir = site.settings.root / "templates"
+    env = environment(templates_dir, site.settings.root)
     files: dict[str, bytes] = {
-        "index.md": _with_final_newline(family_page(env, inputs)),
-        "architecture.md": _with_final_newline(architecture_page(env, inputs)),
-        "verification.md": _with_final_newline(verification_page(env, inputs)),
-        ".nav.yml": nav_file(names).encode(),
+        "index.md": _with_final_newline(family_page(env, site)),
+        "architecture.md": _with_final_newline(architecture_page(env, site)),
+        "verification.md": _with_final_newline(verification_page(env, site)),
+        ".nav.yml": nav_file([card.name for card in site.cards]).encode(),
     }
-    for name in names:
-        files[f"models/{name}.md"] = _with_final_newline(model_card(env, inputs, name))
-    for name in names:
-        files[f"graphs/{name}-hda.svg"] = inputs.hda_svgs[name].encode()
-        files[f"graphs/{name}-ida.svg"] = inputs.ida_svgs[name].encode()
-    files["graphs/family.svg"] = inputs.family_svg.encode()
-    files.update(_assets(templates_dir, inputs.settings.root))
+    for card in site.cards:
+        files[f"models/{card.name}.md"] = _with_final_newline(model_card(env, site, card))
+    for card in site.cards:
+        files[f"graphs/{card.name}-hda.svg"] = card.hda_svg.encode()
+        files[f"graphs/{card.name}-ida.svg"] = card.ida_svg.encode()
+    files["graphs/family.svg"] = site.family_svg.encode()
+    files.update(_assets(templates_dir, site.settings.root))
     return dict(sorted(files.items()))

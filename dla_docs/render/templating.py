@@ -21,8 +21,9 @@ import jinja2.sandbox
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from dla_docs.render import formatting
 from dla_docs.errors import InputError, Location
+from dla_docs.fs import shown
+from dla_docs.render import formatting
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
 MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'
@@ -65,7 +66,7 @@ class ProjectLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         path = self.locate(template)
-        display = shown_path(path, self.root)
+        display = shown(path, self.root)
         try:
             mtime = path.stat().st_mtime
             with path.open("rb") as file:
@@ -131,22 +132,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def as_written(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` without resolving links (a link is named, not its target)."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def shown_path(path: Path | str, root: Path) -> str:
-    """How messages name a project file: relative to the project folder when inside it."""
-    try:
-        return Path(path).resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
-
-
 def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     """The sandboxed Jinja environment for the project's templates (``root`` names files in messages)."""
     root = root or templates_dir.parent
@@ -172,10 +157,10 @@ STRING_TEMPLATE = "<template>"  # the file name Jinja gives templates made from 
 def _source_file(frame_file: str, where: Path, env: PageSandbox) -> str | None:
     """The project file a traceback frame belongs to, or ``None`` if it is no template's."""
     if frame_file == STRING_TEMPLATE:
-        return shown_path(where, env.project_root)
+        return shown(where, env.project_root)
     loader = env.loader
     if isinstance(loader, ProjectLoader) and Path(frame_file).resolve().is_relative_to(loader.folder):
-        return shown_path(frame_file, env.project_root)
+        return shown(frame_file, env.project_root)
     return None
 
 
@@ -205,13 +190,13 @@ def template_error(exc: BaseException, env: PageSandbox, where: Path, line_map: 
     ``where`` is the file being rendered; ``line_map`` turns a line of a string template
     (the family prose) into the line of the file it came from.
     """
-    display = shown_path(where, env.project_root)
+    display = shown(where, env.project_root)
 
     def located(file: str, line: int) -> Location:
         return Location(file, line_map(line) if file == display else line)
 
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        file = shown_path(exc.filename, env.project_root) if exc.filename else display
+        file = shown(exc.filename, env.project_root) if exc.filename else display
         return InputError(located(file, exc.lineno or 0), "template", exc.message or "syntax error")
     frames = _template_frames(exc, where, env)
     if isinstance(exc, RecursionError):  # an include by a computed name that loops
@@ -267,7 +252,7 @@ def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_
             child = env.parse(source, name, filename)
         except jinja2.TemplateSyntaxError as exc:
             raise template_error(exc, env, Path(filename)) from None
-        check_includes(env, child, shown_path(filename, env.project_root), same_line, (*chain, name))
+        check_includes(env, child, shown(filename, env.project_root), same_line, (*chain, name))
 
 
 def load_template(env: PageSandbox, template: str, where: Path) -> jinja2.Template:
@@ -277,13 +262,13 @@ def load_template(env: PageSandbox, template: str, where: Path) -> jinja2.Templa
     except jinja2.TemplateNotFound as exc:
         if exc.name != template:
             raise template_error(exc, env, where) from None
-        raise InputError(Location(shown_path(where, env.project_root)), "file",
+        raise InputError(Location(shown(where, env.project_root)), "file",
                          "page template not found; every build renders it") from None
     except (jinja2.TemplateError, RecursionError) as exc:
         raise template_error(exc, env, where) from None
     if template not in env.checked:
         source, filename, _ = env.loader.get_source(env, template)
-        check_includes(env, env.parse(source, template, filename), shown_path(where, env.project_root),
+        check_includes(env, env.parse(source, template, filename), shown(where, env.project_root),
                        chain=(template,))
         env.checked.add(template)
     return compiled
@@ -299,7 +284,7 @@ def load_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = 
         template = env.from_string(parsed)
     except jinja2.TemplateSyntaxError as exc:
         raise template_error(exc, env, where, line_map) from None
-    check_includes(env, parsed, shown_path(where, env.project_root), line_map, (env.template_name(where),))
+    check_includes(env, parsed, shown(where, env.project_root), line_map, (env.template_name(where),))
     return template
 
 

@@ -1,4 +1,4 @@
-"""The twelve DLA variants as plain data, and the factory that builds them.
+"""The twelve DLA variants as plain data (torch-free; :mod:`dla_docs.zoo.factory` builds them).
 
 A variant is nothing but its configuration: everything the documentation says about its
 architecture is read from here or from the model built from it, never retyped.
@@ -8,18 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-
-import torch
-from torch import nn
-
-from dla_docs.zoo.blocks import BasicBlock, Bottleneck, Res2NetBottleneck
-from dla_docs.zoo.network import DLA
-
-BLOCKS: dict[str, type[nn.Module]] = {
-    "basic": BasicBlock,
-    "bottleneck": Bottleneck,
-    "res2net": Res2NetBottleneck,
-}
 
 
 @dataclass(frozen=True)
@@ -92,36 +80,3 @@ def get_config(name: str) -> VariantConfig:
         return VARIANTS[name]
     except KeyError:
         raise UnknownVariantError(name) from None
-
-
-def _build(config: VariantConfig, num_classes: int, in_chans: int, drop_rate: float) -> DLA:
-    return DLA(
-        config.levels,
-        config.channels,
-        BLOCKS[config.block],
-        num_classes=num_classes,
-        in_chans=in_chans,
-        cardinality=config.cardinality,
-        base_width=config.base_width,
-        residual_root=config.residual_root,
-        drop_rate=drop_rate,
-    )
-
-
-def create_model(
-    name: str, num_classes: int = 1000, in_chans: int = 3, drop_rate: float = 0.0
-) -> DLA:
-    """Build variant ``name`` with freshly initialised weights (no download, ever)."""
-    return _build(get_config(name), num_classes, in_chans, drop_rate).init_weights()
-
-
-def create_uninitialised(name: str, num_classes: int = 1000, in_chans: int = 3) -> DLA:
-    """Build variant ``name`` without initialising any weight.
-
-    Measurement only needs shapes, and random initialisation costs more than the trace for
-    the large variants. The model is built on the meta device and given real (garbage)
-    storage afterwards: never use its outputs.
-    """
-    with torch.device("meta"):
-        model = _build(get_config(name), num_classes, in_chans, 0.0)
-    return model.to_empty(device="cpu")

@@ -1,0 +1,65 @@
+"""One variant's card: every fact its page shows, gathered once and carried as one object.
+
+The run assembles a :class:`Card` per variant from the stages' results (configuration,
+measurement, structure, the model-index entry, the field checks and the drawn graphs);
+templates read its fields and properties. Nothing here measures or checks anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dla_docs.checks.findings import FieldCheck
+from dla_docs.measure.record import Measurement
+from dla_docs.measure.structure import ModelStructure
+from dla_docs.metadata import METADATA_FIELDS, ModelEntry
+from dla_docs.zoo.variants import VariantConfig
+
+MEASURED_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown as checks, not as training metadata
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    config: VariantConfig
+    measurement: Measurement
+    structure: ModelStructure
+    entry: ModelEntry | None
+    checks: tuple[FieldCheck, ...]
+    hda_svg: str
+    ida_svg: str
+
+    @property
+    def training(self) -> list[tuple[str, str]]:
+        """The entry's recorded metadata other than the measured fields, in the canonical order."""
+        if self.entry is None:
+            return []
+        rows = []
+        for field in METADATA_FIELDS:
+            if field in MEASURED_FIELDS or field not in self.entry.metadata:
+                continue
+            text = _display(self.entry.metadata[field].value)
+            if text.strip():
+                rows.append((field, text))
+        return rows
+
+    @property
+    def code(self) -> str | None:
+        return self.entry.code if self.entry else None
+
+    @property
+    def accuracy(self) -> tuple[float | None, float | None]:
+        """ImageNet top-1 and top-5 accuracy (percent) where the entry records them."""
+        if self.entry is None:
+            return None, None
+        for result in self.entry.results:
+            if "imagenet" in result.dataset.casefold():
+                return result.metrics.get("Top 1 Accuracy"), result.metrics.get("Top 5 Accuracy")
+        return None, None
