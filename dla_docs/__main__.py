@@ -1,5 +1,3 @@
-import sys
+from dla_docs.cli import console_main
 
-from dla_docs.cli import main
-
-sys.exit(main())
+console_main()
