@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -137,37 +136,24 @@ def test_measurement_round_trips_through_dict(measurements):
     assert Measurement.from_dict(json.loads(json.dumps(m.to_dict()))) == m
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def test_measurement_workers_die_with_a_killed_parent():
     """A build killed mid-measurement must not leave its parallel workers running."""
+    import psutil
+
     parent = subprocess.Popen([sys.executable, "-c",
                                "from dla_docs.measure.runner import measure_many; from dla_docs import list_models;"
                                "measure_many(list_models(), 224, None, jobs=2)"])
     try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while len(workers) < 2 and time.monotonic() < deadline:
-            workers = _children(parent.pid)
+        process = psutil.Process(parent.pid)
+        deadline = time.monotonic() + 120
+        workers: list[psutil.Process] = []
+        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+            workers = process.children()  # wait for the pool to start its workers
             time.sleep(0.05)
         assert len(workers) >= 2, "the workers never started"
     finally:
         parent.kill()
         parent.wait()
-    deadline = time.monotonic() + 10
-    while any(os.path.exists(f"/proc/{w}") and "zombie" not in open(f"/proc/{w}/status").read()
-              for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    alive = [w for w in workers if os.path.exists(f"/proc/{w}") and "zombie" not in open(f"/proc/{w}/status").read()]
-    assert not alive, f"workers {alive} outlived their killed parent"
+    _, alive = psutil.wait_procs(workers, timeout=60)  # returns as soon as every worker is gone
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"workers {[p.pid for p in alive]} outlived their killed parent"
