@@ -41,11 +41,13 @@ def inside(root: Path, relative: str, where: Location, field: str) -> Path:
     return path
 
 
-def shown(path: Path | str, root: Path, resolve: bool = True) -> str:
+def shown(path: Path | str, root: Path | None, resolve: bool = True) -> str:
     """How messages name a file: relative to ``root`` when inside it, else as given.
 
     With ``resolve=False`` a link is named as written, not by its target.
     """
+    if root is None:
+        return str(path)
     try:
         if resolve:
             return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()

@@ -25,7 +25,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from dla_docs.errors import InputError, Location
-from dla_docs.metadata.templates import _display, read_text
+from dla_docs.fs import shown
+from dla_docs.metadata.templates import read_text
 
 RESULT_COLUMNS = ("dataset", "model", "img_size", "top1", "top5", "param_count_m", "crop_pct", "interpolation",
                   "source")
@@ -125,7 +126,7 @@ class BenchmarkSource:
 
 
 def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
-    display = _display(path, root)
+    display = shown(path, root)
     text = read_text(path, display)
     reader = csv.reader(text.splitlines())
     try:
