@@ -46,7 +46,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from dla_docs.errors import Location
 from dla_docs.metadata.block import _line_col
@@ -75,7 +75,6 @@ from dla_docs.metadata.schema import (
     Result,
 )
 from dla_docs.metadata.values import (
-    ALLOWED_TAGS,
     CONVERTERS,
     LIST_FIELDS,
     NULL_TAG,
@@ -87,137 +86,7 @@ from dla_docs.metadata.values import (
     percentage,
     plain,
 )
-
-# -- reading the YAML ------------------------------------------------------------------------
-
-class _Abort(Exception):
-    """The document cannot be walked further (a tag or an alias); problems already recorded."""
-
-
-class _Walker:
-    """Walks the composed node tree, normalising values and collecting every problem."""
-
-    def __init__(self, text: str, body_start: int, display: str) -> None:
-        self.text = text
-        self.display = display
-        self.problems: list[Problem] = []
-        line0, col0 = _line_col(text, body_start)
-        self.line0, self.col0 = line0 - 1, col0 - 1
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.seen: set[int] = set()
-        self.body_start = body_start
-
-    def path_at(self, node: Node) -> str:
-        """The key path written at ``node``'s line, for problems found before the walk."""
-        return key_path(self.text[self.body_start:], node.start_mark.line) or "model-index"
-
-    # positions
-    def position(self, mark: Any) -> tuple[int, int]:
-        line = self.line0 + mark.line + 1
-        column = (mark.column + (self.col0 if mark.line == 0 else 0)) + 1
-        return line, column
-
-    def offset(self, mark: Any) -> int:
-        line, column = self.position(mark)
-        return self.line_starts[line - 1] + column - 1
-
-    def location(self, node: Node) -> Location:
-        return Location(self.display, *self.position(node.start_mark))
-
-    def located(self, node: Node, value: Any, key: Node | None = None) -> Located:
-        line, column = self.position(node.start_mark)
-        style = node.style if isinstance(node, ScalarNode) and node.style in ("'", '"') else None
-        key_col = self.position(key.start_mark)[1] if key is not None else 0
-        return Located(value, line, column, self.offset(node.start_mark), self.offset(node.end_mark), style,
-                       key.value if key is not None else "", key_col)
-
-    def problem(self, node: Node, where: str, message: str) -> None:
-        self.problems.append(Problem(self.location(node), where, message))
-
-    # safety
-    def check_safe(self, node: Node) -> None:
-        """Refuse explicit tags, anchors and aliases anywhere in the document."""
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            if id(current) in self.seen:
-                self.problem(current, self.path_at(current), "YAML aliases are not allowed in a model-index block")
-                raise _Abort
-            self.seen.add(id(current))
-            start = self.offset(current.start_mark)
-            if self.text.startswith("!", start) or current.tag not in ALLOWED_TAGS:
-                tag = self.text[start:].split(None, 1)[0] if self.text.startswith("!", start) else current.tag
-                self.problem(current, self.path_at(current),
-                             f"YAML tag {tag!r} refused: a model-index block holds plain data only")
-                raise _Abort
-            if getattr(current, "anchor", None):
-                self.problem(current, self.path_at(current), "YAML anchors are not allowed in a model-index block")
-                raise _Abort
-            if isinstance(current, MappingNode):
-                for key, value in current.value:
-                    stack.extend((value, key))
-            elif isinstance(current, SequenceNode):
-                stack.extend(reversed(current.value))
-
-    # structure
-    def mapping(self, node: Node, where: str, table: dict[str, str], *, unknown: str = "keep",
-                misplaced: dict[str, str] | None = None) -> dict[str, tuple[Node, Node]]:
-        """Keys of a mapping node by canonical name; duplicates and unknown keys reported.
-
-        ``unknown="keep"`` keeps unrecognised keys under their written spelling;
-        ``unknown="error"`` reports them. ``misplaced`` maps canonical keys that belong at
-        another level (a sign of lost indentation) to a hint.
-        """
-        if not isinstance(node, MappingNode):
-            self.problem(node, where or "model-index", f"expected a mapping, got {kind_of(node)}")
-            return {}
-        result: dict[str, tuple[Node, Node]] = {}
-        first_line: dict[str, int] = {}
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode) or not isinstance(key.value, str):
-                self.problem(key, where, "keys must be plain strings")
-                continue
-            canon = canonical_key(key.value)
-            name = table.get(canon)
-            if name is None:
-                if misplaced and canon in misplaced:
-                    self.problem(key, _join(where, key.value), misplaced[canon])
-                    continue
-                if unknown == "error":
-                    self.problem(key, _join(where, key.value),
-                                 f"unknown key; expected one of: {', '.join(table.values())}")
-                    continue
-                name = key.value
-            if name in result:
-                self.problem(key, _join(where, name), f"duplicate key (first written at line {first_line[name]})")
-                continue
-            result[name] = (key, value)
-            first_line[name] = self.position(key.start_mark)[0]
-        return result
-
-    def sequence(self, node: Node, where: str) -> list[Node]:
-        if isinstance(node, ScalarNode) and node.tag == NULL_TAG:
-            return []
-        if not isinstance(node, SequenceNode):
-            self.problem(node, where, f"expected a list, got {kind_of(node)}")
-            return []
-        return list(node.value)
-
-    def text_value(self, node: Node, where: str, *, required: bool = False) -> str | None:
-        """A scalar as text: ``''`` or ``null`` allowed unless ``required``."""
-        if not isinstance(node, ScalarNode):
-            self.problem(node, where, f"expected text, got {kind_of(node)}")
-            return None
-        value = "" if node.tag == NULL_TAG else str(node.value)
-        if required and not value.strip():
-            self.problem(node, where, "must not be empty")
-            return None
-        return value
-
-
-def _join(where: str, name: str) -> str:
-    return f"{where}.{name}" if where else name
-
+from dla_docs.metadata.walker import Abort, Walker
 
 # -- the model index -------------------------------------------------------------------------
 
@@ -225,7 +94,7 @@ def _misplaced(own: Iterable[str], level: str) -> dict[str, str]:
     return {canonical_key(n): f"'{n}' belongs under {level}; check this line's indentation" for n in own}
 
 
-def _metadata(w: _Walker, node: Node, where: str, key_node: Node,
+def _metadata(w: Walker, node: Node, where: str, key_node: Node,
               written_elsewhere: frozenset[str] = frozenset()) -> dict[str, Located]:
     """The normalised metadata; ``written_elsewhere`` are fields already reported as
     misplaced (written beside Metadata), which are therefore not also "missing"."""
@@ -263,7 +132,7 @@ def _metadata(w: _Walker, node: Node, where: str, key_node: Node,
     return metadata
 
 
-def _results(w: _Walker, node: Node, where: str) -> list[Result]:
+def _results(w: Walker, node: Node, where: str) -> list[Result]:
     results = []
     for i, item in enumerate(w.sequence(node, where)):
         path = f"{where}[{i}]"
@@ -294,7 +163,7 @@ def _results(w: _Walker, node: Node, where: str) -> list[Result]:
     return results
 
 
-def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
+def _entry(w: Walker, node: Node, i: int) -> ModelEntry | None:
     where = f"Models[{i}]"
     if not isinstance(node, MappingNode):
         w.problem(node, where, f"expected a mapping with Name, Metadata and In Collection, got {kind_of(node)}")
@@ -339,7 +208,7 @@ def _entry(w: _Walker, node: Node, i: int) -> ModelEntry | None:
     )
 
 
-def _collections(w: _Walker, node: Node) -> list[Collection]:
+def _collections(w: Walker, node: Node) -> list[Collection]:
     collections = []
     for i, item in enumerate(w.sequence(node, "Collections")):
         where = f"Collections[{i}]"
@@ -360,7 +229,7 @@ def _collections(w: _Walker, node: Node) -> list[Collection]:
     return collections
 
 
-def _check_names(w: _Walker, models: list[ModelEntry], collections: list[Collection]) -> None:
+def _check_names(w: Walker, models: list[ModelEntry], collections: list[Collection]) -> None:
     """Duplicate model and collection names; collections referenced but not defined."""
     first: dict[str, ModelEntry] = {}
     for entry in models:
@@ -386,7 +255,7 @@ def _check_names(w: _Walker, models: list[ModelEntry], collections: list[Collect
 
 # -- YAML syntax errors ----------------------------------------------------------------------
 
-def _syntax_problem(w: _Walker, yaml: str, exc: MarkedYAMLError) -> Problem:
+def _syntax_problem(w: Walker, yaml: str, exc: MarkedYAMLError) -> Problem:
     """One problem for a YAML syntax error, placed where a person would fix it.
 
     The parser notices a missing quote only where the runaway quoted value ends, often
@@ -439,7 +308,7 @@ def _first_problems(problems: Sequence[Problem], display: str) -> list[Problem]:
 
 
 def _parse_index(text: str, body_start: int, body_end: int, path: Path, display: str) -> ModelIndex:
-    w = _Walker(text, body_start, display)
+    w = Walker(text, body_start, display)
     deep = too_deep(text, body_start, body_end)
     if deep is not None:
         raise ModelIndexError([Problem(Location(display, *_line_col(text, deep)), "model-index",
@@ -457,7 +326,7 @@ def _parse_index(text: str, body_start: int, body_end: int, path: Path, display:
                                        "the model-index block is empty")])
     try:
         w.check_safe(root)
-    except _Abort:
+    except Abort:
         raise ModelIndexError(w.problems) from None
     top = w.mapping(root, "", _TOP, unknown="error",
                     misplaced={**_misplaced(METADATA_FIELDS, "Models[i].Metadata"),
