@@ -13,6 +13,7 @@ byte-for-byte what a build would write. Nothing below this module calls back up 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import ModelEntry, Template, read_templates
 from dla_docs.render import graphs
 from dla_docs.render.card import Card
-from dla_docs.render.drawing import draw_all
+from dla_docs.render.drawing import Drawing, draw_all, structure_digest
 from dla_docs.render.pages import Site, check_templates, render_docs
 from dla_docs.zoo.variants import VARIANTS, list_models
 
@@ -118,9 +119,11 @@ def render_site(settings: Settings, templates: Sequence[Template], measurements:
     family = templates[0]
     entries = _entries(templates)
     names = list(measurements)
-    drawn = draw_all([graphs.family_graph(list(structures.values()))]
-                     + [g for n in names for g in (graphs.hda_graph(structures[n]), graphs.ida_graph(structures[n]))],
-                     svg_store)
+    digests = {n: structure_digest(structures[n]) for n in names}
+    whole = Drawing("family", list(digests.values()), lambda: graphs.family_graph(list(structures.values())))
+    per_variant = [Drawing(kind, [digests[n]], functools.partial(build, structures[n]))
+                   for n in names for kind, build in (("hda", graphs.hda_graph), ("ida", graphs.ida_graph))]
+    drawn = draw_all([whole, *per_variant], svg_store)
     cards = []
     for i, name in enumerate(names):
         entry = entries.get(name)

@@ -1,7 +1,8 @@
 """Draw many graphs at once: SVGs from the cache where it holds them, the rest in parallel.
 
-An SVG is a pure function of its DOT source and the ``dot`` that laid it out, so the cache
-key is the hash of both; a warm run starts no ``dot`` at all. Missing ones are drawn by
+An SVG is a pure function of the structure it shows, the code that turns structures into
+DOT, and the ``dot`` that lays it out, so the cache key is a hash of all three: a warm run
+builds no DOT and starts no ``dot`` at all. Missing graphs are built and drawn by
 concurrent ``dot`` processes (threads only wait on them).
 """
 
@@ -9,14 +10,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 import graphviz
 
+from dla_docs.measure.serial import to_data
+from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import render_svg, require_dot
+
+_RENDER_DIR = Path(__file__).resolve().parent
 
 
 class SvgStore(Protocol):
@@ -33,18 +40,38 @@ def dot_version() -> str:
     return (done.stderr or done.stdout).strip()
 
 
-def svg_digest(graph: graphviz.Digraph) -> str:
-    return hashlib.sha256(f"{dot_version()}\n{graph.source}".encode()).hexdigest()
+@functools.cache
+def _drawing_code() -> str:
+    """A hash of the modules that turn structures into DOT (``render/graph*``)."""
+    digest = hashlib.sha256()
+    for path in sorted([*_RENDER_DIR.glob("graph*.py"), *_RENDER_DIR.glob("graphs/*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
-def draw_all(graphs: Sequence[graphviz.Digraph], store: SvgStore | None = None, workers: int = 4) -> list[str]:
-    """The SVG of each graph, in order."""
-    digests = [svg_digest(g) for g in graphs] if store is not None else [None] * len(graphs)
-    found = [store.get_svg(d) if store is not None else None for d in digests]
+def structure_digest(structure: ModelStructure) -> str:
+    return hashlib.sha256(json.dumps(to_data(structure), sort_keys=True).encode()).hexdigest()
+
+
+class Drawing:
+    """One graph to draw: what it shows (for the key) and how to build its DOT."""
+
+    def __init__(self, kind: str, shows: Sequence[str], build: Callable[[], graphviz.Digraph]) -> None:
+        self.kind, self.shows, self.build = kind, tuple(shows), build
+
+    def digest(self) -> str:
+        text = "\n".join((dot_version(), _drawing_code(), self.kind, *self.shows))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def draw_all(drawings: Sequence[Drawing], store: SvgStore | None = None, workers: int = 4) -> list[str]:
+    """The SVG of each drawing, in order; only the ones the store lacks are built and drawn."""
+    digests = [d.digest() for d in drawings] if store is not None else [None] * len(drawings)
+    found = [store.get_svg(k) if store is not None else None for k in digests]
     todo = [i for i, svg in enumerate(found) if svg is None]
     if todo:
         with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            for i, svg in zip(todo, pool.map(lambda i: render_svg(graphs[i]), todo)):
+            for i, svg in zip(todo, pool.map(lambda i: render_svg(drawings[i].build()), todo)):
                 found[i] = svg
                 if store is not None:
                     try:
