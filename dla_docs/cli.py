@@ -128,8 +128,10 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     settings = obj.settings()
     paths = resolve_paths(settings, templates)
     checkpoint_folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
+    own = set(paths) == set(settings.templates)
+    pages = own and runs.pages_to_check(settings)
     try:
-        read = runs.read_project_templates(settings, paths)
+        read = runs.read_project_templates(settings, paths, pages)
     except ModelIndexError as exc:
         if fmt != "text":
             click.echo(format_problems(exc.problems, fmt))
@@ -139,13 +141,12 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
              if checkpoint_folder is not None else None)
 
     def command_report(run):
-        own = set(paths) == set(settings.templates)
         report = run.report if own else runs.check(settings, asked, run.measurements)
         if facts is not None:
             report = with_checkpoints(report, facts)
         if own:
-            pages, note = run.page_findings()
-            report.findings.extend(pages)
+            stale, note = run.page_findings()
+            report.findings.extend(stale)
             report.checked += 0 if note else 1
             report.notes.extend([note] if note else [])
         else:
@@ -153,7 +154,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
         return report
 
     with Steps() as steps:
-        run = runs.start(settings, no_cache, steps, templates=read)
+        run = runs.start(settings, no_cache, steps, templates=read, render=pages)
         report = command_report(run)
         fixes = []
         if fix:

@@ -54,7 +54,7 @@ class Run:
     def page_findings(self) -> tuple[list[Finding], str | None]:
         """``docs/`` against the rendered files, or a note saying why pages were not checked."""
         docs = shown(self.settings.docs_dir, self.settings.root)
-        if not has_pages(self.settings.docs_dir):
+        if not self.files:
             return [], f"pages not checked: no generated pages under {docs}/ yet"
         return check_pages(self.settings.docs_dir, self.files, docs), None
 
@@ -78,13 +78,20 @@ def cache_for(settings: Settings, no_cache: bool):
     return MeasurementCache(settings.cache_dir, readable=trusted)
 
 
-def read_project_templates(settings: Settings, extra: Sequence[Path] = ()) -> list[Template]:
-    """The configured templates and ``extra`` ones, each read once; page templates compiled
-    too, so a template error is reported in a second rather than after measuring."""
+def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages: bool = True) -> list[Template]:
+    """The configured templates and ``extra`` ones, each read once; with ``pages``, the page
+    templates are compiled too, so a template error is reported in a second rather than
+    after measuring."""
     paths = list(dict.fromkeys([*settings.templates, *extra]))
     templates = read_templates(paths, settings.root)
-    check_templates(settings, templates[0])
+    if pages:
+        check_templates(settings, templates[0])
     return templates
+
+
+def pages_to_check(settings: Settings) -> bool:
+    """Whether ``docs/`` holds generated pages to compare (before the first build it does not)."""
+    return has_pages(settings.docs_dir)
 
 
 def measure_zoo(settings: Settings, cache=None, step: Step = _noop_step,
@@ -150,8 +157,9 @@ def configured(settings: Settings, templates: Sequence[Template]) -> list[Templa
 
 def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
           templates: Sequence[Template] | None = None,
-          measurements: Mapping[str, Measurement] | None = None) -> Run:
-    """Read (unless ``templates`` were), measure, check and render the project, each once.
+          measurements: Mapping[str, Measurement] | None = None, render: bool = True) -> Run:
+    """Read (unless ``templates`` were), measure, check and (with ``render``) render the
+    project, each once.
 
     The checks and pages are those of the configured templates; other templates read for a
     command are checked by it (see :func:`check`).
@@ -160,14 +168,14 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     cache = cache_for(settings, no_cache)
     facts = measure_zoo(settings, cache, step, measurements)
     return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
-                    {n: f.structure for n, f in facts.items()}, cache)
+                    {n: f.structure for n, f in facts.items()}, cache, render)
 
 
 def _checked(settings: Settings, templates: list[Template], measurements: dict[str, Measurement],
-             structures: dict[str, ModelStructure], cache) -> Run:
+             structures: dict[str, ModelStructure], cache, render: bool) -> Run:
     own = configured(settings, templates)
     report = check(settings, own, measurements)
-    files = render_site(settings, own, measurements, structures, report, cache)
+    files = render_site(settings, own, measurements, structures, report, cache) if render else {}
     return Run(settings, templates, measurements, structures, report, files)
 
 
@@ -175,7 +183,8 @@ def reread(run: Run, no_cache: bool = False) -> Run:
     """The run after its templates changed on disk (``--fix``): read, check and render them
     again; the measurements and structures are the code's and stay."""
     templates = read_templates([t.path for t in run.templates], run.settings.root)
-    return _checked(run.settings, templates, run.measurements, run.structures, cache_for(run.settings, no_cache))
+    return _checked(run.settings, templates, run.measurements, run.structures, cache_for(run.settings, no_cache),
+                    bool(run.files))
 
 
 def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop_step,

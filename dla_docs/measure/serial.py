@@ -15,6 +15,7 @@ import functools
 import math
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Union
 
 
@@ -35,71 +36,99 @@ def to_data(record: Any) -> Any:
     return _lists(dataclasses.asdict(record))
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _fail(path: str, expected: str, value: Any) -> RecordError:
     return RecordError(f"{path}: expected {expected}, got {type(value).__name__}")
 
 
-def _convert(tp: Any, value: Any, path: str) -> Any:
-    origin = typing.get_origin(tp)
+Converter = Callable[[Any, str], Any]
+
+
+def _check(kind: type, name: str) -> Converter:
+    def convert(value: Any, path: str) -> Any:
+        if type(value) is not kind:
+            raise _fail(path, name, value)
+        return value
+    return convert
+
+
+def _number(value: Any, path: str) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value):
+        raise _fail(path, "a finite number", value)
+    return float(value)
+
+
+def _none(value: Any, path: str) -> None:
+    if value is not None:
+        raise _fail(path, "null", value)
+    return None
+
+
+@functools.cache
+def _converter(tp: Any) -> Converter:
+    """A function checking and converting data of type ``tp`` (built once per type)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is Any:
-        return value
+        return lambda value, path: value
     if dataclasses.is_dataclass(tp):
-        return from_data(tp, value, path)
+        return lambda value, path: from_data(tp, value, path)
     if origin in (Union, types.UnionType):
-        errors = []
-        for option in typing.get_args(tp):
-            try:
-                return _convert(option, value, path)
-            except RecordError as exc:
-                errors.append(str(exc))
-        raise RecordError(errors[0] if errors else f"{path}: no type matches")
+        options = [_converter(a) for a in args]
+
+        def union(value: Any, path: str) -> Any:
+            errors = []
+            for option in options:
+                try:
+                    return option(value, path)
+                except RecordError as exc:
+                    errors.append(str(exc))
+            raise RecordError(errors[0])
+        return union
     if tp is type(None):
-        if value is not None:
-            raise _fail(path, "null", value)
-        return None
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise _fail(path, "a boolean", value)
-        return value
-    if tp is int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise _fail(path, "an integer", value)
-        return value
+        return _none
+    if tp in (bool, int, str):  # exact types: True is not an integer here
+        return _check(tp, {bool: "a boolean", int: "an integer", str: "a string"}[tp])
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise _fail(path, "a finite number", value)
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise _fail(path, "a string", value)
-        return value
+        return _number
     if origin in (list, tuple):
-        if not isinstance(value, list):
-            raise _fail(path, "a list", value)
-        args = typing.get_args(tp)
         if origin is tuple and args and args[-1] is not Ellipsis:
-            if len(args) != len(value):
-                raise RecordError(f"{path}: expected {len(args)} items, got {len(value)}")
-            return tuple(_convert(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
-        item = args[0] if args else Any
-        items = [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return tuple(items) if origin is tuple else items
+            fixed = [_converter(a) for a in args]
+
+            def fixed_tuple(value: Any, path: str) -> tuple:
+                if type(value) is not list:
+                    raise _fail(path, "a list", value)
+                if len(value) != len(fixed):
+                    raise RecordError(f"{path}: expected {len(fixed)} items, got {len(value)}")
+                return tuple(c(v, f"{path}[{i}]") for i, (c, v) in enumerate(zip(fixed, value)))
+            return fixed_tuple
+        item = _converter(args[0] if args else Any)
+        make = tuple if origin is tuple else list
+
+        def sequence(value: Any, path: str) -> Any:
+            if type(value) is not list:
+                raise _fail(path, "a list", value)
+            return make(item(v, f"{path}[{i}]") for i, v in enumerate(value))
+        return sequence
     if origin is dict:
-        if not isinstance(value, dict):
-            raise _fail(path, "an object", value)
-        _, item = typing.get_args(tp) or (str, Any)
-        out = {}
-        for key, v in value.items():
-            if not isinstance(key, str):
-                raise _fail(f"{path} key", "a string", key)
-            out[key] = _convert(item, v, f"{path}.{key}")
-        return out
-    raise RecordError(f"{path}: unsupported field type {tp!r}")
+        item = _converter(args[1] if args else Any)
+
+        def mapping(value: Any, path: str) -> dict:
+            if type(value) is not dict:
+                raise _fail(path, "an object", value)
+            out = {}
+            for key, v in value.items():
+                if type(key) is not str:
+                    raise _fail(f"{path} key", "a string", key)
+                out[key] = item(v, f"{path}.{key}")
+            return out
+        return mapping
+    raise TypeError(f"unsupported field type {tp!r}")
+
+
+@functools.cache
+def _fields(cls: type) -> tuple[frozenset[str], tuple[tuple[str, Converter], ...]]:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    return frozenset(names), tuple((n, _converter(hints[n])) for n in names)
 
 
 def from_data(cls: type, data: Any, path: str = "") -> Any:
@@ -107,9 +136,8 @@ def from_data(cls: type, data: Any, path: str = "") -> Any:
     where = path or cls.__name__
     if not isinstance(data, dict):
         raise _fail(where, "an object", data)
-    fields = {f.name for f in dataclasses.fields(cls)}
-    if set(data) != fields:
-        extra, missing = sorted(set(data) - fields), sorted(fields - set(data))
+    names, converters = _fields(cls)
+    if data.keys() != names:
+        extra, missing = sorted(set(data) - names), sorted(names - set(data))
         raise RecordError(f"{where}: fields differ (unexpected {extra}, missing {missing})")
-    hints = _hints(cls)
-    return cls(**{name: _convert(hints[name], data[name], f"{where}.{name}") for name in data})
+    return cls(**{name: convert(data[name], f"{where}.{name}") for name, convert in converters})
