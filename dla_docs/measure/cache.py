@@ -58,6 +58,11 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def _versions() -> tuple[str, str]:
+    return metadata.version("torch"), metadata.version("fvcore")
+
+
 def _canonical(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
@@ -69,8 +74,8 @@ def cache_key(variant: str, image_size: int) -> str:
         "code": _code_fingerprint(),
         "config": get_config(variant).as_dict(),
         "image_size": image_size,
-        "torch": metadata.version("torch"),
-        "fvcore": metadata.version("fvcore"),
+        "torch": _versions()[0],
+        "fvcore": _versions()[1],
     }
     return hashlib.sha256(_canonical(inputs)).hexdigest()
 

@@ -23,17 +23,21 @@ class RecordError(ValueError):
     """Data that is not a valid record; the message names the path to the bad field."""
 
 
-def _lists(value: Any) -> Any:
+@functools.cache
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def to_data(value: Any) -> Any:
+    """A record as JSON-ready data (dataclasses as dicts, tuples as lists); unlike
+    :func:`dataclasses.asdict` it copies nothing it does not convert."""
+    if dataclasses.is_dataclass(value):
+        return {name: to_data(getattr(value, name)) for name in _names(type(value))}
     if isinstance(value, (list, tuple)):
-        return [_lists(v) for v in value]
+        return [to_data(v) for v in value]
     if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
+        return {k: to_data(v) for k, v in value.items()}
     return value
-
-
-def to_data(record: Any) -> Any:
-    """A record as JSON-ready data (dataclasses as dicts, tuples as lists)."""
-    return _lists(dataclasses.asdict(record))
 
 
 def _fail(path: str, expected: str, value: Any) -> RecordError:

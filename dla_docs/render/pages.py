@@ -34,11 +34,11 @@ from dla_docs.render.card import Card
 from dla_docs.render.graphs import svg_for_inline
 from dla_docs.render.templating import (
     LineMap,
-    environment,
     load_string,
     load_template,
     render_string,
     render_template,
+    shared_environment,
 )
 
 PAGE_TEMPLATES = "pages"
@@ -278,7 +278,7 @@ def check_templates(settings: Settings, family: Template) -> None:
     rather than after the slow steps; rendering checks the same things again.
     """
     templates_dir = settings.root / "templates"
-    env = environment(templates_dir, settings.root)
+    env = shared_environment(templates_dir, settings.root)
     load_string(env, family_prose(family), family.path, prose_line_map(family))
     load_template(env, SNIPPETS, templates_dir / SNIPPETS)
     for page in PAGES:
@@ -288,7 +288,7 @@ def check_templates(settings: Settings, family: Template) -> None:
 def render_docs(site: Site) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path."""
     templates_dir = site.settings.root / "templates"
-    env = environment(templates_dir, site.settings.root)
+    env = shared_environment(templates_dir, site.settings.root)
     files: dict[str, bytes] = {
         "index.md": _with_final_newline(family_page(env, site)),
         "architecture.md": _with_final_newline(architecture_page(env, site)),

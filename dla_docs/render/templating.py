@@ -10,6 +10,7 @@ their includes followed and checked before rendering. Every template error becom
 
 from __future__ import annotations
 
+import functools
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from dla_docs.errors import InputError, Location
-from dla_docs.fs import shown
+from dla_docs.fs import decode_utf8, read_bounded, shown
 from dla_docs.render import formatting
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
@@ -69,19 +70,9 @@ class ProjectLoader(jinja2.BaseLoader):
         display = shown(path, self.root)
         try:
             mtime = path.stat().st_mtime
-            with path.open("rb") as file:
-                data = file.read(MAX_TEMPLATE_BYTES + 1)
         except OSError as exc:
-            raise InputError(Location(display), "file", f"cannot read the template: {exc.strerror or exc}") from None
-        if len(data) > MAX_TEMPLATE_BYTES:
-            raise InputError(Location(display), "file", f"larger than {MAX_TEMPLATE_BYTES // 1024} KiB; refused")
-        try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            raise InputError(Location(display, line, column), "encoding",
-                             f"not UTF-8 text ({exc.reason}: byte 0x{data[exc.start]:02x})") from None
+            raise InputError(Location(display), "file", f"cannot read: {exc.strerror or exc}") from None
+        source = decode_utf8(read_bounded(path, MAX_TEMPLATE_BYTES, display), display)
 
         def uptodate() -> bool:
             try:
@@ -147,6 +138,13 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     )
     env.filters.update(formatting.FILTERS)
     return env
+
+
+@functools.lru_cache(maxsize=8)
+def shared_environment(templates_dir: Path, root: Path) -> PageSandbox:
+    """One environment per project for a whole command: templates compiled while checking
+    them are reused when rendering (a changed file is compiled again: see ``uptodate``)."""
+    return environment(templates_dir, root)
 
 
 # -- template errors as one line -------------------------------------------------------------
