@@ -210,9 +210,11 @@ def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, 
 @cli.command()
 @click.option("--strict", is_flag=True, help="Fail (exit 1, nothing written) when the metadata has drifted.")
 @click.option("--no-site", is_flag=True, help="Write docs/ only; skip 'mkdocs build'.")
+@click.option("--builder", type=click.Choice(["mkdocs", "zensical"]), default="mkdocs", show_default=True,
+              help="Build site/ with mkdocs-material or with Zensical, its successor (same mkdocs.yml).")
 @no_cache_option
 @click.pass_obj
-def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
+def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: bool) -> int:
     """Measure, check, draw and render every page into docs/, then build site/.
 
     Output goes through a staging folder: a failed or interrupted build leaves the previous
@@ -234,12 +236,12 @@ def build(obj: Context, strict: bool, no_site: bool, no_cache: bool) -> int:
                        err=True)
             return 1
         advance = steps("writing docs/" + ("" if no_site else " and building site/"), 1)
-        published = publish(settings, generated.files, site=not no_site)
+        published = publish(settings, generated.files, site=not no_site, builder=builder)
         advance("done", False)
     docs = settings.docs_dir.relative_to(settings.root).as_posix()
     site = settings.site_dir.relative_to(settings.root).as_posix()
     click.echo(f"dla-docs build: {published.docs_files} files in {docs}/"
-               + (f", site built in {site}/" if published.site_built else " (site not built)")
+               + (f", site built in {site}/ by {builder}" if published.site_built else " (site not built)")
                + f"; {len(generated.report.findings)} metadata finding(s)")
     return 0
 

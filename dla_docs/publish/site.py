@@ -301,8 +301,11 @@ def check_mkdocs_config(settings: Settings) -> Path:
     return config_file
 
 
+BUILDERS = ("mkdocs", "zensical")
+
+
 def _stage(settings: Settings, staging: Path, config_file: Path, files: Mapping[str, bytes],
-           site: bool) -> list[Swap]:
+           site: bool, builder: str = "mkdocs") -> list[Swap]:
     """Write the pages (and build the site) in ``staging``; the swaps that publish them."""
     staged_docs = staging / settings.docs_dir.relative_to(settings.root)
     staged_site = staging / settings.site_dir.relative_to(settings.root)
@@ -316,7 +319,12 @@ def _stage(settings: Settings, staging: Path, config_file: Path, files: Mapping[
     try:
         staged_config = staging / MKDOCS_CONFIG
         shutil.copyfile(config_file, staged_config)
-        build_mkdocs(staged_config, staged_docs, staged_site, settings.root)
+        if builder == "zensical":
+            from dla_docs.publish.zensical import build_zensical
+
+            build_zensical(staged_config, _source_date_epoch(settings.root))
+        else:
+            build_mkdocs(staged_config, staged_docs, staged_site, settings.root)
     except OSError as exc:  # mkdocs lets its own write errors through unwrapped
         raise OutputError(f"{settings.site_dir}: cannot build the site ({_cause(exc)})") from None
     return [Swap(staged_docs, settings.docs_dir), Swap(staged_site, settings.site_dir)]
@@ -354,12 +362,15 @@ def _swap_all(staging: Path, swaps: list[Swap]) -> None:
         done.append((swap, existed))
 
 
-def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True) -> Published:
+def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, builder: str = "mkdocs") -> Published:
     """Replace ``docs/`` with ``files`` and rebuild ``site/``, all or nothing.
 
     The caller holds :func:`build_lock`. Nothing under ``docs/`` or ``site/`` changes unless
-    every file was written and (with ``site``) the strict mkdocs build succeeded.
+    every file was written and (with ``site``) the strict build succeeded. ``builder`` is
+    ``mkdocs`` (mkdocs-material) or ``zensical``; both read the same ``mkdocs.yml``.
     """
+    if builder not in BUILDERS:
+        raise ValueError(f"unknown site builder {builder!r}")
     root = settings.root
     config_file = check_mkdocs_config(settings)
     recover(root)
@@ -369,7 +380,7 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True) -
         raise OutputError(f"{root}: cannot create a staging folder ({_cause(exc)})") from None
     keep = False
     try:
-        swaps = _stage(settings, staging, config_file, files, site)
+        swaps = _stage(settings, staging, config_file, files, site, builder)
         try:
             write_journal(root, staging, swaps)
         except OSError as exc:
