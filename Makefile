@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 TORCH  := torch==2.13.0
 
 .PHONY: build test bench setup system-deps browser-deps
@@ -15,8 +16,13 @@ build: setup
 test: setup browser-deps
 	$(BIN)/python -m pytest
 
-bench: setup
+bench: setup $(BENCH_STAMP)
 	$(BIN)/python bench/bench.py
+
+# timm needs torchvision; naming the pinned torch keeps pip from trading it for another build.
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -e '.[bench]' '$(TORCH)'
+	touch $(BENCH_STAMP)
 
 setup: $(STAMP) system-deps
 

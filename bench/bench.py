@@ -1,27 +1,33 @@
-"""Speed and memory of dla-docs against a naive baseline, in one process tree.
+"""Speed and memory of dla-docs, as whole processes, against a naive loop in the same run.
 
-Each scenario runs in a fresh child process (so imports, caches and allocator state never
-leak between them); the child times its own work after imports, and the parent samples the
-resident memory of the child and all its descendants (the parallel workers) every 20 ms.
-Every suite puts the naive baseline, measured in the same run, next to what it reports:
+Every figure is a real process run the way a user runs it (``python -m dla_docs ...``, or
+the ``dla-docs`` console script with ``--entry script``): its wall time counts from the
+process start, so the interpreter, every import and the teardown are in it, and its peak
+memory is that of the whole process tree (the measuring workers included; see procs.py).
 
-    measure   baseline, cold (empty cache) and warm (cache filled) measurement, 12 variants
-    commands  cold and warm `dla-docs verify` and `dla-docs build` in a throw-away copy of
-              the project (pyproject.toml, mkdocs.yml, templates/; its cache inside it)
-    sizes     cold measurement and baseline at 224, 320 and 448 pixels
-    variants  cold measurement and baseline of the first 1, 3, 6 and 12 variants
+The baseline is the naive loop of bench/naive_loop.py: timm.create_model, fvcore's
+FlopCountAnalysis and torch.save for the zoo's 12 variants, one after another in one fresh
+process. Runs are interleaved in one invocation (baseline, scenario, baseline, scenario,
+...; ``--interleave round`` runs one baseline per round instead), repeated N times; the
+table gives medians, "x baseline" = the scenario's median / the median of every baseline
+run, and "paired x" = the median of each run's ratio to the baseline run just before it
+(the steadier of the two when the machine's load drifts).
 
-    .venv/bin/python bench/bench.py                   # every suite, one table each
-    .venv/bin/python bench/bench.py --json out.json   # the same figures as JSON too
-    .venv/bin/python bench/bench.py --only measure sizes
-    .venv/bin/python bench/bench.py --repeat 2       # fastest of two runs: a busy machine
+The dla-docs commands run in a throw-away copy of the project (everything but the package,
+tests, bench/, .git, the virtual environment, the site, the cache and other generated
+folders), with this project's code first on PYTHONPATH. "Cold" deletes the copy's cache
+folder (cache-dir in pyproject.toml) before the run; "warm" follows the cold run of the
+same command. The user's own docs/, cache and site are never touched.
 
-The "other load" column is how many CPU cores other programs kept busy during a run (from
-/proc/stat, less this process tree's own CPU time): above ~0.2 the times are inflated.
+    .venv/bin/python bench/bench.py                          # every scenario, 3 rounds
+    .venv/bin/python bench/bench.py --repeat 5 --json out.json --check
+    .venv/bin/python bench/bench.py --only help verify-warm  # a subset
+    .venv/bin/python bench/bench.py --dry-run                # the plan, nothing run
+    .venv/bin/python bench/bench.py --smoke                  # 1 round, 1 variant: does it work?
 
-A configuration that two suites share (the baseline and the cold measurement of all 12
-variants at 224) runs once per invocation. Targets (issue 2): cold measurement at most
-0.5x the baseline, warm at most 0.1x; the last lines say whether they hold.
+Needs the ``bench`` extra (timm, psutil): ``pip install -e '.[bench]' torch==<the pinned
+one>`` (``make bench`` does this). Exit status 0 whatever the figures, unless ``--check``
+is given: then 1 when a target of issue 12 is missed.
 """
 
 from __future__ import annotations
@@ -29,342 +35,339 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import platform
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tomllib
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import procs  # noqa: E402
+
 PROJECT = Path(__file__).resolve().parents[1]
-PAGE = os.sysconf("SC_PAGE_SIZE")
+NAIVE_LOOP = Path(__file__).resolve().parent / "naive_loop.py"
+SMOKE_VARIANT = "dla46_c"
+# Not copied into the throw-away project: code (it comes from PYTHONPATH), generated folders.
+SKIP_TOP = {".git", ".venv", "venv", "dla_docs", "tests", "bench", "build", "test-artifacts", ".dla-docs.lock"}
+SKIP_ANY = ("__pycache__", ".pytest_cache", ".hypothesis", "*.egg-info", ".dla-docs-staging-*")
 
 
-# --- scenarios: each runs inside a child process and returns its work time in seconds ---
-
-def _all_variants() -> list[str]:
-    from dla_docs import list_models
-
-    return list_models()
-
-
-def scenario_baseline(args: dict) -> float:
-    """The naive way: build each model with default initialisation, run fvcore once."""
-    import torch
-    from fvcore.nn import FlopCountAnalysis
-
-    from dla_docs import create_model
-
-    names = _all_variants()[: args.get("count")]
-    size = args.get("image_size", 224)
-    start = time.perf_counter()
-    for name in names:
-        model = create_model(name).eval()
-        analysis = FlopCountAnalysis(model, torch.randn(1, 3, size, size))
-        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-        analysis.total()
-    return time.perf_counter() - start
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    argv: tuple[str, ...]
+    cold: bool = False  # delete the cache first
+    warm_of: str | None = None  # the cold scenario whose run fills the cache
+    ok_codes: tuple[int, ...] = (0,)
 
 
-def scenario_measure(args: dict) -> float:
-    """dla-docs' measurement: cache first, then the missing variants in parallel."""
-    from dla_docs.measure.cache import MeasurementCache
-    from dla_docs.measure.runner import measure_many
+SCENARIOS = (
+    Scenario("help", "dla-docs --help", ("--help",)),
+    Scenario("measure-cold", "measure, cold (empty cache)", ("measure",), cold=True),
+    Scenario("measure-warm", "measure, warm (cache filled)", ("measure",), warm_of="measure-cold"),
+    Scenario("build-cold", "build, cold (measure, graphs, pages, mkdocs)", ("build",), cold=True),
+    Scenario("build-warm", "build, warm", ("build",), warm_of="build-cold"),
+    Scenario("verify-cold", "verify, cold", ("verify",), cold=True, ok_codes=(0, 1)),
+    Scenario("verify-warm", "verify, warm", ("verify",), warm_of="verify-cold", ok_codes=(0, 1)),
+)
+BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}
 
-    names = _all_variants()[: args.get("count")]
-    cache = MeasurementCache(Path(args["cache"])) if args.get("cache") else None
-    start = time.perf_counter()
-    measure_many(names, args.get("image_size", 224), cache)
-    return time.perf_counter() - start
-
-
-def scenario_cli(args: dict) -> float:
-    """A whole dla-docs command (verify, build) through its entry point."""
-    from dla_docs.cli import main
-
-    start = time.perf_counter()
-    code = main(args["argv"])
-    elapsed = time.perf_counter() - start
-    if code not in args.get("ok_codes", (0,)):
-        raise SystemExit(f"dla-docs {' '.join(args['argv'])} exited {code}")
-    return elapsed
-
-
-SCENARIOS: dict[str, Callable[[dict], float]] = {
-    "baseline": scenario_baseline,
-    "measure": scenario_measure,
-    "cli": scenario_cli,
-}
-
-
-# --- the parent: run a child, sample its process tree's memory -------------------------
-
-def _children_of() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def _tree_rss(root: int) -> int:
-    tree = _children_of()
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-        except OSError:
-            pass
-        todo.extend(tree.get(pid, []))
-    return total
-
-
-@dataclass
-class Result:
-    name: str
-    work_s: float
-    process_s: float
-    peak_rss_mb: float
-    other_cores: float = 0.0  # CPU cores other programs kept busy meanwhile: noise in work_s
-
-
-def _busy_s() -> float:
-    """CPU seconds the whole machine has spent busy since boot (every process, every core)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_s() -> float:
-    """CPU seconds of this process and its reaped descendants (the child and its workers)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def run_one(label: str, scenario: str, args: dict) -> Result:
-    """Run ``scenario`` in a child process; its work time, wall time, peak RSS and noise."""
-    payload = json.dumps({"scenario": scenario, "args": args})
-    busy, own, start = _busy_s(), _own_cpu_s(), time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--child", payload], cwd=PROJECT,
-                             stdout=subprocess.PIPE, text=True)
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, _tree_rss(child.pid))
-            stop.wait(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = child.communicate()
-    stop.set()
-    sampler.join()
-    wall = time.perf_counter() - start
-    if child.returncode != 0:
-        raise SystemExit(f"scenario {label} failed with exit code {child.returncode}")
-    other = max(0.0, (_busy_s() - busy) - (_own_cpu_s() - own)) / wall
-    return Result(label, json.loads(out.strip().splitlines()[-1])["work_s"], wall, peak / 1e6, other)
-
-
-REPEAT = 1  # set by --repeat
-
-
-def run(label: str, scenario: str, args: dict) -> Result:
-    """The fastest of ``REPEAT`` runs: other programs can only slow a run down."""
-    return min((run_one(label, scenario, args) for _ in range(REPEAT)), key=lambda r: r.work_s)
-
-
-def _child(payload: str) -> None:
-    spec = json.loads(payload)
-    for folder in spec["args"].get("clear", []):  # "cold": every repetition starts empty
-        shutil.rmtree(folder, ignore_errors=True)
-    work = SCENARIOS[spec["scenario"]](spec["args"])
-    print(json.dumps({"work_s": work}))
-
-
-SIZES = (224, 320, 448)
-COUNTS = (1, 3, 6, 12)
-ALL = 12
-COLD_TARGET, WARM_TARGET = 0.5, 0.1
-_memo: dict[str, Result] = {}
-
-
-def run_once(key: str, label: str, scenario: str, args: dict) -> Result:
-    """``run``, but a configuration already measured in this invocation is reused."""
-    if key not in _memo:
-        _memo[key] = run(label, scenario, args)
-    return replace(_memo[key], name=label)
-
-
-def baseline(count: int = ALL, size: int = 224) -> Result:
-    return run_once(f"baseline-{count}-{size}", f"baseline (naive loop, {count} variants, {size}px)",
-                    "baseline", {"count": count, "image_size": size})
-
-
-def measure_cold(tmp: Path, count: int = ALL, size: int = 224) -> Result:
-    cache = tmp / f"cache-cold-{count}-{size}"
-    return run_once(f"cold-{count}-{size}", f"measure cold ({count} variants, {size}px)",
-                    "measure", {"cache": str(cache), "clear": [str(cache)], "count": count, "image_size": size})
+# Issue 12's "Done when": (scenario, what is compared, limit).
+TARGETS = (
+    ("verify-warm", "ratio", 0.05),
+    ("help", "seconds", 0.3),
+    ("verify-cold", "ratio", 0.40),
+    ("measure-cold", "ratio", 0.35),
+    ("build-warm", "ratio", 0.25),
+    ("*", "rss", 1.2e9),
+    ("verify-warm", "torch", "no"),
+)
 
 
 @dataclass
 class Row:
-    """A line of a suite's table: a result and the baseline it is compared with."""
-
-    result: Result
-    baseline: Result
+    key: str
+    label: str
+    argv: list[str]
+    runs: list[procs.Run] = field(default_factory=list)
+    paired_baseline_s: list[float] = field(default_factory=list)
 
     @property
-    def ratio(self) -> float:
-        return self.result.work_s / self.baseline.work_s
+    def wall_s(self) -> float:
+        return statistics.median(run.wall_s for run in self.runs)
+
+    @property
+    def peak_rss(self) -> int:
+        return max(run.peak_rss for run in self.runs)
+
+    @property
+    def paired_x(self) -> float | None:
+        if not self.paired_baseline_s:
+            return None
+        return statistics.median(run.wall_s / base for run, base in zip(self.runs, self.paired_baseline_s))
+
+    def summary(self, baseline_s: float) -> dict:
+        return {"key": self.key, "label": self.label, "argv": self.argv, "median_wall_s": self.wall_s,
+                "x_baseline": self.wall_s / baseline_s, "paired_x": self.paired_x, "peak_rss_bytes": self.peak_rss,
+                "median_cpu_s": statistics.median(r.cpu_s for r in self.runs),
+                "median_other_load": statistics.median(r.other_load for r in self.runs),
+                "runs": [asdict(run) for run in self.runs], "paired_baseline_s": self.paired_baseline_s}
 
 
-def measurement_suite(tmp: Path) -> list[Row]:
-    base = baseline()
-    cold = measure_cold(tmp)
-    warm = run("measure warm (cache filled, 12 variants)", "measure", {"cache": str(tmp / f"cache-cold-{ALL}-224")})
-    return [Row(base, base), Row(cold, base), Row(warm, base)]
+class Bench:
+    """One invocation: the throw-away project, the runs, and where their output goes."""
+
+    def __init__(self, tmp: Path, options: argparse.Namespace) -> None:
+        self.options = options
+        self.tmp = tmp
+        self.copy = tmp / "project"
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        self.count = 0
+        self.env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT),
+                                                                            os.environ.get("PYTHONPATH")]))}
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def dla_docs(self, *argv: str, python_flags: tuple[str, ...] = ()) -> list[str]:
+        if self.options.entry == "script" and not python_flags:
+            return [str(Path(sys.executable).with_name("dla-docs")), *argv]
+        return [sys.executable, *python_flags, "-m", "dla_docs", *argv]
+
+    def naive_loop(self, *extra: str) -> list[str]:
+        return [sys.executable, str(NAIVE_LOOP), *extra]
+
+    def make_copy(self) -> None:
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            skipped = set(shutil.ignore_patterns(*SKIP_ANY)(folder, names))
+            if Path(folder) == PROJECT:
+                skipped |= SKIP_TOP | {_setting("site-dir", "site"), _setting("cache-dir", ".dla-docs-cache")}
+            return skipped
+
+        shutil.copytree(PROJECT, self.copy, ignore=ignore, symlinks=True)
+
+    def cache_dir(self) -> Path:
+        return self.copy / _setting("cache-dir", ".dla-docs-cache")
+
+    def run(self, name: str, argv: list[str], ok_codes: tuple[int, ...] = (0,)) -> procs.Run:
+        self.count += 1
+        out, err = self.logs / f"{self.count:03d}-{name}.out", self.logs / f"{self.count:03d}-{name}.err"
+        result = procs.run(argv, cwd=self.copy, env=self.env, stdout=out, stderr=err,
+                           poll_s=self.options.poll_ms / 1000, timeout_s=self.options.timeout)
+        if result.exit_code not in ok_codes:
+            tail = err.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"bench: {' '.join(argv)} exited {result.exit_code} (expected {ok_codes}); "
+                             f"stderr ends:\n{tail}")
+        return result
+
+    def scenario(self, scenario: Scenario) -> procs.Run:
+        if scenario.cold:
+            shutil.rmtree(self.cache_dir(), ignore_errors=True)
+        return self.run(scenario.key, self.dla_docs(*scenario.argv, *self.variant_args(scenario)), scenario.ok_codes)
+
+    def variant_args(self, scenario: Scenario) -> tuple[str, ...]:
+        return tuple(self.options.variants) if scenario.argv == ("measure",) and self.options.smoke else ()
+
+    def torch_imported(self, *argv: str) -> dict:
+        """Run ``python -X importtime -m dla_docs ARGV``; whether (and how long) torch was imported."""
+        name = "importtime-" + "-".join(a.strip("-") for a in argv)
+        self.run(name, self.dla_docs(*argv, python_flags=("-X", "importtime")), (0, 1))
+        err = self.logs / f"{self.count:03d}-{name}.err"
+        microseconds = None
+        for line in err.read_text(errors="replace").splitlines():
+            if line.startswith("import time:") and line.count("|") == 2:
+                _self, cumulative, module = line.split(":", 1)[1].split("|")
+                if module.strip() == "torch":
+                    microseconds = int(cumulative)
+        return {"argv": list(argv), "torch_imported": microseconds is not None,
+                "torch_import_s": None if microseconds is None else microseconds / 1e6}
 
 
-def _project_copy(tmp: Path) -> Path:
-    """A throw-away copy of the project's inputs; its cache (cache-dir) lands inside it."""
-    copy = tmp / "project"
-    shutil.rmtree(copy, ignore_errors=True)
-    copy.mkdir()
-    for name in ("pyproject.toml", "mkdocs.yml"):
-        shutil.copy2(PROJECT / name, copy / name)
-    shutil.copytree(PROJECT / "templates", copy / "templates")
-    return copy
+def _setting(key: str, default: str) -> str:
+    data = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data.get("tool", {}).get("dla-docs", {}).get(key, default))
 
 
-def _cli(label: str, project: Path, *argv: str, cold: bool = False) -> Result:
-    """A dla-docs command in ``project``; ``cold`` empties its measurement cache first."""
-    config = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["dla-docs"]
-    clear = [str(project / config.get("cache-dir", ".dla-docs-cache"))] if cold else []
-    return run(label, "cli", {"argv": ["--project", str(project), *argv], "ok_codes": [0, 1], "clear": clear})
+def zoo_variants() -> list[str]:
+    """dla-docs' own list of variants, asked of a child process so the bench itself stays light."""
+    code = "from dla_docs.zoo.variants import list_models; print(' '.join(list_models()))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=PROJECT, check=True, capture_output=True,
+                          text=True).stdout.split()
 
 
-def commands_suite(tmp: Path) -> list[Row]:
-    """Whole commands as a user runs them; cold means the measurement cache is empty."""
-    base = baseline()
-    project = _project_copy(tmp)
-    build_cold = _cli("build cold (empty cache)", project, "build", cold=True)
-    build_warm = _cli("build warm (cache filled)", project, "build")
-    verify_cold = _cli("verify cold (empty cache)", project, "verify", cold=True)  # the pages just built
-    verify_warm = _cli("verify warm (cache filled)", project, "verify")
-    return [Row(base, base)] + [Row(r, base) for r in (verify_cold, verify_warm, build_cold, build_warm)]
+def plan(options: argparse.Namespace) -> list[Scenario]:
+    return [scenario for scenario in SCENARIOS if scenario.key in options.only]
 
 
-def sizes_suite(tmp: Path) -> list[Row]:
-    rows = []
-    for size in SIZES:
-        base = baseline(size=size)
-        rows += [Row(base, base), Row(measure_cold(tmp, size=size), base)]
-    return rows
+def execute(bench: Bench, scenarios: list[Scenario], log) -> tuple[Row, list[Row], dict]:
+    options = bench.options
+    baseline = Row("baseline", f"naive loop: timm + fvcore + torch.save, {len(options.variants)} variant(s)",
+                   bench.naive_loop(*options.variants)[1:])
+    rows = {s.key: Row(s.key, s.label, ["dla_docs", *s.argv, *bench.variant_args(s)]) for s in scenarios}
+
+    log("priming (untimed): bytecode, imports, warm caches")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(PROJECT / "dla_docs")], check=False,
+                   stdout=subprocess.DEVNULL)
+    bench.run("prime-naive", bench.naive_loop("--import-only"))
+    bench.run("prime-help", bench.dla_docs("--help"))
+    keys = {s.key for s in scenarios}
+    for scenario in scenarios:
+        if scenario.warm_of and scenario.warm_of not in keys:
+            bench.run(f"prime-{scenario.key}", bench.dla_docs(*scenario.argv, *bench.variant_args(scenario)),
+                      scenario.ok_codes)
+
+    def run_baseline() -> float:
+        result = bench.run("baseline", bench.naive_loop(*options.variants))
+        baseline.runs.append(result)
+        log(f"  baseline {result.wall_s:6.2f} s  {result.peak_rss / 1e6:5.0f} MB  other load {result.other_load:.2f}")
+        return result.wall_s
+
+    for round_ in range(options.repeat):
+        log(f"round {round_ + 1} of {options.repeat}")
+        base = run_baseline() if options.interleave == "round" else None
+        for scenario in scenarios:
+            if options.interleave == "pair":
+                base = run_baseline()
+            result = bench.scenario(scenario)
+            rows[scenario.key].runs.append(result)
+            rows[scenario.key].paired_baseline_s.append(base)
+            log(f"  {scenario.key:12} {result.wall_s:6.2f} s  {result.peak_rss / 1e6:5.0f} MB  "
+                f"other load {result.other_load:.2f}  exit {result.exit_code}")
+
+    if not options.smoke and (not scenarios or scenarios[-1].key != "verify-warm"):
+        bench.run("prime-verify", bench.dla_docs("verify"), (0, 1))  # a warm cache for the check below
+    imports = {"help": bench.torch_imported("--help")}
+    if not options.smoke:
+        imports["verify-warm"] = bench.torch_imported("verify")
+    return baseline, list(rows.values()), imports
 
 
-def variants_suite(tmp: Path) -> list[Row]:
-    rows = []
-    for count in COUNTS:
-        base = baseline(count=count)
-        rows += [Row(base, base), Row(measure_cold(tmp, count=count), base)]
-    return rows
-
-
-SCALING = ("sizes", "variants")
-SUITES: dict[str, Callable[[Path], list[Row]]] = {
-    "measure": measurement_suite,
-    "commands": commands_suite,
-    "sizes": sizes_suite,
-    "variants": variants_suite,
-}
-
-
-def table(rows: list[Row]) -> str:
-    lines = [f"| {'scenario':44} | {'work s':>7} | {'x baseline':>10} | {'process s':>9} | {'peak RSS MB':>11} "
-             f"| {'other load':>10} |",
-             f"|{'-' * 46}|{'-' * 8}:|{'-' * 11}:|{'-' * 10}:|{'-' * 12}:|{'-' * 11}:|"]
-    for row in rows:
-        r = row.result
-        lines.append(f"| {r.name:44} | {r.work_s:7.2f} | {row.ratio:10.3f} | {r.process_s:9.2f} "
-                     f"| {r.peak_rss_mb:11.0f} | {r.other_cores:10.2f} |")
-    return "\n".join(lines)
-
-
-def growth(rows: list[Row]) -> str:
-    """How each kind of run (baseline, measure cold) grows along a scaling suite's rows."""
-    kinds: dict[str, list[float]] = {}
-    for row in rows:
-        kinds.setdefault(row.result.name.split(" (")[0], []).append(row.result.work_s)
-    return "; ".join(f"{kind} grows " + " : ".join(f"{t / times[0]:.2f}" for t in times)
-                     for kind, times in kinds.items())
-
-
-def targets(rows: list[Row]) -> list[str]:
-    """Issue 2's targets, checked on the cold and warm measurement of all 12 variants."""
+def check_targets(baseline_s: float, rows: list[Row], imports: dict) -> list[dict]:
+    by_key = {row.key: row for row in rows}
     verdicts = []
-    for row in rows:
-        name = row.result.name
-        limit = COLD_TARGET if name.startswith("measure cold (12 variants, 224px)") else (
-            WARM_TARGET if name.startswith("measure warm") else None)
-        if limit is not None:
-            verdicts.append(f"{name}: {row.ratio:.3f}x baseline, target <= {limit}x: "
-                            f"{'holds' if row.ratio <= limit else 'MISSED'}")
+    for key, kind, limit in TARGETS:
+        if kind == "rss":
+            if not rows:
+                continue
+            worst = max(rows, key=lambda row: row.peak_rss)
+            value, text = worst.peak_rss, f"peak RSS of the process tree <= {limit / 1e9:.1f} GB"
+            shown = f"{value / 1e9:.2f} GB ({worst.key})"
+            passed = value <= limit
+        elif kind == "torch":
+            if key not in imports:
+                continue
+            value = "yes" if imports[key]["torch_imported"] else "no"
+            text, shown, passed = "torch imported in warm verify: no", value, value == limit
+        elif key not in by_key:
+            continue
+        elif kind == "seconds":
+            value = by_key[key].wall_s
+            text, shown, passed = f"{key} < {limit} s", f"{value:.3f} s", value < limit
+        else:
+            value = by_key[key].wall_s / baseline_s
+            text, shown, passed = f"{key} <= {limit:.2f}x baseline", f"{value:.3f}x", value <= limit
+        verdicts.append({"target": text, "value": value, "shown": shown, "pass": passed})
     return verdicts
 
 
-def main() -> int:
+def table(baseline: Row, rows: list[Row], imports: dict) -> str:
+    base = baseline.wall_s
+    lines = ["| scenario | wall s | min-max s | x baseline | paired x | peak RSS MB (tree) | CPU s | other load |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in [baseline, *rows]:
+        walls = [run.wall_s for run in row.runs]
+        paired = "" if row.paired_x is None else f"{row.paired_x:.3f}"
+        lines.append(f"| {row.label} | {row.wall_s:.2f} | {min(walls):.2f}-{max(walls):.2f} | {row.wall_s / base:.3f} "
+                     f"| {paired} | {row.peak_rss / 1e6:.0f} | {statistics.median(r.cpu_s for r in row.runs):.2f} "
+                     f"| {statistics.median(r.other_load for r in row.runs):.2f} |")
+    for key, label in (("help", "--help"), ("verify-warm", "warm verify")):
+        if key in imports:
+            found = imports[key]
+            detail = f" ({found['torch_import_s']:.2f} s cumulative)" if found["torch_imported"] else ""
+            lines.append(f"| torch imported in {label}: {'yes' if found['torch_imported'] else 'no'}{detail} "
+                         "| | | | | | | |")
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--only", nargs="+", choices=list(SUITES), metavar="SUITE",
-                        help=f"suites to run, of {', '.join(SUITES)} (default: all)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run each configuration N times and keep the fastest (for a busy machine)")
-    options = parser.parse_args()
-    global REPEAT
-    REPEAT = max(1, options.repeat)
-    if options.child:
-        _child(options.child)
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="rounds (default 3)")
+    parser.add_argument("--only", nargs="+", choices=list(BY_KEY), metavar="SCENARIO",
+                        help=f"scenarios to run, of {', '.join(BY_KEY)} (default: all)")
+    parser.add_argument("--interleave", choices=("pair", "round"), default="pair",
+                        help="pair: a baseline before every scenario run (default); round: one per round")
+    parser.add_argument("--entry", choices=("module", "script"), default="module",
+                        help="run dla-docs as 'python -m dla_docs' (default) or as the dla-docs console script")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write every figure to this file")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"1 round, {SMOKE_VARIANT} only, --help and measure: checks the bench works")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and the commands, run nothing")
+    parser.add_argument("--poll-ms", type=float, default=20, help="memory sampling interval (default 20 ms)")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds one run may take (default 900)")
+    options = parser.parse_args(argv)
+    if options.smoke:
+        options.repeat = 1
+        options.only = [key for key in options.only or ("help", "measure-cold", "measure-warm")
+                        if key in ("help", "measure-cold", "measure-warm")]
+        options.variants = [SMOKE_VARIANT]
+    options.only = options.only or list(BY_KEY)
+    options.repeat = max(1, options.repeat)
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a killed bench ends its running command too
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    scenarios = plan(options)
+    if options.dry_run:
+        options.variants = getattr(options, "variants", None) or ["<the zoo's variants>"]
+        print(f"{options.repeat} round(s), interleave {options.interleave}, in a copy of {PROJECT}")
+        print(f"baseline: {sys.executable} {NAIVE_LOOP} {' '.join(options.variants)}")
+        for scenario in scenarios:
+            state = "cold: cache deleted first" if scenario.cold else (
+                f"warm: after {scenario.warm_of}" if scenario.warm_of else "no cache")
+            print(f"{scenario.key}: python -m dla_docs {' '.join(scenario.argv)}  ({state})")
+        print("then: python -X importtime -m dla_docs --help / verify (warm): is torch imported?")
         return 0
+    if not getattr(options, "variants", None):
+        options.variants = zoo_variants()
+    machine = {"cpu_count": os.cpu_count(), "load_average_start": os.getloadavg(), "python": platform.python_version(),
+               "repeat": options.repeat, "interleave": options.interleave, "entry": options.entry,
+               "variants": options.variants}
+    log(f"bench: {os.cpu_count()} CPUs, load average {_load(machine['load_average_start'])} at the start")
     started = time.perf_counter()
-    machine = {"cores": os.cpu_count(), "load_average_start": os.getloadavg()[0], "repeat": REPEAT}
-    print(f"machine: {machine['cores']} cores, load average {machine['load_average_start']:.2f} at the start; "
-          "times are seconds of work after imports; x baseline = work / the baseline's work "
-          "in the same run and configuration; other load = CPU cores other programs kept busy "
-          f"during the run (noise); fastest of {REPEAT} run(s) each", flush=True)
-    report: dict[str, list[dict]] = {}
-    verdicts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="dla-bench-") as tmp:
-        for name in options.only or list(SUITES):
-            rows = SUITES[name](Path(tmp))
-            print(f"\n{name}\n{table(rows)}", flush=True)
-            if name in SCALING:
-                print(f"growth: {growth(rows)}", flush=True)
-            report[name] = [{**asdict(row.result), "x_baseline": row.ratio, "baseline": row.baseline.name}
-                            for row in rows]
-            verdicts += targets(rows)
-    verdicts = list(dict.fromkeys(verdicts))
-    machine.update(load_average_end=os.getloadavg()[0], whole_run_s=time.perf_counter() - started)
-    print(f"\nwhole run {machine['whole_run_s']:.0f} s; load average {machine['load_average_end']:.2f} at the end")
-    print("\n".join(verdicts))
+        bench = Bench(Path(tmp), options)
+        bench.make_copy()
+        baseline, rows, imports = execute(bench, scenarios, log)
+    machine.update(load_average_end=os.getloadavg(), whole_run_s=time.perf_counter() - started)
+    verdicts = check_targets(baseline.wall_s, rows, imports)
+    print(f"{machine['cpu_count']} CPUs; load average (1, 5, 15 min) {_load(machine['load_average_start'])} at the "
+          f"start, {_load(machine['load_average_end'])} at the end; {options.repeat} round(s), interleave "
+          f"{options.interleave}; medians of whole processes; whole run {machine['whole_run_s']:.0f} s\n")
+    print(table(baseline, rows, imports))
+    print()
+    for verdict in verdicts:
+        print(f"{'PASS' if verdict['pass'] else 'FAIL'}  {verdict['target']}: {verdict['shown']}")
     if options.json:
-        options.json.write_text(json.dumps({"machine": machine, "suites": report, "targets": verdicts},
-                                           indent=2) + "\n")
-    return 0
+        report = {"machine": machine, "baseline": baseline.summary(baseline.wall_s),
+                  "scenarios": [row.summary(baseline.wall_s) for row in rows], "torch_imports": imports,
+                  "targets": verdicts}
+        options.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 1 if options.check and not all(verdict["pass"] for verdict in verdicts) else 0
+
+
+def _load(average: tuple[float, float, float]) -> str:
+    return "/".join(f"{value:.2f}" for value in average)
 
 
 if __name__ == "__main__":
