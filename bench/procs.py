@@ -50,19 +50,24 @@ def _self_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_rss(root) -> int | None:
-    """The summed RSS of ``root`` and its descendants, or None once ``root`` is gone."""
+def _tree_rss(pid: int) -> int:
+    """The summed RSS of process ``pid`` and its descendants (0 if it cannot be read now).
+
+    A fresh ``psutil.Process`` each time: psutil remembers a failed identity check for
+    good, and one transient failure must not end the sampling.
+    """
     import psutil
 
     try:
+        root = psutil.Process(pid)
         processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return None
+    except psutil.Error:
+        return 0
     total = 0
     for process in processes:
         try:
             total += process.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+        except psutil.Error:  # gone meanwhile (ZombieProcess is a NoSuchProcess), or not ours
             pass
     return total
 
@@ -73,7 +78,7 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], stdout: Path, stderr
 
     ``on_sample`` is called from the sampling thread with each summed RSS (bytes).
     """
-    import psutil
+    import psutil  # noqa: F401 -- missing, it fails here rather than silently in the sampling thread
 
     busy, own = _machine_busy_s(), _self_cpu_s()
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
@@ -83,19 +88,20 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], stdout: Path, stderr
     peak, samples = 0, 0
     stop = threading.Event()
 
+    failures: list[BaseException] = []
+
     def sample() -> None:
         nonlocal peak, samples
-        try:
-            root = psutil.Process(child.pid)  # not reaped before stop is set: the pid is ours
-        except psutil.NoSuchProcess:
-            return
-        while True:
-            rss = _tree_rss(root)
-            if rss is None:
-                return
-            peak, samples = max(peak, rss), samples + 1
-            if on_sample is not None:
-                on_sample(rss)
+        while True:  # the pid stays ours until it is reaped, and stop is set before that matters
+            rss = _tree_rss(child.pid)
+            if rss:
+                peak, samples = max(peak, rss), samples + 1
+                if on_sample is not None:
+                    try:
+                        on_sample(rss)
+                    except BaseException as exc:  # noqa: BLE001 -- raised again in the caller's thread
+                        failures.append(exc)
+                        return
             if stop.wait(poll_s):
                 return
 
@@ -121,6 +127,8 @@ def run(argv: list[str], *, cwd: Path, env: dict[str, str], stdout: Path, stderr
         stop.set()
         sampler.join()
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    if failures:
+        raise failures[0]
     cpu = usage.ru_utime + usage.ru_stime
     other = max(0.0, (_machine_busy_s() - busy) - cpu - (_self_cpu_s() - own)) / wall
     single = usage.ru_maxrss * 1024  # kilobytes on Linux

@@ -57,8 +57,9 @@ def test_peak_rss_is_summed_over_the_process_tree(tmp_path):
     result = procs.run([sys.executable, str(script), str(pids), "spawn"], cwd=tmp_path, env=dict(os.environ),
                        stdout=tmp_path / "out", stderr=tmp_path / "err", timeout_s=120,
                        on_sample=release_when_both_hold)
-    assert result.exit_code == 0, (tmp_path / "err").read_text()
-    assert released, "the sampler never saw both processes holding their memory"
+    seen = f"{result}; released at {released}; pids {os.listdir(pids)}; stderr: {(tmp_path / 'err').read_text()}"
+    assert released, f"the sampler never saw both processes holding their memory: {seen}"
+    assert result.exit_code == 0, seen
     assert result.peak_rss >= 2 * HOLD
     assert HOLD <= result.max_single_rss < 2 * HOLD  # wait4 sees one process at a time
     assert result.peak_rss > result.max_single_rss
