@@ -267,6 +267,31 @@ def export_cff(obj: Context, output: Path | None) -> int:
     return 0
 
 
+@export.command("hf")
+@click.argument("variants", nargs=-1, metavar="[VARIANT]...")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write <variant>/README.md and <variant>/config.json into.")
+@no_cache_option
+@click.pass_obj
+def export_hf(obj: Context, variants: tuple[str, ...], output: Path, no_cache: bool) -> int:
+    """Write Hugging Face model cards (README.md with metadata, config.json) per variant.
+
+    Every card is read back with huggingface_hub (metadata errors not ignored) before any
+    file is written. Nothing is uploaded; the Hub may apply further checks of its own.
+    """
+    from dla_docs.progress import Steps
+    from dla_docs.publish.exports import write_files
+    from dla_docs.run import hf_export
+
+    names = _variants(variants)
+    settings = obj.settings()
+    with Steps() as steps:
+        files = hf_export(settings, names, no_cache, steps)
+    write_files(output, files)
+    click.echo(f"dla-docs export hf: {len(names)} card(s) in {output}/")
+    return 0
+
+
 # -- end of commands: add new commands above this line --
 
 

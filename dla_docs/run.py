@@ -123,6 +123,12 @@ def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
 def render_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
                 structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> dict[str, bytes]:
     """Draw the graphs, assemble one card per variant and render every file of ``docs/``."""
+    return render_docs(assemble_site(settings, templates, measurements, structures, report, svg_store))
+
+
+def assemble_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
+                  structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> Site:
+    """Draw the graphs and assemble one card per variant: what every rendering shows."""
     family = templates[0]
     entries = _entries(templates)
     names = list(measurements)
@@ -140,9 +146,7 @@ def render_site(settings: Settings, templates: Sequence[Template], measurements:
             entry=entry, checks=card_checks(entry, fields, measurements[name], settings),
             hda_svg=drawn[1 + 2 * i], ida_svg=drawn[2 + 2 * i],
         ))
-    site = Site(settings=settings, family=family, cards=cards,
-                report=report, family_svg=drawn[0])
-    return render_docs(site)
+    return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0])
 
 
 def check(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
@@ -191,3 +195,19 @@ def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop
                   measurements: Mapping[str, Measurement] | None = None) -> Run:
     """Every file of ``docs/`` for the project as it stands, and the metadata check behind it."""
     return start(settings, no_cache, step, measurements=measurements)
+
+
+def hf_export(settings: Settings, names: Sequence[str], no_cache: bool = False,
+              step: Step = _noop_step) -> dict[str, bytes]:
+    """``<variant>/README.md`` and ``config.json`` for the Hugging Face Hub, from the same cards
+    as the site; every card is validated before any is returned."""
+    from dla_docs.checks.verify import load_results
+    from dla_docs.render.hf_card import check_hf_template, hf_files
+
+    templates = read_project_templates(settings)
+    check_hf_template(settings)
+    results = load_results(settings)
+    run = start(settings, no_cache, step, templates=templates, render=False)
+    site = assemble_site(settings, configured(settings, templates), run.measurements, run.structures, run.report,
+                         cache_for(settings, no_cache))
+    return hf_files(site, names, results)
