@@ -169,7 +169,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
 
 @cli.command()
 @click.argument("variant", metavar="VARIANT")
-@click.option("--kind", type=click.Choice(["hda", "ida"]), default="hda", show_default=True,
+@click.option("--kind", type=click.Choice(["hda", "ida", "overview"]), default="hda", show_default=True,
               help="hda: every block and aggregation node, stage by stage; ida: the chain of levels.")
 @click.option("--format", "fmt", type=click.Choice(["svg", "dot", "png"]), default="svg", show_default=True,
               help="svg or png drawn by Graphviz 'dot'; dot: the DOT source (needs no Graphviz).")

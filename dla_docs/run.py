@@ -120,6 +120,9 @@ def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
     return entries
 
 
+KINDS = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview", graphs.overview_graph))
+
+
 def render_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
                 structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> dict[str, bytes]:
     """Draw the graphs, assemble one card per variant and render every file of ``docs/``."""
@@ -135,7 +138,7 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
     digests = {n: structure_digest(structures[n]) for n in names}
     whole = Drawing("family", list(digests.values()), lambda: graphs.family_graph(list(structures.values())))
     per_variant = [Drawing(kind, [digests[n]], functools.partial(build, structures[n]))
-                   for n in names for kind, build in (("hda", graphs.hda_graph), ("ida", graphs.ida_graph))]
+                   for n in names for kind, build in KINDS]
     drawn = draw_all([whole, *per_variant], svg_store)
     cards = []
     for i, name in enumerate(names):
@@ -144,7 +147,8 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
         cards.append(Card(
             name=name, config=VARIANTS[name], measurement=measurements[name], structure=structures[name],
             entry=entry, checks=card_checks(entry, fields, measurements[name], settings),
-            hda_svg=drawn[1 + 2 * i], ida_svg=drawn[2 + 2 * i],
+            hda_svg=drawn[1 + len(KINDS) * i], ida_svg=drawn[2 + len(KINDS) * i],
+            overview_svg=drawn[3 + len(KINDS) * i],
         ))
     return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0])
 

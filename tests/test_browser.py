@@ -186,3 +186,270 @@ def test_hostile_metadata_reads_as_text_and_runs_nothing(browser, hostile_site_u
         assert foreign == [] and dialogs == []
     finally:
         context.close()
+
+
+# -- graphs, tables, search and contrast at a desktop and a phone, light and dark -------------
+
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PALETTES = ("light", "dark")
+PAGES = ["index.html", "architecture.html", "verification.html", "404.html",
+         *(f"models/{name}.html" for name in list_models())]
+# Contrast is computed on every page template: the cards share one, so two cards stand for all.
+CONTRAST_PAGES = PAGES[:4] + ["models/dla34.html", "models/dla169.html"]
+
+# Every visible text against what is painted behind it, from the computed colours. HTML text:
+# its colour blended over the backgrounds of its ancestors. SVG text: over the last filled
+# shape drawn before it under its centre (painter's order), else the HTML behind the SVG.
+CONTRAST_JS = """
+() => {
+  const parse = c => { const m = /rgba?\\(([^)]+)\\)/.exec(c || ""); if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const blend = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const htmlBg = el => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    let bg = [255, 255, 255, 1]; for (let i = layers.length - 1; i >= 0; i--) bg = blend(layers[i], bg); return bg; };
+  const opacities = new Map();
+  const opacity = el => { if (!el || el.nodeType !== 1) return 1; if (opacities.has(el)) return opacities.get(el);
+    const o = parseFloat(getComputedStyle(el).opacity) * opacity(el.parentElement); opacities.set(el, o); return o; };
+  const painted = new Map();  // svg -> its filled shapes in document order, with their boxes
+  const shapesOf = svg => { if (!painted.has(svg)) painted.set(svg, [...svg.querySelectorAll(shapes)]
+    .map(s => ({s, f: parse(getComputedStyle(s).fill), b: s.getBoundingClientRect()})).filter(x => x.f && x.f[3] > 0));
+    return painted.get(svg); };
+  const visible = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 1 && r.height > 1 && s.visibility === "visible" && opacity(el) > 0.1; };
+  const shapes = "polygon, path, ellipse, rect, circle";
+  const failures = [];
+  let checked = 0;
+  for (const el of document.querySelectorAll("body *")) {
+    if (["SCRIPT", "STYLE", "NOSCRIPT"].includes(el.tagName)) continue;
+    const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join("").trim();
+    if (!own || !visible(el)) continue;
+    const svgText = el instanceof SVGElement;
+    if (svgText && el.tagName !== "text") continue;
+    let fg, bg;
+    if (svgText) {
+      const svg = el.ownerSVGElement, r = el.getBoundingClientRect();
+      const x = r.left + r.width / 2, y = r.top + r.height / 2;
+      fg = parse(getComputedStyle(el).fill);
+      let under = null;
+      for (const {s, f, b} of shapesOf(svg)) {
+        if (!(s.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
+        if (x >= b.left && x <= b.right && y >= b.top && y <= b.bottom) under = f;
+      }
+      bg = under ? blend(under, htmlBg(svg)) : htmlBg(svg);
+    } else {
+      fg = parse(getComputedStyle(el).color); bg = htmlBg(el);
+    }
+    if (!fg) continue;
+    const value = ratio(blend(fg, bg), bg);
+    checked++;
+    if (value < 4.5) failures.push(`${value.toFixed(2)} ${el.tagName.toLowerCase()}.${(el.getAttribute("class") || "").split(" ")[0]} "${own.slice(0, 40)}"`);
+  }
+  return {checked, failures};
+}
+"""
+
+# The rendered size (CSS px) of the smallest label of every graph shown at its default zoom.
+LABEL_PX_JS = """
+sel => [...document.querySelectorAll(sel)].filter(svg => !svg.closest("details:not([open])")).map(svg => {
+  const sizes = [...svg.querySelectorAll("text")].filter(t => t.textContent.trim())
+    .map(t => parseFloat(t.getAttribute("font-size")) * t.getScreenCTM().a);
+  return [svg.getAttribute("aria-label"), Math.min(...sizes)];
+})
+"""
+
+
+@pytest.fixture(scope="module", params=[(w, p) for w in WIDTHS for p in PALETTES], ids=lambda v: "-".join(v))
+def medium(request, browser, site_url):
+    """One browser context per width and palette, shared by the tests below."""
+    width, palette = request.param
+    context = browser.new_context(viewport=WIDTHS[width], color_scheme=palette)
+    page = context.new_page()
+    page.foreign_requests = []
+    page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
+            and r.url.startswith("http") and page.foreign_requests.append(r.url))
+    page.medium = f"{width}-{palette}"
+    page.width, page.palette = width, palette
+    yield page
+    context.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="load")
+    scheme = "slate" if page.palette == "dark" else "default"
+    if not url.endswith("404.html"):
+        page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') === '{scheme}'")
+
+
+def test_every_page_reads_at_4_5_to_1_and_fits_the_width(medium, site_url):
+    """Contrast from the rendered colours on every page template; at 390 px no page scrolls
+    sideways (wide tables and graphs scroll inside their own containers)."""
+    page, problems = medium, []
+    for path in PAGES if page.medium == "phone-light" else CONTRAST_PAGES:
+        _open(page, f"{site_url}/{path}")
+        if path in CONTRAST_PAGES:
+            result = page.evaluate(CONTRAST_JS)
+            assert result["checked"] > 3, path
+            problems += [f"{path}: {f}" for f in result["failures"]]
+        if page.width == "phone":
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (path, overflow)
+    assert problems == [], "\n".join(problems[:40])
+    assert page.foreign_requests == []
+
+
+@pytest.mark.parametrize("name", ["dla34", "dla169"])
+def test_card_graphs_are_legible_named_and_answer_keyboard_and_touch(medium, site_url, name):
+    page = medium
+    _open(page, f"{site_url}/models/{name}.html")
+    shown = page.evaluate(LABEL_PX_JS, ".dla-graph svg")
+    assert len(shown) == 2  # the overview and the IDA chain; the full graph is folded away
+    if page.width == "desktop":
+        assert all(px >= 11 for _, px in shown), shown
+    # The full graph: one click away, legible at its default zoom at both widths.
+    page.locator("details.dla-graph-full summary").click()
+    full = page.evaluate(LABEL_PX_JS, "details.dla-graph-full svg")
+    assert len(full) == 1 and full[0][1] >= 11, full
+    # Each graph is one group with a one-sentence name; no Graphviz ids or glyphs are read out.
+    svgs = page.locator(".dla-graph svg")
+    assert svgs.count() == 3
+    for svg in svgs.all():
+        tree = svg.aria_snapshot()
+        name_ = re.match(r"""- '?group "(.*?)"'?:""", tree.splitlines()[0])
+        assert name_ and 20 < len(name_.group(1)) < 200, tree.splitlines()[0]
+        assert re.search(r"- '?button \"", tree)  # the nodes, each named by its details
+        assert "cluster_" not in tree and not re.search("[\u2500-\u257f]", tree), tree[:300]
+    # Node details by keyboard (focus) and by touch or mouse (click), not only hover.
+    node = page.locator(f"g#{name}-overview g.node.unit [role=button]").first
+    node.focus()
+    detail = page.locator(".dla-graph__detail").first
+    assert "MACs" in detail.inner_text() and "root" in detail.inner_text()
+    page.locator(f"g#{name}-ida g.node.tree [role=button]").last.click()
+    assert "level5" in page.locator(".dla-graph__detail").nth(2).inner_text()
+    page.locator(f"g#{name}-overview").scroll_into_view_if_needed()
+    page.locator("#aggregation-structure").scroll_into_view_if_needed()
+    shot(page, f"{name}-card-{page.medium}")
+    assert page.foreign_requests == []
+
+
+def test_family_page_table_is_aligned_sorted_naturally_and_scrolls(medium, site_url):
+    page = medium
+    _open(page, f"{site_url}/index.html")
+    table = page.locator("#dla-family-table")
+    aligns = table.locator("tbody tr").first.locator("td.num").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).textAlign)")
+    assert aligns and set(aligns) == {"right"}
+    table.locator("th", has_text="variant").click()
+    names = table.locator("tbody td.dla-variant").all_inner_texts()
+    number = [int(re.match(r"dla(\d+)", n).group(1)) for n in names]
+    assert number in (sorted(number), sorted(number, reverse=True)) and names[0] in ("dla34", "dla169"), names
+    for column in range(2, 8):  # one precision per column
+        cells = table.locator(f"tbody tr td:nth-child({column})").all_inner_texts()
+        decimals = {len(c.split(".")[1]) if "." in c else 0 for c in cells if c != "-"}
+        assert len(decimals) == 1, (column, cells)
+    scroller = page.evaluate("""() => { const t = document.querySelector('#dla-family-table');
+        for (let e = t.parentElement; e; e = e.parentElement) if (getComputedStyle(e).overflowX === 'auto')
+          return {cls: e.className, scrolls: e.scrollWidth > e.clientWidth, image: getComputedStyle(e).backgroundImage};
+        return null; }""")
+    assert scroller and "gradient" in scroller["image"], scroller  # the scroll cue
+    if page.width == "phone":
+        assert scroller["scrolls"], scroller
+    table.scroll_into_view_if_needed()
+    shot(page, f"family-{page.medium}")
+    # identifiers and shapes on the cards never break inside a word
+    _open(page, f"{site_url}/models/dla34.html")
+    wrapped = page.locator("table", has=page.locator("code", has_text="global_pool")).evaluate(
+        """table => [...table.querySelectorAll('td:first-child code, td:nth-child(2)')].map(c => {
+             const r = document.createRange(); r.selectNodeContents(c);
+             return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; })""")
+    assert wrapped and max(wrapped) == 1, wrapped
+
+
+def _search(page, query: str):
+    """Type ``query`` into the search box; the results once the index answers it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator("input.md-search__input")
+    box.click()
+    items = page.locator(".md-search-result__item")
+    # The worker ignores queries typed before its index is ready, without saying so.
+    for _ in range(12):
+        box.fill("")
+        box.press_sequentially(query, delay=10)
+        try:
+            items.first.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_function("document.querySelector('.md-search-result__meta').textContent.match(/\\d/)")
+    return items
+
+
+def test_search_finds_variants_by_any_part_of_their_name(page, site_url):
+    page.goto(f"{site_url}/architecture.html")
+    items = _search(page, "res2net")
+    hrefs = " ".join(page.locator(".md-search-result__item > a").evaluate_all("a => a.map(x => x.href)"))
+    for target in ("models/dla60_res2net.html", "models/dla60_res2next.html", "/index.html"):
+        assert target in hrefs, (target, hrefs)
+    preview = items.first.locator(".md-search-result__article p").first.inner_text()
+    assert re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", preview), preview  # words, not table cells
+    assert not re.search(r"\d[\d,.]* \d[\d,.]* \d", preview), preview
+    shot(page, "search-res2net")
+    for query, target in (("102x2", "models/dla102x2.html"), ("46_c", "models/dla46_c.html")):
+        _search(page, query)
+        found = [urlparse(h).path for h in page.locator(".md-search-result__item > a").evaluate_all(
+            "a => a.map(x => x.href)")]
+        assert any(path.endswith(target) for path in found), (query, found)
+    _search(page, "top-1")
+    marks = page.locator(".md-search-result mark").all_inner_texts()
+    assert marks and all(m.lower() != "1" for m in marks), marks
+    assert page.foreign_requests == []
+
+
+def test_404_page_is_styled_from_file_and_under_a_sub_path(browser, built_project):
+    """Served for a missing page two folders below a sub-path, and opened from disk."""
+    site = built_project / "site"
+
+    class SubPath(_QuietHandler):
+        def do_GET(self):  # the site under /docs/; any missing path gets 404.html
+            path = self.path.split("?")[0]
+            local = site / path.removeprefix("/docs/") if path.startswith("/docs/") else None
+            if local is not None and local.is_file():
+                self.path = "/" + path.removeprefix("/docs/")
+                return super().do_GET()
+            body = (site / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SubPath, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport=WIDTHS["phone"], color_scheme="dark")
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    try:
+        for url, home in ((f"http://127.0.0.1:{server.server_address[1]}/docs/models/gone/missing.html",
+                           f"http://127.0.0.1:{server.server_address[1]}/docs/index.html"),
+                          ((site / "404.html").as_uri(), (site / "index.html").as_uri())):
+            page.goto(url)
+            assert page.locator("h1").inner_text() == "Page not found"
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(30, 33, 41)"
+            link = page.locator("#dla-home")
+            page.wait_for_function(f"document.getElementById('dla-home').href === {home!r}")
+            link.click()
+            page.wait_for_selector("#dla-family-table")
+        shot(page, "404-phone-dark")
+        assert failed == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()

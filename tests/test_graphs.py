@@ -210,7 +210,12 @@ def test_inline_svg_has_no_prolog_doctype_or_comments(svgs):
     inline = svg_for_inline(svg)
     assert inline.startswith("<svg") and inline.rstrip().endswith("</svg>")
     assert "<?xml" not in inline and "<!DOCTYPE" not in inline and "<!--" not in inline
-    assert parse(inline).ids == parse(svg).ids
+    assert [e.get("id") for e in ET.fromstring(inline).iter() if e.get("id")] == parse(svg).ids
+    # on a page: one named group, no Graphviz titles, label text hidden, nodes are buttons
+    assert "<title>" not in inline and 'aria-hidden="true"' in inline
+    assert inline.startswith('<svg role="group" aria-label="Full hierarchical deep aggregation graph of dla34')
+    assert inline.count('role="button"') == len(parse(svg).nodes) - sum(
+        bool({"legend", "title"} & classes) for classes in parse(svg).nodes.values())
 
 
 def test_labels_are_escaped(structures):
@@ -227,7 +232,7 @@ def test_missing_dot_is_a_clear_error(monkeypatch, tmp_path, structures, capsys)
     graph = ida_graph(structures["dla34"])
     with pytest.raises(ToolMissingError, match="apt-get install graphviz"):
         render_svg(graph)
-    assert render(graph, "dot").startswith(b"digraph dla34_ida {")  # DOT source needs no dot
+    assert b"\ndigraph dla34_ida {" in render(graph, "dot")  # DOT source needs no dot
     code = main(["--project", str(tmp_path), "graph", "dla34"])
     assert code == 2
     assert DOT_MISSING in capsys.readouterr().err

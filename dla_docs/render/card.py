@@ -35,6 +35,7 @@ class Card:
     checks: tuple[FieldCheck, ...]
     hda_svg: str
     ida_svg: str
+    overview_svg: str
 
     @property
     def training(self) -> list[tuple[str, str]]:

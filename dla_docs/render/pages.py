@@ -31,7 +31,7 @@ from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import Template
 from dla_docs.render import formatting
 from dla_docs.render.card import Card
-from dla_docs.render.graphs import svg_for_inline
+from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.templating import (
     LineMap,
     load_string,
@@ -143,6 +143,7 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         skipped=_skipped(card.measurement),
         hda_svg=Markup(svg_for_inline(card.hda_svg)),
         ida_svg=Markup(svg_for_inline(card.ida_svg)),
+        overview_svg=Markup(svg_for_inline(card.overview_svg)),
         training=card.training,
         code=card.code,
         snippets=Markup(_snippets(env, templates_dir, card.name)),
@@ -300,6 +301,8 @@ def render_docs(site: Site) -> dict[str, bytes]:
     for card in site.cards:
         files[f"graphs/{card.name}-hda.svg"] = card.hda_svg.encode()
         files[f"graphs/{card.name}-ida.svg"] = card.ida_svg.encode()
+        files[f"graphs/{card.name}-overview.svg"] = card.overview_svg.encode()
     files["graphs/family.svg"] = site.family_svg.encode()
     files.update(_assets(templates_dir, site.settings.root))
+    files["stylesheets/dla-graphs.css"] = graph_css().encode()
     return dict(sorted(files.items()))
