@@ -54,9 +54,19 @@ class Run:
     def page_findings(self) -> tuple[list[Finding], str | None]:
         """``docs/`` against the rendered files, or a note saying why pages were not checked."""
         docs = shown(self.settings.docs_dir, self.settings.root)
+        citation = citation_findings(self.settings)
         if not self.files:
-            return [], f"pages not checked: no generated pages under {docs}/ yet"
-        return check_pages(self.settings.docs_dir, self.files, docs), None
+            return citation, f"pages not checked: no generated pages under {docs}/ yet"
+        return check_pages(self.settings.docs_dir, self.files, docs) + citation, None
+
+
+def citation_findings(settings: Settings) -> list[Finding]:
+    """``CITATION.cff`` against the citation records, when the project has one."""
+    from dla_docs.checks.freshness import check_generated_file
+    from dla_docs.render.citations import CFF_FILE, citation_cff
+
+    return check_generated_file(settings.root / CFF_FILE, CFF_FILE, citation_cff(settings.root).encode("utf-8"),
+                                "run `dla-docs export cff`")
 
 
 def in_ci() -> bool:

@@ -166,3 +166,19 @@ def test_export_cff_into_a_missing_folder_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "does not exist" in err[0]
     assert not (tmp_path / "no").exists()
+
+
+def test_verify_reports_a_stale_citation_cff(tmp_path, measurements, capsys):
+    from dla_docs.cli import main
+
+    from conftest import copy_project
+
+    root = copy_project(tmp_path / "project", measurements)
+    (root / "CITATION.cff").write_bytes(CFF.read_bytes())
+    assert main(["--project", str(root), "verify"]) == 0
+    capsys.readouterr()
+    stale = CFF.read_text(encoding="utf-8").replace("start: 2403", "start: 2404")
+    (root / "CITATION.cff").write_text(stale, encoding="utf-8")
+    assert main(["--project", str(root), "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "CITATION.cff" in out and "dla-docs export cff" in out and "-  start: 2404" in out

@@ -62,3 +62,17 @@ def check_pages(docs_dir: Path, rendered: Mapping[str, bytes], display: str | No
                 findings.append(Finding("stale-page", None, name, "committed page is stale; rebuild the pages",
                                         where, diff=_page_diff(name, old, rendered[name])))
     return findings
+
+
+def check_generated_file(path: Path, display: str, rendered: bytes, remedy: str) -> list[Finding]:
+    """One generated file outside ``docs/`` (``CITATION.cff``) against a fresh rendering.
+
+    Nothing is reported while the file does not exist: a project need not publish it.
+    """
+    if not path.is_file():
+        return []
+    old = path.read_bytes()
+    if old == rendered:
+        return []
+    return [Finding("stale-page", None, display, f"generated file is stale; {remedy}", Location(display),
+                    diff=_page_diff(display, old, rendered))]
