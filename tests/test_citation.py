@@ -15,7 +15,6 @@ import re
 import jsonschema
 import pytest
 import yaml
-
 from conftest import DATA, PROJECT
 
 CFF = PROJECT / "CITATION.cff"

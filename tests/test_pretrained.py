@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import PROJECT, hub_fill, write_hub_cache
 from PIL import Image
 
 import dla_docs
@@ -16,8 +17,6 @@ from dla_docs import list_models
 from dla_docs.errors import DlaDocsError
 from dla_docs.zoo.pretrained import WeightsUnavailableError
 from dla_docs.zoo.weights import CheckpointError
-
-from conftest import PROJECT, hub_fill, write_hub_cache
 
 VARIANTS = list_models()
 

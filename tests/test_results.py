@@ -7,14 +7,13 @@ import re
 import shutil
 
 import pytest
+from conftest import PROJECT
 from verify_helpers import committed_text, line_of, make_project, run_cli, tree_hashes
 
 from dla_docs import list_models
 from dla_docs.errors import InputError
 from dla_docs.metadata import read_template
 from dla_docs.metadata.results import read_benchmarks, read_results
-
-from conftest import PROJECT
 
 RESULTS = PROJECT / "data" / "timm_results_dla.csv"
 BENCHMARKS = PROJECT / "data" / "timm_benchmark_dla.csv"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,6 @@ from dla_docs.publish.site import (
     SiteBuildError,
     build_lock,
     publish,
-    read_tree,
     swap_in,
     write_tree,
 )
@@ -99,3 +99,14 @@ def test_publish_refuses_mkdocs_folders_that_disagree_with_settings(tmp_path):
     with pytest.raises(Exception, match="docs_dir"):
         publish(settings, {"index.md": b"x"})
     assert not (tmp_path / "docs").exists()
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` keyed by relative POSIX path (``{}`` if absent)."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

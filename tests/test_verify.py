@@ -310,24 +310,28 @@ def test_check_pages_is_silent_before_the_first_build(tmp_path):
     assert check_pages(tmp_path / "docs", {"index.md": b"x"}) == []
 
 
-def test_verify_renders_pages_only_when_there_are_pages(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
+def test_verify_renders_pages_only_when_there_are_pages(tmp_path, measurements, capsys, monkeypatch):
+    from conftest import copy_project
+
+    from dla_docs import run as runs
+
+    root = copy_project(tmp_path / "project", measurements)
+    render = runs.render_site
     calls = []
 
-    def render():
+    def counting_render(*args, **kwargs):
         calls.append(1)
-        return {"index.md": b"fresh\n"}
+        return render(*args, **kwargs)
 
-    report = verify_small(settings, template, measurements, render_pages=render)
-    assert report.ok and calls == [] and any("pages not checked" in n for n in report.notes)
-    settings.docs_dir.mkdir()
-    (settings.docs_dir / "index.md").write_bytes(b"stale\n")
-    report = verify_small(settings, template, measurements, render_pages=render)
-    assert calls == [1]
-    assert [(f.kind, f.field) for f in report.findings] == [("stale-page", "index.md")]
-    (settings.docs_dir / "index.md").write_bytes(b"fresh\n")
-    assert verify_small(settings, template, measurements, render_pages=render).ok
-    assert not verify_small(settings, template, measurements, render_pages=None).findings
+    monkeypatch.setattr(runs, "render_site", counting_render)
+    code, out, _ = run_cli(["--project", str(root), "verify"], capsys)
+    assert code == 0 and calls == [] and "pages not checked" in out
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_bytes(b"stale\n")
+    code, out, _ = run_cli(["--project", str(root), "verify", "--format", "json"], capsys)
+    assert code == 1 and calls == [1]
+    findings = {(f["kind"], f["field"]) for f in json.loads(out)["findings"]}
+    assert ("stale-page", "index.md") in findings
 
 
 # -- real checkpoints ------------------------------------------------------------------------

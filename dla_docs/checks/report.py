@@ -17,8 +17,6 @@ from dla_docs.checks.fix import FixResult
 from dla_docs.errors import Location
 from dla_docs.metadata import Problem
 
-FORMATS = ("text", "json", "github")
-
 
 def _percent(relative: float) -> str:
     return f"{relative * 100:+.3g}%"

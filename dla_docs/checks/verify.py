@@ -13,7 +13,6 @@
 - ``Image Size`` must be the configured one, since that is the size every figure is measured at;
 - ``Results`` accuracies are checked for range when the template is read, and against the
   configured results source at the precision written (:mod:`dla_docs.checks.results`);
-- the generated pages under ``docs/`` must be byte-identical to a fresh rendering.
 
 Nothing here prints or writes: results are :class:`Finding` values in a :class:`VerifyReport`,
 formatted by :mod:`dla_docs.checks.report` and fixed by :mod:`dla_docs.checks.fix`.
@@ -30,18 +29,15 @@ from dla_docs.checks.checkpoints import (
     inspect_checkpoints,
 )
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
-from dla_docs.checks.freshness import check_pages, has_pages
 from dla_docs.checks.results import check_results
 from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings
 from dla_docs.errors import Location
-from dla_docs.fs import inside, shown
+from dla_docs.fs import inside
 from dla_docs.measure.record import Measurement
 from dla_docs.metadata import ModelEntry, Template
 from dla_docs.metadata.results import ResultsSource, read_results
 from dla_docs.zoo.variants import list_models
-
-RenderPages = Callable[[], Mapping[str, bytes]]
 
 
 def _differences(recorded: int, measured: int) -> tuple[int, float]:
@@ -178,7 +174,6 @@ def verify_templates(
     templates: Sequence[Template],
     measurements: Mapping[str, Measurement],
     checkpoint_dir: Path | None = None,
-    render_pages: RenderPages | None = None,
     expected: Sequence[str] | None = None,
     checkpoints: Mapping[str, CheckpointFacts] | None = None,
     results: ResultsSource | None = None,
@@ -186,8 +181,7 @@ def verify_templates(
     """Every finding for ``templates`` against ``measurements`` (one per documented variant).
 
     ``expected`` is the set of variants the templates together must document (default:
-    the whole zoo). ``render_pages`` renders the generated pages in memory; the page check
-    is skipped without it or while ``settings.docs_dir`` holds no generated page yet.
+    the whole zoo). The generated pages are compared by the run (:meth:`dla_docs.run.Run.page_findings`).
     ``checkpoints`` are the files of ``checkpoint_dir`` already inspected (see
     :func:`inspect_checkpoints`), so that a command can refuse a bad one before measuring.
     ``results`` is the results source already read (default: the configured one, if any).
@@ -227,8 +221,6 @@ def verify_templates(
         unused = sorted(set(checkpoint_files(checkpoint_dir, list_models())) - set(documented))
         if unused:
             report.notes.append(f"checkpoints not used (no entry): {', '.join(unused)}")
-    if render_pages is not None:
-        _check_pages(settings, render_pages, report)
     return report
 
 
@@ -238,15 +230,6 @@ def load_results(settings: Settings) -> ResultsSource | None:
         return None
     return read_results(settings.results, settings.root, set(list_models()))
 
-
-def _check_pages(settings: Settings, render_pages: RenderPages | None, report: VerifyReport) -> None:
-    docs = shown(settings.docs_dir, settings.root)
-    if not has_pages(settings.docs_dir):
-        report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
-    else:
-        pages = check_pages(settings.docs_dir, render_pages(), docs)
-        report.findings.extend(pages)
-        report.checked += 1
 
 
 def entries_to_measure(templates: Sequence[Template]) -> list[str]:

@@ -194,8 +194,6 @@ def _entry(w: Walker, node: Node, i: int) -> ModelEntry | None:
         metadata, metadata_location, flow = {}, w.located(node, None), False
     results = _results(w, keys["Results"][1], f"{label}.Results") if "Results" in keys else []
     optional = {n: w.text_value(keys[n][1], f"{label}.{n}") if n in keys else None for n in ("Code", "Config", "Weights")}
-    read = ("Name", "In Collection", "Metadata", "Results", "Code", "Config", "Weights")
-    extra = {n: plain(v) for n, (_, v) in keys.items() if n not in read}
     if not name or collection is None:
         return None
     line, column = w.position(node.start_mark)
@@ -204,7 +202,7 @@ def _entry(w: Walker, node: Node, i: int) -> ModelEntry | None:
         code=optional["Code"], config=optional["Config"], line=line, column=column,
         name_location=w.located(keys["Name"][1], name, keys["Name"][0]),
         metadata_location=metadata_location, metadata_flow=flow,
-        in_collection_location=w.located(keys["In Collection"][1], collection, keys["In Collection"][0]), weights=optional["Weights"], extra=extra,
+        in_collection_location=w.located(keys["In Collection"][1], collection, keys["In Collection"][0]), weights=optional["Weights"],
     )
 
 

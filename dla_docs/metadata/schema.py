@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,6 @@ class ModelEntry:
     in_collection_location: Located
     metadata_flow: bool = False
     weights: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

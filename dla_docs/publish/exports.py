@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from dla_docs.fs import write_atomic
 from dla_docs.errors import OutputError
+from dla_docs.fs import write_atomic
 from dla_docs.publish.site import relative_output_path
 
 

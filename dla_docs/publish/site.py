@@ -110,17 +110,6 @@ def write_tree(folder: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(files[name])
 
 
-def read_tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` keyed by relative POSIX path (``{}`` if absent)."""
-    if not folder.is_dir():
-        return {}
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two existing paths; ``False`` where the kernel cannot."""
     libc = ctypes.CDLL(None, use_errno=True)

@@ -22,15 +22,14 @@ from markupsafe import Markup
 from dla_docs.checks.findings import FieldCheck, VerifyReport
 from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
-from dla_docs.metadata import citations
-from dla_docs.render.citations import bibtex
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, shown
 from dla_docs.measure.record import Measurement
 from dla_docs.measure.structure import ModelStructure
-from dla_docs.metadata import Template
+from dla_docs.metadata import Template, citations
 from dla_docs.render import formatting
 from dla_docs.render.card import Card
+from dla_docs.render.citations import bibtex
 from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.templating import (
     LineMap,
