@@ -163,6 +163,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
                 run = runs.reread(run, no_cache)
                 asked = [t for t in run.templates if t.path in paths]
                 report = command_report(run)
+    run.remember()
     click.echo(format_report(report, fmt, fixes))
     return 0 if report.ok else 1
 
@@ -237,6 +238,7 @@ def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: boo
             return 1
         advance = steps("writing docs/" + ("" if no_site else " and building site/"), 1)
         published = publish(settings, generated.files, site=not no_site, builder=builder)
+        generated.remember()
         advance("done", False)
     docs = settings.docs_dir.relative_to(settings.root).as_posix()
     site = settings.site_dir.relative_to(settings.root).as_posix()

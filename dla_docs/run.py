@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.freshness import check_pages, has_pages
@@ -29,7 +30,7 @@ from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import ModelEntry, Template, read_templates
 from dla_docs.render import graphs
 from dla_docs.render.card import Card
-from dla_docs.render.drawing import Drawing, draw_all, structure_digest
+from dla_docs.render.drawing import Drawing, draw_all, keep, structure_digest
 from dla_docs.render.pages import Site, check_templates, render_docs
 from dla_docs.zoo.variants import VARIANTS, list_models
 
@@ -50,6 +51,13 @@ class Run:
     structures: dict[str, ModelStructure]
     report: VerifyReport                  # the metadata checks of the checked templates
     files: dict[str, bytes] = field(default_factory=dict)  # every docs/ file
+    drawn: dict[str, str] = field(default_factory=dict)    # SVGs drawn anew, by digest
+    cache: Any = None
+
+    def remember(self) -> None:
+        """Keep the newly drawn SVGs in the cache: called when the command succeeded, so
+        that one failing on bad input leaves the cache as it was."""
+        keep(self.drawn, self.cache)
 
     def page_findings(self) -> tuple[list[Finding], str | None]:
         """``docs/`` against the rendered files, or a note saying why pages were not checked."""
@@ -134,14 +142,19 @@ KINDS = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview", grap
 
 
 def render_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
-                structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> dict[str, bytes]:
-    """Draw the graphs, assemble one card per variant and render every file of ``docs/``."""
-    return render_docs(assemble_site(settings, templates, measurements, structures, report, svg_store))
+                structures: Mapping[str, ModelStructure], report: VerifyReport,
+                svg_store=None) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Draw the graphs, assemble one card per variant and render every file of ``docs/``;
+    also returns the SVGs drawn anew (for the cache, once the command succeeded)."""
+    site, new = assemble_site(settings, templates, measurements, structures, report, svg_store)
+    return render_docs(site), new
 
 
 def assemble_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
-                  structures: Mapping[str, ModelStructure], report: VerifyReport, svg_store=None) -> Site:
-    """Draw the graphs and assemble one card per variant: what every rendering shows."""
+                  structures: Mapping[str, ModelStructure], report: VerifyReport,
+                  svg_store=None) -> tuple[Site, dict[str, str]]:
+    """Draw the graphs and assemble one card per variant: what every rendering shows; also
+    the SVGs drawn anew."""
     family = templates[0]
     entries = _entries(templates)
     names = list(measurements)
@@ -149,7 +162,7 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
     whole = Drawing("family", list(digests.values()), lambda: graphs.family_graph(list(structures.values())))
     per_variant = [Drawing(kind, [digests[n]], functools.partial(build, structures[n]))
                    for n in names for kind, build in KINDS]
-    drawn = draw_all([whole, *per_variant], svg_store)
+    drawn, new = draw_all([whole, *per_variant], svg_store)
     cards = []
     for i, name in enumerate(names):
         entry = entries.get(name)
@@ -160,7 +173,7 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
             hda_svg=drawn[1 + len(KINDS) * i], ida_svg=drawn[2 + len(KINDS) * i],
             overview_svg=drawn[3 + len(KINDS) * i],
         ))
-    return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0])
+    return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0]), new
 
 
 def check(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
@@ -193,8 +206,8 @@ def _checked(settings: Settings, templates: list[Template], measurements: dict[s
              structures: dict[str, ModelStructure], cache, render: bool) -> Run:
     own = configured(settings, templates)
     report = check(settings, own, measurements)
-    files = render_site(settings, own, measurements, structures, report, cache) if render else {}
-    return Run(settings, templates, measurements, structures, report, files)
+    files, drawn = render_site(settings, own, measurements, structures, report, cache) if render else ({}, {})
+    return Run(settings, templates, measurements, structures, report, files, drawn, cache)
 
 
 def reread(run: Run, no_cache: bool = False) -> Run:
@@ -222,6 +235,6 @@ def hf_export(settings: Settings, names: Sequence[str], no_cache: bool = False,
     check_hf_template(settings)
     results = load_results(settings)
     run = start(settings, no_cache, step, templates=templates, render=False)
-    site = assemble_site(settings, configured(settings, templates), run.measurements, run.structures, run.report,
-                         cache_for(settings, no_cache))
+    site, _ = assemble_site(settings, configured(settings, templates), run.measurements, run.structures,
+                            run.report, cache_for(settings, no_cache))
     return hf_files(site, names, results)

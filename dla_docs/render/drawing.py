@@ -64,18 +64,30 @@ class Drawing:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def draw_all(drawings: Sequence[Drawing], store: SvgStore | None = None, workers: int = 4) -> list[str]:
-    """The SVG of each drawing, in order; only the ones the store lacks are built and drawn."""
+def draw_all(drawings: Sequence[Drawing], store: SvgStore | None = None,
+             workers: int = 4) -> tuple[list[str], dict[str, str]]:
+    """The SVG of each drawing, in order, and the ones newly drawn by digest (for
+    :func:`keep`); only the drawings the store lacks are built and drawn."""
     digests = [d.digest() for d in drawings] if store is not None else [None] * len(drawings)
     found = [store.get_svg(k) if store is not None else None for k in digests]
     todo = [i for i, svg in enumerate(found) if svg is None]
+    new: dict[str, str] = {}
     if todo:
         with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
             for i, svg in zip(todo, pool.map(lambda i: render_svg(drawings[i].build()), todo)):
                 found[i] = svg
-                if store is not None:
-                    try:
-                        store.put_svg(digests[i], svg)
-                    except OSError:
-                        pass  # a read-only cache only costs speed
-    return found
+                if digests[i] is not None:
+                    new[digests[i]] = svg
+    return found, new
+
+
+def keep(new: dict[str, str], store: SvgStore | None) -> None:
+    """Store newly drawn SVGs; called once the pages rendered, so that a command that fails
+    on bad input leaves the cache as it was."""
+    if store is None:
+        return
+    for digest, svg in new.items():
+        try:
+            store.put_svg(digest, svg)
+        except OSError:
+            return  # a read-only cache only costs speed
