@@ -93,16 +93,16 @@ def create_model(name: str, pretrained: bool = False, checkpoint_path: str | os.
     A file that does not fit the model raises :class:`~dla_docs.zoo.weights.CheckpointError`
     naming the first tensor at fault; missing weights raise :class:`WeightsUnavailableError`.
     """
-    from dla_docs.zoo import variants
+    from dla_docs.zoo import factory
 
     if checkpoint_path is None and not pretrained:
-        return variants.create_model(name, num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate)
+        return factory.create_model(name, num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate)
     if in_chans != 3 and checkpoint_path is None:
         raise ValueError("pretrained weights take 3 input channels; in_chans must be 3")
     path = Path(checkpoint_path) if checkpoint_path is not None else download(name)
     # Every tensor is about to be overwritten: skip the random initialisation (the classifier
     # of a model with another number of classes is initialised by reset_classifier below).
-    model = variants.create_uninitialised(name, num_classes=num_classes, in_chans=in_chans)
+    model = factory.create_uninitialised(name, num_classes=num_classes, in_chans=in_chans)
     model.drop_rate = drop_rate
     published = pretrained_config(name).num_classes
     drop_classifier = checkpoint_path is None and num_classes != published
