@@ -137,3 +137,14 @@ def offline_hub(hub_cache, monkeypatch) -> Path:
     monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return hub_cache
+
+
+def read_tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` keyed by relative POSIX path (``{}`` if absent)."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }

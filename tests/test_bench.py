@@ -20,8 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import bench  # noqa: E402
 import procs  # noqa: E402
+
+import bench  # noqa: E402
 
 HOLD = 100 * 2**20  # bytes each process of the tree keeps resident
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import copy_project
+from conftest import copy_project, read_tree
 
 from dla_docs.cli import main
 from dla_docs.config import load_settings
@@ -45,7 +45,6 @@ from dla_docs.publish.site import (
     STAGING_PREFIX,
     build_lock,
     publish,
-    read_tree,
     write_tree,
 )
 

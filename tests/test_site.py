@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from conftest import read_tree
 
 from dla_docs.config import load_settings
 from dla_docs.errors import OutputError
@@ -99,14 +99,3 @@ def test_publish_refuses_mkdocs_folders_that_disagree_with_settings(tmp_path):
     with pytest.raises(Exception, match="docs_dir"):
         publish(settings, {"index.md": b"x"})
     assert not (tmp_path / "docs").exists()
-
-
-def read_tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` keyed by relative POSIX path (``{}`` if absent)."""
-    if not folder.is_dir():
-        return {}
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }

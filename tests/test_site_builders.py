@@ -15,10 +15,9 @@ import threading
 from urllib.parse import urlparse
 
 import pytest
+from conftest import PROJECT, copy_project
 
 from dla_docs import list_models
-
-from conftest import PROJECT, copy_project
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
