@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-
-from tqdm import tqdm
+from typing import Any
 
 Advance = Callable[[str, bool], None]  # (item just finished, came from the cache)
 
@@ -18,11 +17,14 @@ class Steps:
     """
 
     def __init__(self) -> None:
-        self._bars: list[tqdm] = []
+        self._bars: list[Any] = []
 
     def __call__(self, description: str, total: int) -> Advance:
-        bar = tqdm(total=total, desc=description, unit="step", file=sys.stderr,
-                   disable=not sys.stderr.isatty(), leave=False)
+        if not sys.stderr.isatty():
+            return lambda item, cached=False: None
+        from tqdm import tqdm  # only when a person is watching
+
+        bar = tqdm(total=total, desc=description, unit="step", file=sys.stderr, leave=False)
         self._bars.append(bar)
 
         def advance(item: str, cached: bool = False) -> None:
