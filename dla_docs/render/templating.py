@@ -23,7 +23,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from dla_docs.errors import InputError, Location
-from dla_docs.fs import decode_utf8, read_bounded, shown
+from dla_docs.fs import contained, decode_utf8, read_bounded, shown
 from dla_docs.render import formatting
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
@@ -59,7 +59,7 @@ class ProjectLoader(jinja2.BaseLoader):
                                             "without '..', '.', '\\' or a leading '/'")
         path = self.folder.joinpath(*parts)
         resolved = path.resolve()
-        if self.folder not in resolved.parents:
+        if resolved == self.folder or not contained(resolved, self.folder):
             raise TemplatePathRefused(name, f"it is a link to {resolved}, outside templates/")
         if not resolved.is_file():  # absent, a folder, or a FIFO that would block the build
             raise jinja2.TemplateNotFound(name)
