@@ -126,15 +126,14 @@ def _accuracy_text(value: float | None) -> tuple[str, str]:
     return ("-", "-1") if value is None else (f"{value:.2f}", f"{value}")
 
 
-def _snippets(env: SandboxedEnvironment, templates_dir: Path, name: str) -> str:
-    return render_template(env, SNIPPETS, templates_dir / SNIPPETS, model_name=Markup(name))
+def _snippets(env: SandboxedEnvironment, name: str) -> str:
+    return render_template(env, SNIPPETS, model_name=Markup(name))
 
 
 def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
     config = card.config
-    templates_dir = site.settings.root / "templates"
     return render_template(
-        env, f"{PAGE_TEMPLATES}/model_card.md", templates_dir / PAGE_TEMPLATES / "model_card.md",
+        env, f"{PAGE_TEMPLATES}/model_card.md",
         name=Markup(card.name), title=Markup(config.title), config=config, m=card.measurement,
         block_name=BLOCK_NAMES[config.block],
         checks=[CheckRow(c) for c in card.checks],
@@ -145,7 +144,7 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         overview_svg=Markup(svg_for_inline(card.overview_svg)),
         training=card.training,
         code=card.code,
-        snippets=Markup(_snippets(env, templates_dir, card.name)),
+        snippets=Markup(_snippets(env, card.name)),
         citations=[Markup(bibtex(c)) for c in citations.for_variant(config.block)],
     )
 
@@ -185,7 +184,6 @@ def split_intro(markdown: str) -> tuple[str, str]:
 def family_page(env: SandboxedEnvironment, site: Site) -> str:
     from dla_docs.render.plot import macs_vs_parameters_svg
 
-    templates_dir = site.settings.root / "templates"
     prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
                           model_name=Markup(site.cards[0].name), citation=citation_blocks())
     intro, rest = split_intro(prose)
@@ -196,7 +194,7 @@ def family_page(env: SandboxedEnvironment, site: Site) -> str:
         rows.append({"name": Markup(card.name), "m": card.measurement, "top1": t1, "top1_sort": s1, "top5": t5,
                      "top5_sort": s5})
     return render_template(
-        env, f"{PAGE_TEMPLATES}/index.md", templates_dir / PAGE_TEMPLATES / "index.md",
+        env, f"{PAGE_TEMPLATES}/index.md",
         intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=site.settings.image_size,
         has_accuracy=any(card.accuracy != (None, None) for card in site.cards),
         plot=macs_vs_parameters_svg(site.measurements),
@@ -215,18 +213,16 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
 
 
 def architecture_page(env: SandboxedEnvironment, site: Site) -> str:
-    templates_dir = site.settings.root / "templates"
     return render_template(
-        env, f"{PAGE_TEMPLATES}/architecture.md", templates_dir / PAGE_TEMPLATES / "architecture.md",
+        env, f"{PAGE_TEMPLATES}/architecture.md",
         family_svg=Markup(svg_for_inline(site.family_svg)), rows=[structure_row(c.structure) for c in site.cards],
     )
 
 
 def verification_page(env: SandboxedEnvironment, site: Site) -> str:
     s = site.settings
-    templates_dir = s.root / "templates"
     return render_template(
-        env, f"{PAGE_TEMPLATES}/verification.md", templates_dir / PAGE_TEMPLATES / "verification.md",
+        env, f"{PAGE_TEMPLATES}/verification.md",
         templates=[t.relative_to(s.root).as_posix() for t in s.templates],
         image_size=s.image_size, convention=s.convention,
         tolerance=f"{100 * s.file_size_tolerance:g}%",
@@ -280,9 +276,9 @@ def check_templates(settings: Settings, family: Template) -> None:
     templates_dir = settings.root / "templates"
     env = shared_environment(templates_dir, settings.root)
     load_string(env, family_prose(family), family.path, prose_line_map(family))
-    load_template(env, SNIPPETS, templates_dir / SNIPPETS)
+    load_template(env, SNIPPETS)
     for page in PAGES:
-        load_template(env, f"{PAGE_TEMPLATES}/{page}", templates_dir / PAGE_TEMPLATES / page)
+        load_template(env, f"{PAGE_TEMPLATES}/{page}")
 
 
 def render_docs(site: Site) -> dict[str, bytes]:

@@ -253,8 +253,13 @@ def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_
         check_includes(env, child, shown(filename, env.project_root), same_line, (*chain, name))
 
 
-def load_template(env: PageSandbox, template: str, where: Path) -> jinja2.Template:
+def _where(env: PageSandbox, template: str) -> Path:
+    return env.loader.folder.joinpath(*template.split("/"))
+
+
+def load_template(env: PageSandbox, template: str, where: Path | None = None) -> jinja2.Template:
     """Compile ``template`` and check its includes, or raise a one-line :class:`InputError`."""
+    where = where or _where(env, template)
     try:
         compiled = env.get_template(template)
     except jinja2.TemplateNotFound as exc:
@@ -286,8 +291,10 @@ def load_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = 
     return template
 
 
-def render_template(env: PageSandbox, template: str, where: Path, **context: Any) -> str:
-    """Render one template, turning Jinja's errors into a one-line :class:`InputError`."""
+def render_template(env: PageSandbox, template: str, where: Path | None = None, **context: Any) -> str:
+    """Render one template (``templates/<template>``), turning Jinja's errors into a one-line
+    :class:`InputError`."""
+    where = where or _where(env, template)
     compiled = load_template(env, template, where)
     try:
         return compiled.render(**context)
