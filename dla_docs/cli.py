@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from dla_docs.errors import DlaDocsError
+from dla_docs.errors import DlaDocsError, one_line
 from dla_docs.zoo.variants import UnknownVariantError, list_models
 
 
@@ -32,7 +32,11 @@ class Context:
 def _variants(names: tuple[str, ...]) -> list[str]:
     for name in names:
         if name not in list_models():
-            raise click.BadParameter(str(UnknownVariantError(name)), param_hint="VARIANT")
+            from dla_docs.checks.zoo import suggest
+
+            close = suggest(name, list_models())
+            hint = f"; did you mean {close!r}?" if close else ""
+            raise click.BadParameter(one_line(str(UnknownVariantError(name)) + hint), param_hint="VARIANT")
     return list(dict.fromkeys(names)) or list_models()
 
 
@@ -111,7 +115,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     2 on unreadable or invalid input.
     """
     from dla_docs import run as runs
-    from dla_docs.checks.checkpoints import inspect_checkpoints
+    from dla_docs.checks.checkpoints import checkpoint_notes, inspect_checkpoints, scan_checkpoints
     from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.report import format_problems, format_report
     from dla_docs.checks.verify import (
@@ -144,6 +148,8 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
         report = run.report if own else runs.check(settings, asked, run.measurements)
         if facts is not None:
             report = with_checkpoints(report, facts)
+            report.notes.extend(checkpoint_notes(scan_checkpoints(checkpoint_folder, list_models()),
+                                                 entries_to_measure(asked), settings.root))
         if own:
             stale, note = run.page_findings()
             report.findings.extend(stale)
@@ -318,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except DlaDocsError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"dla-docs: error: {line}", err=True)
+            click.echo(f"dla-docs: error: {one_line(line)}", err=True)
         return exc.exit_code
     except UnicodeDecodeError as exc:
         click.echo(f"dla-docs: error: {_undecodable(exc)}", err=True)

@@ -72,8 +72,21 @@ _KIND_NAMES: dict[type | tuple[type, ...], str] = {
 }
 
 
+class NoProjectError(InputError):
+    """No dla-docs project where one was looked for: nothing is read or written then."""
+
+
+_NO_PROJECT_HINT = "run dla-docs inside the project or pass --project DIR"
+
+
 def find_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.dla-docs]``."""
+    """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.dla-docs]``.
+
+    A pyproject.toml that cannot be parsed but names the section is taken as the project,
+    so that its own error is reported (not a folder above it, nor the working folder). When
+    no folder qualifies, :class:`NoProjectError`: nothing may be written (no lock, no cache)
+    before the project is known.
+    """
     start = start.resolve()
     for folder in (start, *start.parents):
         candidate = folder / PYPROJECT
@@ -81,10 +94,24 @@ def find_root(start: Path) -> Path:
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                if _names_section(candidate):
+                    return folder
                 continue
-            if SECTION in data.get("tool", {}):
+            tool = data.get("tool", {})
+            if isinstance(tool, dict) and SECTION in tool:
                 return folder
-    return start
+    raise NoProjectError(Location(start), "--project",
+                         f"no dla-docs project here: no {PYPROJECT} with a [tool.{SECTION}] section in this "
+                         f"folder or any folder above it; {_NO_PROJECT_HINT}")
+
+
+def _names_section(file: Path) -> bool:
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(1024 * 1024)
+    except OSError:
+        return False
+    return re.search(rb"^\s*\[\s*tool\s*\.\s*[\"']?dla-docs|^\s*dla-docs\s*=", head, re.M) is not None
 
 
 def _line_of(text: str, key: str) -> int:
@@ -181,18 +208,22 @@ def load_settings(root: Path) -> Settings:
     root = root.resolve()
     file = root / PYPROJECT
     display = _display(file)
-    table: dict[str, Any] = {}
-    text = ""
-    if file.is_file():
-        text = _read_text(file, display)
-        try:
-            tool = tomllib.loads(text).get("tool", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise _toml_error(file, display, text, exc) from None
-        table = tool.get(SECTION, {}) if isinstance(tool, dict) else {}
-        if not isinstance(table, dict):
-            raise InputError(Location(display, _section_line(text)), f"tool.{SECTION}",
-                             f"expected a table ([tool.{SECTION}]), got {table!r}")
+    if not file.is_file():
+        raise NoProjectError(Location(root), "--project",
+                             f"not a dla-docs project: no {PYPROJECT} in {root}; {_NO_PROJECT_HINT}")
+    text = _read_text(file, display)
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(file, display, text, exc) from None
+    if not isinstance(tool, dict) or SECTION not in tool:
+        raise NoProjectError(Location(display), f"tool.{SECTION}",
+                             f"not a dla-docs project: {PYPROJECT} has no [tool.{SECTION}] section; add one "
+                             "(an empty section takes every default)")
+    table: dict[str, Any] = tool[SECTION]
+    if not isinstance(table, dict):
+        raise InputError(Location(display, _section_line(text)), f"tool.{SECTION}",
+                         f"expected a table ([tool.{SECTION}]), got {table!r}")
 
     def where(key: str) -> Location:
         return Location(display, _line_of(text, key))

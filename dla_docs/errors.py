@@ -11,16 +11,32 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line and paragraph separators, and the invisible format characters that
+# can make a log line read differently from what it holds: bidirectional overrides and
+# isolates (U+202A-E, U+2066-9, U+200E/F, U+061C) and zero-width ones (U+200B-D, U+2060-4,
+# U+FEFF, U+180E, U+00AD).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+                     r"\u2066-\u2069\ufeff]")
+MAX_LINE_CHARS = 1000  # a message line; a longer one keeps its head and tail and says how much was cut
+_TAIL_CHARS = 200
 
 
-def one_line(text: str) -> str:
-    """``text`` with every control character shown as an escape (``\\n``, ``\\x1b``).
+def one_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
+    """``text`` safe to print on one line of a terminal, a CI log or an annotation.
 
-    Messages quote values and keys from input files; a newline in one would split the
-    message, and an escape sequence would rewrite the reader's terminal or CI log.
+    Every control, bidirectional or zero-width character is shown as an escape (``\\n``,
+    ``\\x1b``, ``\\u202e``): messages quote values and keys from input files, and a newline in
+    one would split the message, an escape sequence would rewrite the reader's terminal, and
+    a right-to-left override would make the line read as something else. Text longer than
+    ``limit`` characters keeps its start (where the location is) and its end (the reason),
+    with the number of characters cut in between. Every output format goes through here.
     """
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    text = _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    if limit and len(text) > limit:
+        head = limit - _TAIL_CHARS
+        cut = len(text) - head - _TAIL_CHARS
+        text = f"{text[:head]}...[{cut} characters cut]...{text[-_TAIL_CHARS:]}"
+    return text
 
 
 class DlaDocsError(Exception):

@@ -101,7 +101,9 @@ def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages
     templates are compiled too, so a template error is reported in a second rather than
     after measuring."""
     paths = list(dict.fromkeys([*settings.templates, *extra]))
-    templates = read_templates(paths, settings.root)
+    # the configured ones were held inside the project when the settings were read; the
+    # extra ones were named by the user (--template), who may name any file to be read
+    templates = read_templates(paths, settings.root, allow_outside=True)
     if pages:
         check_templates(settings, templates[0])
     return templates

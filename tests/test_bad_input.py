@@ -39,6 +39,7 @@ LOCK = ".dla-docs.lock"  # created by 'build' before it reads anything; empty, n
 VERIFY = ("verify",)
 BUILD = ("build", "--no-site")
 MEASURE = ("measure", "dla34")
+pytestmark = pytest.mark.timeout(180, func_only=True)  # every case under a timeout: no hang passes
 ENCODING = object()  # the line of the first byte that is not UTF-8
 
 
@@ -133,6 +134,10 @@ CASES = [
     case("block_missing.md", TEMPLATE, VERIFY, e(None, "model-index", "no model-index block")),
     case("block_unclosed.md", TEMPLATE, VERIFY, e("<!--", "model-index", "never closed")),
     case("block_twice.md", TEMPLATE, VERIFY, e("<!--", "model-index", "a second model-index block", occurrence=1)),
+    case("block_early_close.md", TEMPLATE, VERIFY,
+         e("8x GPUs -->", "model-index", "'-->' inside the block closes the HTML comment here")),
+    case("block_early_close_collections_first.md", TEMPLATE, BUILD,
+         e("Aggregation -->", "model-index", "'-->' inside the block closes the HTML comment here")),
     case("empty.md", TEMPLATE, VERIFY, e(None, "model-index", "no model-index block")),
     case("binary.md", TEMPLATE, VERIFY, e(ENCODING, "encoding", "not UTF-8")),
     case("non_utf8.md", TEMPLATE, VERIFY, e(ENCODING, "encoding", "not UTF-8")),

@@ -27,7 +27,7 @@ from verify_helpers import (
 from dla_docs import create_model, list_models
 from dla_docs.checks.checkpoints import checkpoint_files
 from dla_docs.checks.freshness import DIFF_LINES, check_pages
-from dla_docs.checks.verify import parameters_hold, precision_unit, verify_templates
+from dla_docs.checks.verify import parameters_hold, verify_templates
 from dla_docs.config import load_settings
 from dla_docs.errors import InputError
 from dla_docs.metadata import read_template, read_templates
@@ -146,7 +146,10 @@ def test_rounded_parameters_pass_and_wrong_ones_fail(tmp_path, measurements):
     rounded = round_to(measured, 4)
     cases = {
         rounded: True,                               # 4 significant digits, correctly rounded
-        rounded + precision_unit(rounded): False,    # wrong at the precision written
+        round_to(measured, 3): True,                 # 3 significant digits: the least accepted
+        1000000: False,                              # the issue's figure: trailing zeros are no precision
+        round_to(measured, 3) + 10 ** (len(str(measured)) - 3): False,  # 3 digits, the last one wrong
+        rounded + 10 ** (len(str(rounded)) - 4): False,   # wrong at the precision written
         measured: True,                              # written to the unit, exact
         measured + 1: False,                         # written to the unit, off by one
     }
@@ -157,18 +160,35 @@ def test_rounded_parameters_pass_and_wrong_ones_fail(tmp_path, measurements):
         if not holds:
             (finding,) = findings
             assert finding.field == "Metadata.Parameters" and finding.measured == measured
+            assert "3 or more significant digits" in finding.message
+
+
+def decimal_roundings(measured: int) -> set[int]:
+    """Every rounding of ``measured`` to 3 or more significant digits, half up and half even (decimal)."""
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+    out = set()
+    for digits in range(3, len(str(measured)) + 1):
+        exponent = Decimal(1).scaleb(len(str(measured)) - digits)
+        for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN):
+            out.add(int(Decimal(measured).quantize(exponent, rounding=mode)))
+    return out | {measured}
 
 
 @given(st.integers(1, 10**10), st.integers(1, 10), st.integers(-3, 3))
-def test_parameters_hold_exactly_at_the_precision_written(measured, digits, steps):
+def test_parameters_hold_only_at_3_or_more_significant_digits(measured, digits, steps):
+    """Oracle: the roundings computed with decimal; trailing zeros never count as precision."""
     rounded = round_to(measured, digits)
-    assert parameters_hold(rounded, measured)  # every correct rounding holds
-    unit = precision_unit(rounded)
-    other = rounded + steps * unit
-    if steps and other > 0 and precision_unit(other) == unit:  # written to the same precision
-        assert not parameters_hold(other, measured)
-    if measured % 10 and (measured + steps) % 10:  # written to the unit: only the exact figure holds
-        assert parameters_hold(measured + steps, measured) is (steps == 0)
+    for recorded in (rounded, rounded + steps * 10 ** max(len(str(rounded)) - digits, 0), measured + steps):
+        if recorded > 0:
+            assert parameters_hold(recorded, measured) is (recorded in decimal_roundings(measured)), recorded
+
+
+@pytest.mark.parametrize("variant, recorded", [("dla169", 100000000), ("dla34", 20000000), ("dla46_c", 1000000),
+                                               ("dla60", 20000000), ("dla102", 30000000), ("dla46x_c", 1000000)])
+def test_trailing_zeros_do_not_pass_a_wrong_figure(variant, recorded, measurements):
+    """The issue's figures: off by tens of percent, written with trailing zeros."""
+    assert not parameters_hold(recorded, measurements[variant].parameters)
 
 
 # -- File Size -------------------------------------------------------------------------------
@@ -244,12 +264,10 @@ def test_unknown_name_and_missing_variants_are_all_reported(tmp_path, measuremen
     assert len(findings) == 1 + len(missing)  # dla46_c itself holds
 
 
-def test_templates_outside_the_project_are_refused(tmp_path, measurements, capsys):
+def test_a_checkpoint_folder_outside_the_project_is_refused(tmp_path, measurements, capsys):
     root = make_project(tmp_path / "p", measurements, {"t.md": fixture_text("two_models.md")})
-    (tmp_path / "outside.md").write_text(fixture_text("two_models.md"))
-    for option, value in (("--template", tmp_path / "outside.md"), ("--checkpoint-dir", tmp_path)):
-        code, _, err = run_cli(["--project", str(root), "verify", option, str(value)], capsys)
-        assert code == 2 and "outside the project" in err, err
+    code, _, err = run_cli(["--project", str(root), "verify", "--checkpoint-dir", str(tmp_path)], capsys)
+    assert code == 2 and "outside the project" in err, err
 
 
 # -- formats ---------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ Re-dumping the YAML would re-quote, re-indent and re-wrap the whole block, so in
 fix replaces the written value's exact character span (known from the reader) in the
 original text: comments, key order, quoting, line endings and the prose around the block
 keep every byte. The result is read back and compared with the original before it is
-written, atomically, and only when something changed, so a second ``--fix`` is a no-op.
+written, atomically, and only when something changed, so a second ``--fix`` is a no-op. The
+write is a compare-and-swap (:func:`dla_docs.fs.replace_if_unchanged`): an edit made by someone
+else while verify ran is kept and reported, never overwritten.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.errors import DlaDocsError, InputError, Location
-from dla_docs.fs import write_atomic
+from dla_docs.fs import ChangedOnDisk, remove_stale_temps, replace_if_unchanged, write_atomic  # noqa: F401
 from dla_docs.measure.record import Measurement
 from dla_docs.metadata import (
     Located,
@@ -175,18 +177,24 @@ def _check_result(template: Template, new_text: str, edits: Sequence[Edit]) -> N
 def fix_template(template: Template, findings: Sequence[Finding],
                  measurements: Mapping[str, Measurement] | None = None, add_missing: bool = False) -> FixResult:
     """Apply the fixes for ``template``; the file is written only when something changes."""
+    remove_stale_temps(template.path)  # what a killed --fix left beside the template
     edits = plan_edits(template, findings, measurements, add_missing)
     if not edits:
         return FixResult(template.path, template.display, ())
     new_text = apply_edits(template.text, edits)
     _check_result(template, new_text, edits)
-    try:
-        current = template.path.read_bytes()
+    where = Location(template.display)
+    try:  # compare-and-swap: written only if the file still holds exactly what was verified
+        replace_if_unchanged(template.path, template.text.encode("utf-8"), new_text.encode("utf-8"))
+    except ChangedOnDisk as exc:
+        kept = f"; a later edit was saved as {exc.kept_at.name}" if exc.kept_at else ""
+        raise InputError(where, "--fix", "changed on disk while it was being verified or fixed; the other edit "
+                         f"was kept and nothing was fixed{kept}; run again") from None
+    except FileNotFoundError:
+        raise InputError(where, "--fix", "removed while it was being verified; nothing was written") from None
     except OSError as exc:
-        raise InputError(Location(template.display), "", f"cannot read the template again: {exc.strerror}") from None
-    if current != template.text.encode("utf-8"):
-        raise InputError(Location(template.display), "", "changed on disk while it was being verified; run again")
-    write_atomic(template.path, new_text.encode("utf-8"))
+        raise InputError(where, "--fix", f"cannot write the template: {exc.strerror or exc}; "
+                         "nothing was written") from None
     return FixResult(template.path, template.display, tuple(_new_lines(template.text, edits)))
 
 

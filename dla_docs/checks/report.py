@@ -14,7 +14,7 @@ from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.fix import FixResult
-from dla_docs.errors import Location
+from dla_docs.errors import Location, one_line
 from dla_docs.metadata import Problem
 
 
@@ -40,12 +40,13 @@ def finding_line(finding: Finding) -> str:
     """One line: ``path:line:col: Models[i] (name).Metadata.FLOPs: recorded ..., measured ...: why``."""
     parts = [p for p in (figures(finding), finding.message) if p]
     fixable = " [fixable with --fix]" if finding.fixable else ""
-    return f"{finding.location}: {_subject(finding)}: {'; '.join(parts)}{fixable}"
+    return one_line(f"{finding.location}: {_subject(finding)}: {'; '.join(parts)}{fixable}")
 
 
 def summary(report: VerifyReport) -> str:
     where = ", ".join(report.templates) or "no template"
     head = f"dla-docs verify: {report.models} models in {where}, {report.checked} checks"
+    head = one_line(head)
     if report.ok:
         return f"{head}: everything holds"
     fixable = sum(f.fixable for f in report.findings)
@@ -58,7 +59,8 @@ def fix_lines(fixes: Sequence[FixResult]) -> list[str]:
     for result in fixes:
         for edit in result.edits:
             old = "(absent)" if edit.old_value is None else edit.old_value
-            lines.append(f"{result.display}:{edit.line}: fixed {edit.variant} {edit.field}: {old} -> {edit.new_value}")
+            lines.append(one_line(f"{result.display}:{edit.line}: fixed {edit.variant} {edit.field}: "
+                                  f"{old} -> {edit.new_value}"))
     return lines
 
 
@@ -66,8 +68,8 @@ def format_text(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
     lines = fix_lines(fixes)
     for finding in report.findings:
         lines.append(finding_line(finding))
-        lines.extend(f"    {line}" for line in finding.diff)
-    lines.extend(f"note: {note}" for note in report.notes)
+        lines.extend(f"    {one_line(line)}" for line in finding.diff)
+    lines.extend(one_line(f"note: {note}") for note in report.notes)
     lines.append(summary(report))
     return "\n".join(lines)
 
@@ -110,10 +112,22 @@ def format_json(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
         ],
         "notes": report.notes,
     }
-    return json.dumps(record, indent=2)
+    return json.dumps(_safe(record), indent=2)
+
+
+def _safe(value: Any) -> Any:
+    """Every string in a JSON record through :func:`one_line`: no controls, no bidi, cut."""
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, dict):
+        return {_safe(k): _safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe(v) for v in value]
+    return value
 
 
 def _escape_data(text: str) -> str:
+    text = "\n".join(one_line(line) for line in text.split("\n"))  # kept lines are escaped below
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -155,9 +169,9 @@ def format_report(report: VerifyReport, fmt: str, fixes: Sequence[FixResult] = (
 def format_problems(problems: Sequence[Problem], fmt: str) -> str:
     """Input problems (exit 2) for the machine formats; text goes to stderr via the CLI."""
     if fmt == "json":
-        return json.dumps({
+        return json.dumps(_safe({
             "ok": False, "exit_code": 2,
             "errors": [{**_location(p.location), "field": p.field, "message": p.message} for p in problems],
-        }, indent=2)
+        }), indent=2)
     return "\n".join(annotation("error", f"{p.field}: {p.message}" if p.field else p.message, p.location,
                                 "dla-docs verify: invalid input") for p in problems)

@@ -3,13 +3,14 @@
 ``dla-docs verify`` runs in CI, so every comparison here is chosen never to cry wolf:
 
 - ``FLOPs`` must equal the measurement exactly, under the configured convention;
-- ``Parameters`` (when recorded) must equal the measurement *at the precision written*:
-  ``33270000`` is the measured ``33268888`` rounded to its ten-thousands, so it holds, while a
-  figure written to the unit must match to the unit;
+- ``Parameters`` (when recorded) must equal the measurement rounded to 3 or more significant
+  digits: ``33300000`` and ``33270000`` hold for a measured ``33268888``; ``30000000`` does not
+  (trailing zeros cannot say how precise a figure is meant to be, so they never pass for more
+  than they show);
 - ``File Size`` was written by another serializer, so it holds within a relative tolerance,
   unless real checkpoint files are given: then it must equal the file's size exactly, and
-  the checkpoint must load strictly into our model (one that does not is a finding naming
-  the variant it belongs to, and its size is not taken as the entry's);
+  every tensor's key, shape and dtype must be the model's (one that is not is a finding,
+  naming the variant it belongs to if any, and its size is not taken as the entry's);
 - ``Image Size`` must be the configured one, since that is the size every figure is measured at;
 - ``Results`` accuracies are checked for range when the template is read, and against the
   configured results source at the precision written (:mod:`dla_docs.checks.results`);
@@ -20,13 +21,15 @@ formatted by :mod:`dla_docs.checks.report` and fixed by :mod:`dla_docs.checks.fi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from dla_docs.checks.checkpoints import (
     CheckpointFacts,
-    checkpoint_files,
+    checkpoint_notes,
     inspect_checkpoints,
+    scan_checkpoints,
 )
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
 from dla_docs.checks.results import check_results
@@ -57,15 +60,52 @@ def _finding(template: Template, entry: ModelEntry, name: str, recorded: int, me
     )
 
 
-def precision_unit(recorded: int) -> int:
-    """The place value of the last significant digit written: 33270000 -> 10000."""
-    digits = str(recorded)
-    return 10 ** (len(digits) - len(digits.rstrip("0")))
+MIN_SIGNIFICANT_DIGITS = 3
+
+
+def _digits(value: int) -> int:
+    return len(str(abs(value)))
+
+
+def held_precision(recorded: int, measured: int) -> int | None:
+    """The significant digits at which ``recorded`` is ``measured`` correctly rounded, or ``None``.
+
+    The rule: ``recorded`` holds when it equals ``measured`` rounded to
+    :data:`MIN_SIGNIFICANT_DIGITS` or more significant digits (either way at an exact half).
+    Trailing zeros cannot show how precise a figure is meant to be, so they are never taken
+    as precision beyond that: ``100000000`` does not pass for 53,389,720, while ``53400000``
+    (3 digits) and ``53390000`` (4 digits) do. The most digits that work are returned.
+    """
+    if recorded <= 0 or measured <= 0:
+        return _digits(measured) if recorded == measured else None
+    digits = _digits(measured)
+    for kept in range(digits, min(MIN_SIGNIFICANT_DIGITS, digits) - 1, -1):
+        unit = 10 ** (digits - kept)
+        if recorded % unit == 0 and 2 * abs(measured - recorded) <= unit:
+            return kept
+    return None
 
 
 def parameters_hold(recorded: int, measured: int) -> bool:
-    """``recorded`` is ``measured`` correctly rounded at the precision ``recorded`` is written to."""
-    return 2 * abs(measured - recorded) <= precision_unit(recorded)
+    """``recorded`` is ``measured`` rounded to 3 or more significant digits (see :func:`held_precision`)."""
+    return held_precision(recorded, measured) is not None
+
+
+def parameters_rule(recorded: int, measured: int) -> str:
+    """The rule as it applies to this figure, for the card and the finding."""
+    kept = held_precision(recorded, measured)
+    if kept is None:
+        return (f"must equal the measurement rounded to {MIN_SIGNIFICANT_DIGITS} or more significant digits "
+                f"(e.g. {round_significant(measured, MIN_SIGNIFICANT_DIGITS)})")
+    if kept >= _digits(measured):
+        return "exact"
+    return f"the measurement rounded to {kept} significant digits"
+
+
+def round_significant(value: int, kept: int) -> int:
+    """``value`` rounded half up to ``kept`` significant digits."""
+    unit = 10 ** max(_digits(value) - kept, 0)
+    return (value + unit // 2) // unit * unit
 
 
 CARD_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown on every card, recorded or not
@@ -96,11 +136,9 @@ def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
                                      f"FLOPs ({settings.convention} convention) must match exactly", flops)))
     if "Parameters" in meta:
         recorded, measured = meta["Parameters"].value, measurement.parameters
-        unit = precision_unit(recorded)
-        precision = "to the unit" if unit == 1 else f"rounded to a multiple of {unit:,}"
-        fields.append(_field(template, entry, "Parameters", recorded, measured, parameters_hold(recorded, measured), "",
-                             finding("Parameters", recorded, measured,
-                                     f"parameters must match as written ({precision})", measured)))
+        rule = parameters_rule(recorded, measured)
+        fields.append(_field(template, entry, "Parameters", recorded, measured, parameters_hold(recorded, measured),
+                             rule, finding("Parameters", recorded, measured, rule, measured)))
     if "File Size" in meta:
         recorded, measured = meta["File Size"].value, measurement.checkpoint_bytes
         _, relative = _differences(recorded, measured)
@@ -198,6 +236,7 @@ def verify_templates(
                                        mismatch.location, label=mismatch.label))
     report.checked += len(known)
     documented = [e.name for t in templates for e in t.index.models if e.name in zoo]
+    report.notes.extend(_documented_twice(templates))
     if checkpoints is None:
         checkpoints = inspect_checkpoints(settings, checkpoint_dir, documented) if checkpoint_dir is not None else {}
     for template in templates:
@@ -218,9 +257,8 @@ def verify_templates(
     if checkpoints:
         report = with_checkpoints(report, checkpoints)
     if checkpoint_dir is not None:
-        unused = sorted(set(checkpoint_files(checkpoint_dir, list_models())) - set(documented))
-        if unused:
-            report.notes.append(f"checkpoints not used (no entry): {', '.join(unused)}")
+        scan = scan_checkpoints(checkpoint_dir, list_models())
+        report.notes.extend(checkpoint_notes(scan, [n for n in list_models() if n in documented], settings.root))
     return report
 
 
@@ -230,6 +268,15 @@ def load_results(settings: Settings) -> ResultsSource | None:
         return None
     return read_results(settings.results, settings.root, set(list_models()))
 
+
+def _documented_twice(templates: Sequence[Template]) -> list[str]:
+    """A note for each variant with entries in more than one template: the pages show the first."""
+    places: dict[str, list[str]] = {}
+    for template in templates:
+        for entry in template.index.models:
+            places.setdefault(entry.name, []).append(f"{template.display}:{entry.name_location.line}")
+    return [f"{name} has entries in {len(where)} templates ({', '.join(where)}); each is verified, "
+            "and the pages show the first" for name, where in places.items() if len(where) > 1]
 
 
 def entries_to_measure(templates: Sequence[Template]) -> list[str]:
@@ -241,10 +288,15 @@ def entries_to_measure(templates: Sequence[Template]) -> list[str]:
 # -- what the command runs -------------------------------------------------------------------
 
 def resolve_paths(settings: Settings, given: Sequence[Path], option: str = "--template") -> list[Path]:
-    """``given`` (relative to the working folder) or the configured templates, all inside the project."""
+    """``given`` (relative to the working folder) or the configured templates.
+
+    A template named on the command line may lie anywhere: reading a file the user names is
+    no risk (only ``--fix`` writes it, and only there). Configured templates, includes,
+    assets and every output stay inside the project.
+    """
     if not given:
         return list(dict.fromkeys(settings.templates))
-    return list(dict.fromkeys(inside(settings.root, str(Path.cwd() / p), Location(str(p)), option) for p in given))
+    return list(dict.fromkeys(Path(os.path.realpath(Path.cwd() / p)) for p in given))
 
 
 def resolve_folder(settings: Settings, folder: Path | None, option: str) -> Path | None:

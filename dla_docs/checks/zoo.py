@@ -24,6 +24,18 @@ class ZooMismatch:
     label: str = ""
 
 
+def suggest(name: str, known: Sequence[str]) -> str | None:
+    """The known name ``name`` was probably meant to be: the same but for case, else the closest."""
+    folded = name.casefold()
+    same = [k for k in known if k.casefold() == folded]
+    if same:
+        return same[0]
+    if len(name) > 4 * max((len(k) for k in known), default=0):
+        return None  # not a misspelling; and comparing a huge name costs time
+    close = difflib.get_close_matches(folded, [k.casefold() for k in known], n=1)
+    return next((k for k in known if close and k.casefold() == close[0]), None)
+
+
 def check_zoo(templates: Sequence[Template], known: Sequence[str]) -> list[ZooMismatch]:
     """Entries naming no zoo variant, and zoo variants that no template documents.
 
@@ -36,8 +48,8 @@ def check_zoo(templates: Sequence[Template], known: Sequence[str]) -> list[ZooMi
         for entry in template.index.models:
             documented.add(entry.name)
             if entry.name not in known:
-                close = difflib.get_close_matches(entry.name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+                close = suggest(entry.name, known)
+                hint = f"; did you mean {close!r}?" if close else f"; known: {', '.join(known)}"
                 mismatches.append(ZooMismatch(
                     "unknown-variant", entry.name, f"no variant {entry.name!r} in the model zoo{hint}",
                     Location(template.display, entry.name_location.line, entry.name_location.column),

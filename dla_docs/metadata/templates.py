@@ -23,13 +23,15 @@ def read_text(path: Path, display: str) -> str:
     """
     return decode_utf8(read_bounded(path, MAX_TEMPLATE_BYTES, display), display)
 
-def read_template(path: Path, root: Path | None = None) -> Template:
+def read_template(path: Path, root: Path | None = None, *, allow_outside: bool = False) -> Template:
     """Read and validate the template at ``path``.
 
-    With ``root``, a path that resolves outside it is refused and messages show the path
-    relative to it. Raises :class:`ModelIndexError` listing every problem found.
+    With ``root``, a path that resolves outside it is refused (unless ``allow_outside``: a
+    file the user named on the command line is read, never written to but by ``--fix``) and
+    messages show the path relative to it. Raises :class:`ModelIndexError` listing every
+    problem found.
     """
-    if root is not None:
+    if root is not None and not allow_outside:
         if not contained(path, root):
             raise InputError(Location(str(path)), "file", f"path points outside the project folder {root.resolve()}")
     display = shown(path, root) if root is not None else str(path)
@@ -45,12 +47,12 @@ def parse_template(text: str, path: Path, display: str | None = None) -> Templat
     return Template(path, display, text, text[:comment_start], text[comment_end:], body_start, body_end, index)
 
 
-def read_templates(paths: Sequence[Path], root: Path | None = None) -> list[Template]:
+def read_templates(paths: Sequence[Path], root: Path | None = None, *, allow_outside: bool = False) -> list[Template]:
     """Read every template, raising one :class:`ModelIndexError` with all their problems."""
     templates, problems = [], []
     for path in paths:
         try:
-            templates.append(read_template(path, root))
+            templates.append(read_template(path, root, allow_outside=allow_outside))
         except ModelIndexError as exc:
             problems.extend(exc.problems)
         except InputError as exc:

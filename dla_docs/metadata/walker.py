@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -39,7 +38,6 @@ class Walker:
         self.problems: list[Problem] = []
         line0, col0 = _line_col(text, body_start)
         self.line0, self.col0 = line0 - 1, col0 - 1
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.seen: set[int] = set()
         self.body_start = body_start
 
@@ -54,8 +52,7 @@ class Walker:
         return line, column
 
     def offset(self, mark: Any) -> int:
-        line, column = self.position(mark)
-        return self.line_starts[line - 1] + column - 1
+        return self.body_start + mark.index  # the parser's own character count: exact whatever the line ends
 
     def location(self, node: Node) -> Location:
         return Location(self.display, *self.position(node.start_mark))

@@ -35,8 +35,6 @@ into ``docs/`` or ``site/`` while a build runs.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import json
 import logging
 import os
@@ -52,14 +50,12 @@ from filelock import FileLock, Timeout
 
 from dla_docs.config import Settings
 from dla_docs.errors import DlaDocsError, InputError, Location, OutputError
+from dla_docs.fs import exchange as _exchange
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"
 MKDOCS_CONFIG = "mkdocs.yml"
 JOURNAL = "publish.json"
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
 
 
 class SiteBuildError(DlaDocsError):
@@ -110,18 +106,6 @@ def write_tree(folder: Path, files: Mapping[str, bytes]) -> None:
         target.write_bytes(files[name])
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two existing paths; ``False`` where the kernel cannot."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(b))
 
 
 def swap_in(new: Path, target: Path) -> None:

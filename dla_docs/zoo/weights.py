@@ -54,9 +54,10 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise CheckpointError(f"{path}: reading .safetensors needs the 'safetensors' package") from exc
         try:
-            return load_file(str(path))
+            loaded = load_file(str(path))
         except Exception as exc:
             raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from exc
+        return check_state_dict(loaded, path)
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: refused: the file is empty")
     try:
@@ -68,9 +69,42 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
         ) from exc
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointError(f"{path}: does not hold a state dict of tensors")
+    return check_state_dict(obj, path)
+
+
+def check_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
+    """``obj`` if it is a state dict a model could hold: string keys, dense tensors with data.
+
+    Anything else is a :class:`CheckpointError` naming the first offending key, so that no
+    later step (sizing, comparing, ``load_state_dict``) ever sees it: a key that is not a
+    string (int, bytes, tuple, None, float: a traceback otherwise), a value that is not a
+    tensor, a tensor on the ``meta`` device (shapes without data: saved from a model that was
+    never materialised), or a sparse or quantised one.
+    """
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path}: does not hold a state dict of tensors (it holds a {type(obj).__name__})")
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise CheckpointError(f"{path}: state-dict keys must be strings; key {_cut(repr(key))} "
+                                  f"({type(key).__name__}) is not")
+        if not isinstance(value, torch.Tensor):
+            raise CheckpointError(f"{path}: does not hold a state dict of tensors ({_cut(key)!r} is a "
+                                  f"{type(value).__name__})")
+    meta = [key for key, value in obj.items() if value.is_meta]
+    if meta:
+        raise CheckpointError(f"{path}: holds no weights: {len(meta)} of {len(obj)} tensors are on the 'meta' "
+                              f"device (shapes only, e.g. {_cut(meta[0])!r}); save the checkpoint from a "
+                              "model with real weights")
+    odd = [(key, value.layout) for key, value in obj.items() if value.layout != torch.strided or value.is_quantized]
+    if odd:
+        key, kind = odd[0]
+        raise CheckpointError(f"{path}: tensor {_cut(key)!r} is not a dense tensor ({kind}); "
+                              "a model's state dict holds dense tensors only")
     return obj
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _shape(shape: Any) -> str:
