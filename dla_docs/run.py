@@ -215,7 +215,7 @@ def _checked(settings: Settings, templates: list[Template], measurements: dict[s
 def reread(run: Run, no_cache: bool = False) -> Run:
     """The run after its templates changed on disk (``--fix``): read, check and render them
     again; the measurements and structures are the code's and stay."""
-    templates = read_templates([t.path for t in run.templates], run.settings.root)
+    templates = read_templates([t.path for t in run.templates], run.settings.root, allow_outside=True)  # as first read
     return _checked(run.settings, templates, run.measurements, run.structures, cache_for(run.settings, no_cache),
                     bool(run.files))
 

@@ -477,3 +477,18 @@ def test_an_unwritable_folder_names_the_template_not_the_temporary_file(project,
     assert code == 2 and line == ("dla-docs: error: templates/models/dla.md: --fix: cannot write the template: "
                                   "Permission denied; nothing was written")
     assert template.read_text() == text and ".tmp" not in line
+
+
+def test_a_folder_with_checkpoints_only_for_undocumented_variants_is_an_error(project, capsys, dla46_c_state):
+    folder = project / "ck"
+    folder.mkdir()
+    torch.save(dla46_c_state, folder / "dla46_c.pth")
+    other = project / "templates" / "models" / "one.md"
+    text = (project / TEMPLATE).read_text()
+    start = text.index("- Name: dla34\n")
+    end = text.index("- Name:", start + 5)
+    other.write_text(text[:text.index("- Name:")] + text[start:end] + text[text.index("Collections:"):])
+    code, out, err = run(["--project", project, "verify", "--template", other, "--checkpoint-dir", folder], capsys)
+    (line,) = err.splitlines()
+    assert code == 2 and "no checkpoint for any variant the templates document (dla34)" in line
+    assert "dla46_c.pth" in line

@@ -244,5 +244,10 @@ def inspect_checkpoint(variant: str, path: Path, root: Path) -> CheckpointFacts:
 def inspect_checkpoints(settings: Settings, folder: Path, variants: Sequence[str]) -> dict[str, CheckpointFacts]:
     """Every checkpoint in ``folder`` for ``variants``, loaded safely and checked against its model."""
     files = checkpoint_files(folder, list_models())
+    if variants and not any(v in files for v in variants):
+        others = ", ".join(p.name for p in files.values())
+        raise InputError(Location(folder), "--checkpoint-dir",
+                         f"no checkpoint for any variant the templates document ({', '.join(variants)}); "
+                         f"it holds only {others}")
     return {v: inspect_checkpoint(v, files[v], settings.root) for v in variants if v in files}
 
