@@ -104,7 +104,29 @@ def test_template_prose_is_the_seeds_without_chrome():
     template = read_template(TEMPLATE)
     seed_prose, _ = seed_parts()
     written = [line.strip() for line in template.before.split("\n") if line.strip()]
-    assert written == [_corrected(line.strip()) for line in seed_prose if line.strip()]
+    seed_lines = [_corrected(line.strip()) for line in seed_prose if line.strip()]
+    # The prose is the seed's up to its citation, which is now rendered from citation data
+    # (tests/test_citation.py); the seed's own BibTeX is kept there as the preprint record.
+    cut = seed_lines.index("## Citation") + 1
+    assert written[:cut] == seed_lines[:cut]
+    assert "{{ citation.dla_preprint }}" in written[cut:]
+    from dla_docs.metadata import citations
+    from dla_docs.render.citations import bibtex
+
+    def fields(lines):
+        return {k.strip(): v.strip().strip("{},") for k, _, v in (line.partition("=") for line in lines) if v}
+
+    seed_bibtex = seed_lines[cut + 1:seed_lines.index("```", cut + 1)]
+    rendered = bibtex(citations.TEMPLATE_NAMES["dla_preprint"]).split("\n")
+    assert rendered[0] == seed_bibtex[0]
+    seed_fields, rendered_fields = fields(seed_bibtex[1:]), fields(rendered[1:])
+    assert seed_fields.keys() == rendered_fields.keys()
+    for key, value in seed_fields.items():
+        if key == "author":  # "First Last and ..." written "Last, First and ..."
+            names = [" ".join(reversed(n.split(", "))) for n in rendered_fields[key].split(" and ")]
+            assert " and ".join(names) == value
+        else:
+            assert rendered_fields[key] == value, key
     assert all(typo in "".join(seed_prose) for typo in PROSE_CORRECTIONS)
     assert "{% include 'code_snippets.md' %}" in template.before
     assert "483 lines" not in template.text and "You can not select" not in template.text
