@@ -102,7 +102,7 @@ def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="Findings as text, as one JSON object, or as GitHub Actions annotations.")
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Folder of real checkpoints (<variant>*.pth / *.safetensors): File Size must match exactly.")
+              help="Folder of real checkpoints (<variant>*.pth, *.pt or *.safetensors): File Size must match exactly.")
 @click.option("--fix", is_flag=True, help="Write the measured values into the template for the fields that drifted.")
 @click.option("--add-missing", is_flag=True, help="With --fix, also add Parameters where an entry lacks it.")
 @no_cache_option
