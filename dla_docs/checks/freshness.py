@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,18 +14,23 @@ from dla_docs.fs import contained
 DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
 
 def _files_under(folder: Path) -> dict[str, Path]:
+    """Every file under ``folder``; folders that are links are not entered, and a file that
+    is a link counts only when it leads to a file inside ``folder``."""
     if not folder.is_dir():
         return {}
     files = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and contained(path, folder):
-            files[path.relative_to(folder).as_posix()] = path
-    return files
+    for top, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in names:
+            path = Path(top, name)
+            if path.is_file() and (not path.is_symlink() or contained(path, folder)):
+                files[path.relative_to(folder).as_posix()] = path
+    return dict(sorted(files.items()))
 
 
 def has_pages(docs_dir: Path) -> bool:
     """Whether any generated page exists yet (before the first build there is nothing to check)."""
-    return bool(_files_under(docs_dir))
+    return docs_dir.is_dir() and any(files for _, _, files in os.walk(docs_dir))
 
 
 def _page_diff(name: str, old: bytes, new: bytes) -> tuple[str, ...]:

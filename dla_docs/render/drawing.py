@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,6 @@ from typing import Protocol
 
 import graphviz
 
-from dla_docs.measure.serial import to_data
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import render_svg, require_dot
 
@@ -50,7 +48,11 @@ def _drawing_code() -> str:
 
 
 def structure_digest(structure: ModelStructure) -> str:
-    return hashlib.sha256(json.dumps(to_data(structure), sort_keys=True).encode()).hexdigest()
+    """What the structure depends on: the measuring code, the configuration, the size and
+    the versions, i.e. its measurement cache key (a pure function of them)."""
+    from dla_docs.measure.cache import cache_key
+
+    return cache_key(structure.variant, structure.image_size)
 
 
 class Drawing:
