@@ -300,6 +300,33 @@ def export_hf(obj: Context, variants: tuple[str, ...], output: Path, no_cache: b
     return 0
 
 
+@cli.command()
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="A table for people, or one JSON object.")
+@image_size_option
+@no_cache_option
+@click.pass_obj
+def diff(obj: Context, a: str, b: str, fmt: str, image_size: int | None, no_cache: bool) -> int:
+    """Compare two variants: configuration, and per level parameters, MACs, receptive field, memory.
+
+    Exit status: 0 with the differences; 2 for an unknown variant (the valid names are listed).
+    """
+    from dla_docs.measure import report
+    from dla_docs.measure.diff import diff_variants
+    from dla_docs.measure.runner import measure_many
+
+    for name in (a, b):
+        _variants((name,))
+    settings = obj.settings()
+    size = image_size or settings.image_size
+    found = measure_many(list(dict.fromkeys((a, b))), size, _cache(settings, no_cache))
+    result = diff_variants(found[a], found[b])
+    click.echo(report.diff_json(result) if fmt == "json" else report.diff_text(result))
+    return 0
+
+
 # -- end of commands: add new commands above this line --
 
 

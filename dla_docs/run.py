@@ -28,7 +28,7 @@ from dla_docs.fs import shown
 from dla_docs.measure.record import Measurement, VariantFacts
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import ModelEntry, Template, read_templates
-from dla_docs.render import graphs
+from dla_docs.render import diff_pages, graphs
 from dla_docs.render.card import Card
 from dla_docs.render.drawing import Drawing, draw_all, keep, structure_digest
 from dla_docs.render.pages import Site, check_templates, render_docs
@@ -164,7 +164,13 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
     whole = Drawing("family", list(digests.values()), lambda: graphs.family_graph(list(structures.values())))
     per_variant = [Drawing(kind, [digests[n]], functools.partial(build, structures[n]))
                    for n in names for kind, build in KINDS]
-    drawn, new = draw_all([whole, *per_variant], svg_store)
+    planned = diff_pages.plan(measurements, structures)
+    diff_drawings = [Drawing(f"diff-{d.a}-{d.b}", [digests[d.a], digests[d.b]],
+                             functools.partial(graphs.hda_graph, structures[d.b], changed))
+                     for d, changed in planned]
+    drawn, new = draw_all([whole, *per_variant, *diff_drawings], svg_store)
+    diffs = [diff_pages.DiffPage(d, changed, svg)
+             for (d, changed), svg in zip(planned, drawn[1 + len(per_variant):])]
     cards = []
     for i, name in enumerate(names):
         entry = entries.get(name)
@@ -175,7 +181,7 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
             hda_svg=drawn[1 + len(KINDS) * i], ida_svg=drawn[2 + len(KINDS) * i],
             overview_svg=drawn[3 + len(KINDS) * i],
         ))
-    return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0]), new
+    return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0], diffs=diffs), new
 
 
 def check(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],

@@ -45,7 +45,9 @@ KEY_FILE = ".key"
 # The modules whose source decides what a measurement returns.
 _MEASURED_CODE = ("zoo/blocks.py", "zoo/network.py", "zoo/variants.py", "zoo/factory.py", "measure/counting.py",
                   "measure/core.py", "measure/record.py", "measure/spec.py", "measure/checkpoint.py",
-                  "measure/structure.py", "measure/extract.py", "measure/serial.py")
+                  "measure/structure.py", "measure/extract.py", "measure/serial.py", "measure/analysis.py",
+                  "measure/analysis_records.py", "measure/geometry.py", "measure/windows.py", "measure/memory.py",
+                  "measure/receptive_field.py", "measure/reconcile.py")
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 

@@ -115,9 +115,12 @@ def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_S
 
 
 def measure_facts(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> VariantFacts:
-    """Measure variant ``name`` and read its aggregation structure from the same model."""
+    """Measure variant ``name``, read its aggregation structure from the same model, analyse both."""
     from dla_docs.measure.extract import extract_structure
+
+    from dla_docs.measure.analysis import analyse
 
     model = create_uninitialised(name)
     measurement = measure_model(name, model, image_size)
-    return VariantFacts(measurement, extract_structure(name, measurement, model))
+    structure = extract_structure(name, measurement, model)
+    return VariantFacts(analyse(structure, model, measurement), structure)

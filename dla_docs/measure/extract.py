@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from dla_docs.measure.core import measure_variant
+from dla_docs.measure.geometry import IDENTITY, Window
+from dla_docs.measure.windows import module_window, traced_window
 from dla_docs.measure.record import Measurement
 from dla_docs.measure.structure import Edge, Level, ModelStructure, Node, Stage, Totals
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
@@ -41,7 +43,7 @@ class _StageBuilder:
     edges: list[Edge] = field(default_factory=list)
 
     def add(self, kind: str, module: nn.Module | None, node_id: str, operation: str,
-            channels: int, stride: int) -> str:
+            channels: int, stride: int, window: Window = IDENTITY) -> str:
         path = self.modules[module] if module is not None else None
         count = self.measurement.modules[path] if path else None
         side = self.measurement.image_size // stride
@@ -50,6 +52,7 @@ class _StageBuilder:
             id=node_id, kind=kind, stage=self.stage, module=path, operation=operation,
             number=number, channels=channels, height=side, width=side, stride=stride,
             parameters=count.parameters if count else 0, macs=count.macs if count else 0,
+            window=window,
         ))
         return node_id
 
@@ -62,7 +65,8 @@ class _StageBuilder:
         if value.pending is not None:
             kind, edge_kind, module, source = value.pending
             source_id = self.use(source)
-            self.add(kind, module, value.id, _describe(module), value.channels, value.stride)
+            window = module_window(module) if kind == "downsample" else traced_window(module)
+            self.add(kind, module, value.id, _describe(module), value.channels, value.stride, window)
             self.edges.append(Edge(source_id, value.id, edge_kind))
             value.pending = None
         return value.id
@@ -110,7 +114,7 @@ def _block(b: _StageBuilder, block: nn.Module, path: str, x: _Value, shortcut: _
     value = _Value(path, convs[-1].out_channels, x.stride * max(c.stride[0] for c in convs))
     source = b.use(x)
     extra = b.use(shortcut) if shortcut is not None and shortcut is not x else None
-    b.add("block", block, path, _describe(block), value.channels, value.stride)
+    b.add("block", block, path, _describe(block), value.channels, value.stride, traced_window(block, 2))
     b.edges.append(Edge(source, path, "chain"))
     if extra is not None:
         b.edges.append(Edge(extra, path, "shortcut"))
@@ -125,7 +129,8 @@ def _root(b: _StageBuilder, root: AggregationNode, path: str, inputs: list[_Valu
     operation = (f"concat {len(inputs)} \u2192 1\u00d71 conv {root.conv.in_channels}"
                  f"\u2192{root.conv.out_channels} + BN" + (" + residual" if root.residual else ""))
     sources = [b.use(v) for v in inputs]
-    b.add("root", root, path, operation, root.conv.out_channels, inputs[0].stride)
+    b.add("root", root, path, operation, root.conv.out_channels, inputs[0].stride,
+          traced_window(root, len(inputs)))
     b.edges.extend(Edge(s, path, "aggregation", i) for i, s in enumerate(sources))
     if root.residual:
         b.edges.append(Edge(sources[0], path, "residual"))
@@ -191,7 +196,8 @@ def _levels(model: DLA, m: Measurement) -> tuple[Level, ...]:
     side = m.image_size
     chain = [Level("base_layer", "stem", _conv_operation(model.base_layer), 1,
                    _convs(model.base_layer)[0].out_channels, side, side,
-                   len(_convs(model.base_layer)), False, stem.parameters, stem.macs)]
+                   len(_convs(model.base_layer)), False, stem.parameters, stem.macs,
+                   traced_window(model.base_layer))]
     for lm in m.levels:
         module = getattr(model, lm.name)
         is_tree = isinstance(module, AggregationTree)
@@ -201,6 +207,7 @@ def _levels(model: DLA, m: Measurement) -> tuple[Level, ...]:
             lm.stride, lm.channels, lm.height, lm.width,
             module.depth if is_tree else len(_convs(module)),
             bool(is_tree and module.level_root), lm.parameters, lm.macs,
+            None if is_tree else traced_window(module),
         ))
     head_params = m.parts["global_pool"].parameters + m.parts["fc"].parameters
     head_macs = m.parts["global_pool"].macs + m.parts["fc"].macs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dla_docs.measure.analysis_records import FlopsReconciliation, PeakMemory, ReceptiveFields
 from dla_docs.measure.serial import from_data, to_data
 from dla_docs.measure.spec import CONVENTIONS
 from dla_docs.measure.structure import ModelStructure
@@ -58,6 +59,10 @@ class Measurement:
     skipped_ops: dict[str, int]
     skipped_op_elements: dict[str, int]
     modules: dict[str, ModuleCount] = field(repr=False)
+    # The architecture analysis (dla_docs.measure.analysis); None where only counted.
+    receptive_field: ReceptiveFields | None = None
+    peak_memory: PeakMemory | None = None
+    flops_reconciliation: FlopsReconciliation | None = None
 
     def flops(self, convention: str) -> int:
         """Total FLOPs under a named convention of :data:`dla_docs.measure.spec.CONVENTIONS`."""

@@ -46,3 +46,34 @@ def measurements_table(results: Mapping[str, Measurement]) -> str:
     lines.append(f"Input 1x3x{size}x{size}. MACs are fvcore's count (one multiply-add = one 'flop');")
     lines.append("FLOPs (model-index) add pooling outputs and classifier bias, as published. MB = 10^6 bytes.")
     return "\n".join(lines)
+
+
+def diff_text(diff) -> str:
+    """A :class:`~dla_docs.measure.diff.VariantDiff` for people."""
+
+    def value(v: object) -> str:
+        if isinstance(v, bool) or not isinstance(v, int):
+            return "-" if v is None else str(v)
+        return f"{v:,}"
+
+    def delta(a: object, b: object) -> str:
+        if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and a:
+            return f"{(b - a) / a:+.1%}"
+        return ""
+
+    lines = [f"{diff.a} -> {diff.b} (input {diff.image_size}x{diff.image_size})", "", "configuration:"]
+    lines += [f"  {c.name}: {value(c.a)} -> {value(c.b)}" for c in diff.config] or ["  (identical)"]
+    rows = [("", diff.a, diff.b, "change")]
+    rows += [(c.name, value(c.a), value(c.b), delta(c.a, c.b)) for c in diff.totals]
+    for level in diff.levels:
+        for c in (level.parameters, level.macs, level.receptive_field):
+            rows.append((f"{level.name} {c.name}", value(c.a), value(c.b), delta(c.a, c.b)))
+    rows += [(f"peak bytes, {c.name}", value(c.a), value(c.b), delta(c.a, c.b)) for c in diff.memory]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines.append("")
+    lines += ["  ".join([r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in (1, 2, 3)]).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def diff_json(diff) -> str:
+    return json.dumps(diff.to_dict(), indent=2) + "\n"

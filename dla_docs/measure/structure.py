@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from dla_docs.measure.geometry import IDENTITY, Window
+
 NODE_KINDS = ("input", "downsample", "project", "block", "root")
 """``input``: the stage's input tensor; ``downsample``: a max-pool whose output is used;
 ``project``: a 1x1-conv projection shortcut; ``block``: a residual block; ``root``: an
@@ -45,11 +47,16 @@ class Node:
     stride: int
     parameters: int
     macs: int
+    window: Window = IDENTITY  # pixels of the node's inputs one output pixel reads (see Edge)
 
 
 @dataclass(frozen=True)
 class Edge:
-    """A tensor flowing from one node to another; ``index`` orders a root's inputs."""
+    """A tensor flowing from one node to another; ``index`` orders a root's inputs.
+
+    The target's :attr:`Node.window` applies to every edge into it except ``shortcut`` and
+    ``residual`` edges, which are added to the target's output pixel for pixel.
+    """
 
     source: str
     target: str
@@ -110,6 +117,7 @@ class Level:
     aggregates_input: bool
     parameters: int
     macs: int
+    window: Window | None = None  # stem and conv levels: from the previous level's output
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,196 @@
+"""Peak memory of inference and of a training step, without allocating a single real tensor.
+
+The model is built on the meta device, so every tensor has a shape and a byte size but no
+storage behind it. A :class:`~torch.utils._python_dispatch.TorchDispatchMode` sees every
+operator's outputs; each new storage is counted when it appears and uncounted when Python
+frees it (a weak-reference finaliser), so the live total follows the same lifetimes as a
+real CPU run of the same code: views share their base's storage, in-place operators
+allocate nothing, and tensors autograd saves for the backward pass live until it ends.
+
+Every tensor's size is affine in the batch size (it has the batch as a factor or does not
+depend on it), and the sequence of allocations does not depend on the batch. So two traced
+runs, at batch 1 and 2, give every allocation's constant and per-sample bytes, and the
+peak at any batch is the maximum, over the allocation events, of the live total there:
+exact, not an estimate (``tests/test_memory.py`` checks it against a traced run at batch 4
+and against the CPU allocator's own accounting of a real run).
+
+Counted: activations, the input batch and every temporary an operator returns; the
+parameters and BatchNorm buffers; in training also the gradients and SGD's momentum
+buffers (one per parameter; the update itself works in place). Not counted: memory inside
+operator implementations that never becomes a tensor (e.g. oneDNN scratch space), the
+allocator's own rounding and caching, and the Python interpreter and libraries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+from dla_docs.measure.analysis_records import PeakAtBatch, PeakMemory
+
+BATCH_SIZES = (1, 8, 32, 128)
+_aten = torch.ops.aten
+
+
+# Shape rules for the hottest operators: the meta kernels of these run in Python and cost
+# far more than the whole rest of the trace. Each returns fresh tensors of the real shapes.
+def _conv(args: tuple) -> torch.Tensor:
+    x, w, _bias, stride, padding, dilation, transposed = args[:7]
+    if transposed:
+        raise NotImplementedError("transposed convolution")
+    side = [(x.shape[2 + i] + 2 * padding[i] - dilation[i] * (w.shape[2 + i] - 1) - 1) // stride[i] + 1
+            for i in range(x.dim() - 2)]
+    return x.new_empty((x.shape[0], w.shape[0], *side))
+
+
+def _conv_backward(args: tuple) -> tuple:
+    x, w, mask = args[1], args[2], args[10]
+    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
+            w.new_empty((w.shape[0],)) if mask[2] else None)
+
+
+def _batch_norm(args: tuple) -> tuple:
+    x = args[0]
+    return x.new_empty(x.shape), x.new_empty((x.shape[1],)), x.new_empty((x.shape[1],))
+
+
+def _batch_norm_backward(args: tuple) -> tuple:
+    x, w, mask = args[1], args[2], args[9]
+    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
+            w.new_empty(w.shape) if mask[2] else None)
+
+
+def _in_place(args: tuple) -> torch.Tensor | None:
+    """``x.op_(y)`` writes into ``x`` (same shape when ``y`` is no larger): no new storage."""
+    x, other = args[0], args[1] if len(args) > 1 else None
+    if isinstance(other, torch.Tensor) and other.shape != x.shape:
+        return None
+    return x
+
+
+def _elementwise(args: tuple) -> torch.Tensor | None:
+    """``op(x, y)`` on equal shapes: one new tensor of that shape (else: the meta kernel)."""
+    x, other = args[0], args[1]
+    if isinstance(other, torch.Tensor) and other.shape != x.shape:
+        return None
+    return x.new_empty(x.shape)
+
+
+_SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
+    _aten.relu_.default: _in_place,
+    _aten.add_.Tensor: _in_place,
+    _aten.mul_.Tensor: _in_place,
+    _aten.add.Tensor: _elementwise,
+    _aten.threshold_backward.default: _elementwise,
+    _aten.convolution.default: _conv,
+    _aten.convolution_backward.default: _conv_backward,
+    _aten.native_batch_norm.default: _batch_norm,
+    _aten.native_batch_norm_backward.default: _batch_norm_backward,
+}
+
+
+class StorageTracker(TorchDispatchMode):
+    """Records ``(+bytes)`` when an operator returns a new storage and ``(-bytes)`` when it dies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[int] = []
+        self._live: set[int] = set()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        rule = _SHAPE_RULES.get(func)
+        out = rule(args) if rule is not None and not kwargs else None
+        if out is None:
+            out = func(*args, **(kwargs or {}))
+        for tensor in tree_flatten(out)[0]:
+            if isinstance(tensor, torch.Tensor):
+                self._track(tensor.untyped_storage())
+        return out
+
+    def _track(self, storage: torch.UntypedStorage) -> None:
+        key = storage._cdata
+        if key in self._live:
+            return
+        self._live.add(key)
+        size = storage.nbytes()
+        self.events.append(size)
+        weakref.finalize(storage, self._free, key, size)
+
+    def _free(self, key: int, size: int) -> None:
+        self._live.discard(key)
+        self.events.append(-size)
+
+    def peak(self) -> int:
+        live = peak = 0
+        for event in self.events:
+            live += event
+            peak = max(peak, live)
+        return peak
+
+
+def _run_inference(model: nn.Module, batch: int, image_size: int, inner: Any = None) -> list[int]:
+    """One forward pass without grad; ``inner`` (another dispatch mode) sees every operator first."""
+    model.eval()
+    with torch.no_grad(), StorageTracker() as tracker, (inner or contextlib.nullcontext()):
+        image = torch.empty(batch, 3, image_size, image_size, device="meta")
+        model(image)
+        del image
+    return tracker.events
+
+
+def _run_training(model: nn.Module, batch: int, image_size: int) -> list[int]:
+    """Forward, loss and backward from zeroed (``None``) gradients; gradients stay alive."""
+    model.train()
+    for p in model.parameters():
+        p.grad = None
+    with StorageTracker() as tracker:
+        image = torch.empty(batch, 3, image_size, image_size, device="meta")
+        target = torch.zeros(batch, dtype=torch.long, device="meta")
+        loss = nn.functional.cross_entropy(model(image), target)
+        loss.backward()
+        del image, target, loss
+    for p in model.parameters():
+        p.grad = None
+    return tracker.events
+
+
+def peak_by_batch(one: list[int], two: list[int], batches: tuple[int, ...]) -> dict[int, int]:
+    """Peak live bytes at each batch from the event sequences traced at batch 1 and 2."""
+    if len(one) != len(two) or any((a > 0) != (b > 0) for a, b in zip(one, two)):
+        raise ValueError("the allocations at batch 1 and batch 2 differ in order; cannot extrapolate")
+    constant = per_sample = 0
+    candidates: list[tuple[int, int]] = [(0, 0)]
+    for a, b in zip(one, two):
+        constant += 2 * a - b
+        per_sample += b - a
+        if a > 0:
+            candidates.append((constant, per_sample))
+    return {n: max(c + n * s for c, s in candidates) for n in batches}
+
+
+def _bytes(tensors: Iterator[torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def measure_peak_memory(model: nn.Module, image_size: int, batches: tuple[int, ...] = BATCH_SIZES,
+                        inner: Any = None) -> PeakMemory:
+    """Peak bytes of ``model`` (on the meta device) at each of ``batches``.
+
+    ``inner``, a dispatch mode such as ``FlopCounterMode``, also sees the batch-1 forward pass.
+    """
+    resident = _bytes(model.parameters()) + _bytes(model.buffers())
+    trainable = _bytes(p for p in model.parameters() if p.requires_grad)
+    inference = peak_by_batch(_run_inference(model, 1, image_size, inner), _run_inference(model, 2, image_size),
+                              batches)
+    training = peak_by_batch(*(_run_training(model, n, image_size) for n in (1, 2)), batches)
+    return PeakMemory(
+        image_size=image_size, parameters=resident, gradients=trainable, optimizer=trainable,
+        batches=[PeakAtBatch(n, resident + inference[n], resident + trainable + training[n]) for n in batches],
+    )
