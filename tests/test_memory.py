@@ -4,8 +4,9 @@ Oracle for the real run: the CPU allocator's own accounting, as ``torch.profiler
 it (``profile_memory=True``: every allocation and free with the allocator's running total).
 psutil's RSS is not used: glibc keeps freed blocks, so RSS only shows a high-water mark of
 everything the process ever did. Tolerance, on the peak as the cards report it (resident
-parameters and buffers, momentum, plus the peak above them): the traced peak never exceeds
-the real one and falls short of it by at most 4 MiB or 5% (inference) / 2% (training),
+parameters and buffers, momentum, plus the peak above them): the traced peak exceeds the
+real one by at most 1% (a few small tensors, e.g. BatchNorm statistics the CPU kernels never
+allocate) and falls short of it by at most 4 MiB or 5% (inference) / 2% (training),
 whichever is larger. The shortfall is scratch memory inside the CPU convolution kernels
 (about 3 MB at batch 2, more with more threads), which never becomes a tensor and which the
 traced count does not claim.
@@ -27,6 +28,7 @@ from dla_docs.zoo.variants import get_config
 
 TOLERANCE = {"inference": 0.05, "training": 0.02}
 SCRATCH = 4 * 2**20  # bytes of kernel scratch space always allowed
+OVER = 0.01  # the traced count may exceed the allocator's by this fraction
 
 
 def _meta_model(variant: str) -> DLA:
@@ -99,7 +101,7 @@ def test_traced_peak_matches_the_cpu_allocator_at_batch_2(variant, measurements,
     for kind, limit in TOLERANCE.items():
         total = resident[kind] + real[kind]  # what was allocated before the step, and its peak above that
         allowed = max(expected[kind] * limit, SCRATCH)
-        assert expected[kind] <= total <= expected[kind] + allowed, (kind, expected[kind], total)
+        assert expected[kind] * (1 - OVER) <= total <= expected[kind] + allowed, (kind, expected[kind], total)
 
 
 def test_every_variant_has_peaks_that_grow_with_the_batch(measurements):

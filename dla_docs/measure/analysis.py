@@ -3,7 +3,7 @@
 Called by :func:`dla_docs.measure.core.measure_facts` (so it runs in the measurement
 workers and is cached with the rest). The receptive fields come from the aggregation
 structure read from the same model; peak memory and FlopCounterMode's count come from
-that model moved to the meta device, where nothing is allocated or computed.
+one forward pass of that model moved to the meta device, where nothing is allocated or computed.
 """
 
 from __future__ import annotations
@@ -19,21 +19,30 @@ from dla_docs.measure.record import Measurement
 from dla_docs.measure.structure import ModelStructure
 
 
-def flop_counter_counts(counter) -> dict[str, int]:
-    """FlopCounterMode's whole-model counts, keyed by operator name without ``aten.``."""
-    counts = counter.get_flop_counts().get("Global", {})
-    return {str(op).split(".")[-1] if str(op).count(".") == 1 else str(op).split(".")[1]: int(n)
-            for op, n in counts.items()}
+class FlopFormulas:
+    """FlopCounterMode's own per-operator formulas (``torch.utils.flop_counter.flop_registry``),
+    applied to every operator call of a traced forward pass: FlopCounterMode's count without
+    running a second pass under it (``tests/test_reconcile.py`` runs FlopCounterMode itself)."""
+
+    def __init__(self) -> None:
+        from torch.utils.flop_counter import flop_registry
+
+        self.registry = flop_registry
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, func, args: tuple, kwargs: dict, out) -> None:
+        formula = self.registry.get(func._overloadpacket)
+        if formula is not None:
+            name = func._overloadpacket.__name__
+            self.counts[name] = self.counts.get(name, 0) + int(formula(*args, **kwargs, out_val=out))
 
 
 def analyse(structure: ModelStructure, model: nn.Module, measurement: Measurement) -> Measurement:
     """``measurement`` with the analysis added; ``model`` (the measured one) ends on the meta device."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    counter = FlopCounterMode(display=False)
+    flops = FlopFormulas()
     model.to_empty(device="meta")  # drops the CPU storage: shapes are all that is left to use
-    memory = measure_peak_memory(model, measurement.image_size, inner=counter)
+    memory = measure_peak_memory(model, measurement.image_size, on_operator=flops)
     table = reconcile(measurement.image_size, measurement.macs_by_operator, measurement.convention_terms,
-                      flop_counter_counts(counter))
+                      dict(sorted(flops.counts.items())))
     return dataclasses.replace(measurement, receptive_field=receptive_fields(structure), peak_memory=memory,
                                flops_reconciliation=table)

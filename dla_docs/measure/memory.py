@@ -23,7 +23,6 @@ allocator's own rounding and caching, and the Python interpreter and libraries.
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -99,16 +98,19 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
 class StorageTracker(TorchDispatchMode):
     """Records ``(+bytes)`` when an operator returns a new storage and ``(-bytes)`` when it dies."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_operator: Callable[[Any, tuple, dict, Any], None] | None = None) -> None:
         super().__init__()
         self.events: list[int] = []
         self._live: set[int] = set()
+        self._on_operator = on_operator  # sees (operator, args, kwargs, outputs) of every call
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         rule = _SHAPE_RULES.get(func)
         out = rule(args) if rule is not None and not kwargs else None
         if out is None:
             out = func(*args, **(kwargs or {}))
+        if self._on_operator is not None:
+            self._on_operator(func, args, kwargs or {}, out)
         for tensor in tree_flatten(out)[0]:
             if isinstance(tensor, torch.Tensor):
                 self._track(tensor.untyped_storage())
@@ -135,10 +137,10 @@ class StorageTracker(TorchDispatchMode):
         return peak
 
 
-def _run_inference(model: nn.Module, batch: int, image_size: int, inner: Any = None) -> list[int]:
-    """One forward pass without grad; ``inner`` (another dispatch mode) sees every operator first."""
+def _run_inference(model: nn.Module, batch: int, image_size: int, on_operator: Any = None) -> list[int]:
+    """One forward pass without grad; ``on_operator`` sees every operator call."""
     model.eval()
-    with torch.no_grad(), StorageTracker() as tracker, (inner or contextlib.nullcontext()):
+    with torch.no_grad(), StorageTracker(on_operator) as tracker:
         image = torch.empty(batch, 3, image_size, image_size, device="meta")
         model(image)
         del image
@@ -180,14 +182,14 @@ def _bytes(tensors: Iterator[torch.Tensor]) -> int:
 
 
 def measure_peak_memory(model: nn.Module, image_size: int, batches: tuple[int, ...] = BATCH_SIZES,
-                        inner: Any = None) -> PeakMemory:
+                        on_operator: Any = None) -> PeakMemory:
     """Peak bytes of ``model`` (on the meta device) at each of ``batches``.
 
-    ``inner``, a dispatch mode such as ``FlopCounterMode``, also sees the batch-1 forward pass.
+    ``on_operator(operator, args, kwargs, outputs)`` also sees the batch-1 forward pass.
     """
     resident = _bytes(model.parameters()) + _bytes(model.buffers())
     trainable = _bytes(p for p in model.parameters() if p.requires_grad)
-    inference = peak_by_batch(_run_inference(model, 1, image_size, inner), _run_inference(model, 2, image_size),
+    inference = peak_by_batch(_run_inference(model, 1, image_size, on_operator), _run_inference(model, 2, image_size),
                               batches)
     training = peak_by_batch(*(_run_training(model, n, image_size) for n in (1, 2)), batches)
     return PeakMemory(
