@@ -12,6 +12,7 @@ from conftest import PROJECT
 from dla_docs import list_models
 from dla_docs.checks.freshness import check_pages
 from dla_docs.config import load_settings
+from dla_docs.render.diff_pages import DIFF_PAIRS
 from dla_docs.run import generate_docs
 
 VARIANTS = list_models()
@@ -29,7 +30,7 @@ def test_one_card_per_variant_and_nav_in_zoo_order(generated):
 
 def test_every_page_says_fvcore_counts_macs(generated):
     pages = {name: data.decode() for name, data in generated.files.items() if name.endswith(".md")}
-    assert len(pages) == len(VARIANTS) + 3
+    assert len(pages) == len(VARIANTS) + 3 + len(DIFF_PAIRS)  # family, architecture, verification, diffs
     for name, text in pages.items():
         assert 'one multiply-add as one "flop"' in text, name
 
