@@ -22,12 +22,14 @@ from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.freshness import check_pages, has_pages
-from dla_docs.checks.verify import card_checks, verify_templates
+from dla_docs.checks.verify import card_checks, load_results, verify_templates
 from dla_docs.config import Settings
 from dla_docs.fs import shown
 from dla_docs.measure.record import Measurement, VariantFacts
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import ModelEntry, Template, read_templates
+from dla_docs.metadata.recorded import recorded_facts
+from dla_docs.metadata.results import BenchmarkSource, ResultsSource, read_benchmarks
 from dla_docs.render import diff_pages, graphs
 from dla_docs.render.card import Card
 from dla_docs.render.drawing import Drawing, draw_all, keep, structure_digest
@@ -143,22 +145,33 @@ def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
 KINDS = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview", graphs.overview_graph))
 
 
+def load_benchmarks(settings: Settings) -> BenchmarkSource | None:
+    """The configured benchmark source, read and validated (``None`` when none is configured)."""
+    if settings.benchmarks is None:
+        return None
+    return read_benchmarks(settings.benchmarks, settings.root, set(list_models()))
+
+
 def render_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
                 structures: Mapping[str, ModelStructure], report: VerifyReport,
-                svg_store=None) -> tuple[dict[str, bytes], dict[str, str]]:
+                svg_store=None, results: ResultsSource | None = None) -> tuple[dict[str, bytes], dict[str, str]]:
     """Draw the graphs, assemble one card per variant and render every file of ``docs/``;
     also returns the SVGs drawn anew (for the cache, once the command succeeded)."""
-    site, new = assemble_site(settings, templates, measurements, structures, report, svg_store)
+    site, new = assemble_site(settings, templates, measurements, structures, report, svg_store, results)
     return render_docs(site), new
 
 
 def assemble_site(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
                   structures: Mapping[str, ModelStructure], report: VerifyReport,
-                  svg_store=None) -> tuple[Site, dict[str, str]]:
+                  svg_store=None, results: ResultsSource | None = None) -> tuple[Site, dict[str, str]]:
     """Draw the graphs and assemble one card per variant: what every rendering shows; also
-    the SVGs drawn anew."""
+    the SVGs drawn anew. ``results`` (the results source) and the configured benchmarks give
+    each card its recorded accuracy and throughput."""
     family = templates[0]
     entries = _entries(templates)
+    text_of = {e.name: t.text for t in reversed(templates) for e in t.index.models}
+    collections = [c for t in templates for c in t.index.collections]
+    benchmarks = load_benchmarks(settings)
     names = list(measurements)
     digests = {n: structure_digest(structures[n]) for n in names}
     whole = Drawing("family", list(digests.values()), lambda: graphs.family_graph(list(structures.values())))
@@ -180,14 +193,16 @@ def assemble_site(settings: Settings, templates: Sequence[Template], measurement
             entry=entry, checks=card_checks(entry, fields, measurements[name], settings),
             hda_svg=drawn[1 + len(KINDS) * i], ida_svg=drawn[2 + len(KINDS) * i],
             overview_svg=drawn[3 + len(KINDS) * i],
+            recorded=recorded_facts(name, entry, text_of.get(name, ""), collections, results, benchmarks,
+                                    VARIANTS[name].block == "res2net"),
         ))
     return Site(settings=settings, family=family, cards=cards, report=report, family_svg=drawn[0], diffs=diffs), new
 
 
 def check(settings: Settings, templates: Sequence[Template], measurements: Mapping[str, Measurement],
-          checkpoints=None) -> VerifyReport:
+          checkpoints=None, results: ResultsSource | None = None) -> VerifyReport:
     """The metadata checks of ``templates`` (for the configured ones: what the pages show)."""
-    return verify_templates(settings, templates, measurements, checkpoints=checkpoints)
+    return verify_templates(settings, templates, measurements, checkpoints=checkpoints, results=results)
 
 
 def configured(settings: Settings, templates: Sequence[Template]) -> list[Template]:
@@ -204,6 +219,7 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     command are checked by it (see :func:`check`).
     """
     templates = list(templates) if templates is not None else read_project_templates(settings)
+    load_results(settings)  # a bad results file is reported before any measuring
     cache = cache_for(settings, no_cache)
     facts = measure_zoo(settings, cache, step, measurements)
     return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
@@ -213,8 +229,9 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
 def _checked(settings: Settings, templates: list[Template], measurements: dict[str, Measurement],
              structures: dict[str, ModelStructure], cache, render: bool) -> Run:
     own = configured(settings, templates)
-    report = check(settings, own, measurements)
-    files, drawn = render_site(settings, own, measurements, structures, report, cache) if render else ({}, {})
+    results = load_results(settings)
+    report = check(settings, own, measurements, results=results)
+    files, drawn = render_site(settings, own, measurements, structures, report, cache, results) if render else ({}, {})
     return Run(settings, templates, measurements, structures, report, files, drawn, cache)
 
 
@@ -244,5 +261,5 @@ def hf_export(settings: Settings, names: Sequence[str], no_cache: bool = False,
     results = load_results(settings)
     run = start(settings, no_cache, step, templates=templates, render=False)
     site, _ = assemble_site(settings, configured(settings, templates), run.measurements, run.structures,
-                            run.report, cache_for(settings, no_cache))
+                            run.report, cache_for(settings, no_cache), results)
     return hf_files(site, names, results)

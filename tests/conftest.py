@@ -99,7 +99,8 @@ def write_hub_cache(cache: Path, reference: dict, variants=None) -> Path:
     The layout is huggingface_hub's own (``models--timm--dla34.in1k/refs/main`` naming a
     snapshot folder), so ``hf_hub_download(..., local_files_only=True)`` finds the files as if
     they had been downloaded. The tensors are generated from the *reference* (timm) layout,
-    not from our models, and filled with a value that says which tensor they are.
+    not from our models: seeded He-normal convolutions and identity BatchNorm statistics, so
+    a forward pass gives finite scores.
     """
     import torch
     from safetensors.torch import save_file
@@ -110,15 +111,24 @@ def write_hub_cache(cache: Path, reference: dict, variants=None) -> Path:
         snapshot.mkdir(parents=True, exist_ok=True)
         (snapshot.parents[1] / "refs").mkdir(exist_ok=True)
         (snapshot.parents[1] / "refs" / "main").write_text(revision)
-        tensors = {key: torch.full(shape, hub_fill(i), dtype=getattr(torch, dtype))
-                   for i, (key, shape, dtype) in enumerate(reference[variant]["state_dict"])}
+        generator = torch.Generator().manual_seed(sum(map(ord, variant)))
+        tensors = {key: generated_tensor(key, shape, dtype, generator)
+                   for key, shape, dtype in reference[variant]["state_dict"]}
         save_file(tensors, str(snapshot / "model.safetensors"))
     return cache
 
 
-def hub_fill(i: int) -> float:
-    """The value every element of the ``i``-th generated tensor holds (exact in float32 and int64)."""
-    return float(i % 97)
+def generated_tensor(key: str, shape: list[int], dtype: str, generator):
+    import torch
+
+    if dtype != "float32":
+        return torch.zeros(shape, dtype=getattr(torch, dtype))  # num_batches_tracked
+    if len(shape) == 4:
+        fan_out = shape[0] * shape[2] * shape[3]
+        return torch.randn(shape, generator=generator) * (2.0 / fan_out) ** 0.5
+    if key.endswith(("running_var", "weight")):
+        return torch.ones(shape)
+    return torch.zeros(shape)  # biases, running means
 
 
 @pytest.fixture(scope="session")

@@ -450,3 +450,43 @@ def test_404_page_is_styled_from_file_and_under_a_sub_path(browser, built_projec
         context.close()
         server.shutdown()
         server.server_close()
+
+
+# -- the first screen of every card -----------------------------------------------------------
+
+FIRST_SCREEN = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def first_screen(browser):
+    context = browser.new_context(viewport=FIRST_SCREEN, color_scheme="light")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_every_card_shows_its_summary_and_first_snippet_on_the_first_screen(first_screen, site_url):
+    """Parameters, GMACs, top-1, licence, Hub id and the one-line snippet: all within 900 px."""
+    page = first_screen
+    for name in list_models():
+        page.goto(f"{site_url}/models/{name}.html")
+        summary = page.locator(".dla-summary table")
+        rows = {
+            "parameters": summary.locator("tr", has_text="parameters"),
+            "top-1": summary.locator("tr", has_text="ImageNet top-1"),
+            "weights": summary.locator("tr", has_text="licence"),
+        }
+        for label, row in rows.items():
+            assert row.count() == 1, (name, label)
+            box = row.bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= FIRST_SCREEN["height"], (name, label, box)
+        text = summary.inner_text()
+        assert re.search(r"\d+\.\d\d M · \d+\.\d\d GMACs", text), (name, text)
+        assert re.search(r"\d\d\.\d\d% · \d\d\.\d\d%", text), (name, text)
+        assert f"timm/{name}.in1k" in text and ("bsd-3-clause" in text or "unknown" in text), (name, text)
+        snippet = page.locator(".md-content pre").first
+        assert f'create_model("{name}", pretrained=True)' in snippet.inner_text()
+        box = snippet.bounding_box()
+        assert box and box["y"] + box["height"] <= FIRST_SCREEN["height"], (name, box)
+        if name in ("dla34", "dla60_res2next", "dla169"):
+            shot(page, f"first-screen-{name}")

@@ -166,8 +166,10 @@ def test_every_located_value_points_at_its_written_text():
 
 def test_code_snippets_render_for_a_variant():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(PROJECT / "templates"), undefined=jinja2.StrictUndefined)
-    page = env.get_template("models/dla.md").render(model_name="dla46x_c")
-    assert 'create_model("dla46x_c")' in page
+    from dla_docs.render.pages import citation_blocks
+
+    page = env.get_template("models/dla.md").render(model_name="dla46x_c", citation=citation_blocks())
+    assert 'create_model("dla46x_c", pretrained=True)' in page
     assert "{%" not in page and "{{" not in page
 
 

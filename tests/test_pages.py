@@ -1,9 +1,8 @@
-"""Generated pages: complete, deterministic, fresh in the repository, and every snippet runs."""
+"""Generated pages: complete, deterministic and fresh in the repository (snippets: test_snippets.py)."""
 
 from __future__ import annotations
 
 import html
-import os
 import re
 
 import pytest
@@ -16,7 +15,6 @@ from dla_docs.render.diff_pages import DIFF_PAIRS
 from dla_docs.run import generate_docs
 
 VARIANTS = list_models()
-PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 
 
 def test_one_card_per_variant_and_nav_in_zoo_order(generated):
@@ -41,7 +39,23 @@ def test_family_table_lists_every_variant_with_measured_figures(generated, seed_
     assert rows == VARIANTS
     for name, flops in seed_flops.items():
         assert f"{flops:,}" in index, name
-    assert 'class="dla-plot"' in index and index.count('<g class="point"') == len(VARIANTS)
+    assert 'class="dla-plot"' in index and index.count('<g class="point') == 3 * len(VARIANTS)  # three plots
+    for plot in ("dla-plot-top1-macs", "dla-plot-throughput"):
+        assert re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index) != [] and \
+            sorted(re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index)) == sorted(VARIANTS)
+
+
+def test_pareto_front_of_top1_against_gmacs(generated):
+    """A point is on the front when no other variant has both fewer MACs and a higher top-1."""
+    index = generated.files["index.md"].decode()
+    top1 = {}
+    for name in VARIANTS:
+        card = generated.files[f"models/{name}.md"].decode()
+        top1[name] = float(re.search(r"ImageNet top-1 · top-5 \| \*\*([\d.]+)%", card).group(1))
+    macs = {n: generated.measurements[n].macs for n in VARIANTS}
+    expected = {n for n in VARIANTS if not any(macs[o] <= macs[n] and top1[o] > top1[n] for o in VARIANTS)}
+    shown = set(re.findall(r'<g class="point pareto" id="dla-plot-top1-macs-(\w+)"', index))
+    assert shown == expected and len(shown) >= 3
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -67,25 +81,6 @@ def test_committed_docs_are_fresh(generated):
     assert (PROJECT / "docs" / "index.md").is_file(), "docs/ is not committed: run make build"
     stale = check_pages(PROJECT / "docs", generated.files, "docs")
     assert not stale, "\n".join(f"{f.field}: {f.kind}\n" + "\n".join(f.diff) for f in stale)
-
-
-def _python_blocks(text: str) -> list[str]:
-    return PYTHON_BLOCK.findall(text)
-
-
-@pytest.mark.parametrize("page", ["index.md", *(f"models/{n}.md" for n in VARIANTS)])
-def test_snippets_on_each_page_run(generated, page, tmp_path, monkeypatch):
-    blocks = _python_blocks(generated.files[page].decode())
-    assert len(blocks) >= 5, page  # create/run, list, levels, fine-tune, checkpoint
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__snippet__"}
-    for block in blocks:
-        exec(compile(block, f"{page}:snippet", "exec"), namespace)
-    name = page.removeprefix("models/").removesuffix(".md") if page != "index.md" else VARIANTS[0]
-    assert tuple(namespace["probabilities"].shape) == (1, 1000)
-    assert [f.shape[-1] for f in namespace["features"]] == [224, 112, 56, 28, 14, 7]
-    assert namespace["restored"].fc.out_channels == 10
-    assert os.path.exists(f"{name}-finetuned.pth")
 
 
 def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):

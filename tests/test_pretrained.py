@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import PROJECT, hub_fill, write_hub_cache
+from conftest import PROJECT, write_hub_cache
 from PIL import Image
 
 import dla_docs
@@ -21,23 +21,30 @@ from dla_docs.zoo.weights import CheckpointError
 VARIANTS = list_models()
 
 
+def _hub_file(cache, name):
+    return next((cache / f"models--timm--{name}.in1k" / "snapshots").glob("*/model.safetensors"))
+
+
 @pytest.mark.parametrize("name", VARIANTS)
 def test_pretrained_loads_strictly_from_the_hub_cache(name, offline_hub, reference):
+    from safetensors.torch import load_file
+
+    published = load_file(str(_hub_file(offline_hub, name)))  # the oracle: the file itself
     model = dla_docs.create_model(name, pretrained=True)
     state = model.state_dict()
-    for i, (key, shape, dtype) in enumerate(reference[name]["state_dict"]):
-        tensor = state[key]
-        assert list(tensor.shape) == shape and str(tensor.dtype) == f"torch.{dtype}"
-        assert torch.all(tensor == hub_fill(i)), key  # the file's values, not the initialisation
+    assert [[k, list(v.shape), str(v.dtype).removeprefix("torch.")] for k, v in state.items()] == \
+        reference[name]["state_dict"]
+    for key, tensor in published.items():
+        assert torch.equal(state[key], tensor), key
     features = dla_docs.create_model(name, pretrained=True, num_classes=0).eval()
     with torch.no_grad():
         pooled = features(torch.randn(1, 3, 32, 32))
-    assert tuple(pooled.shape) == (1, model.num_features)
-    assert torch.all(features.base_layer[0].weight == hub_fill(0))
+    assert tuple(pooled.shape) == (1, model.num_features) and torch.isfinite(pooled).all()
+    assert torch.equal(features.base_layer[0].weight, published["base_layer.0.weight"])
 
 
-def test_num_classes_0_and_reset_classifier_give_the_pooled_features():
-    model = dla_docs.create_model("dla46_c").eval()  # random weights: the generated ones overflow
+def test_num_classes_0_and_reset_classifier_give_the_pooled_features(offline_hub):
+    model = dla_docs.create_model("dla46_c", pretrained=True).eval()
     image = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         features = model.forward_features(image)
@@ -52,10 +59,12 @@ def test_num_classes_0_and_reset_classifier_give_the_pooled_features():
 
 
 def test_another_number_of_classes_keeps_a_fresh_classifier(offline_hub):
+    from safetensors.torch import load_file
+
     model = dla_docs.create_model("dla46_c", pretrained=True, num_classes=10)
     assert model.fc.weight.shape == (10, 256, 1, 1)
-    assert torch.all(model.base_layer[0].weight == hub_fill(0))
-    assert model.fc.weight.std() > 0  # initialised, not the file's constant
+    assert torch.equal(model.base_layer[0].weight, load_file(str(_hub_file(offline_hub, "dla46_c")))["base_layer.0.weight"])
+    assert model.fc.weight.std() > 0 and model.fc.bias.abs().sum() == 0  # freshly initialised
 
 
 def _write(path, tensors):

@@ -121,3 +121,24 @@ def test_precision_written_decides(tmp_path, measurements, capsys):
     fixed = (root / "dla.md").read_text()
     assert f"Top 5 Accuracy: '{float(dla34['top5']):.2f}'" in fixed
     assert f"Top 1 Accuracy: {float(dla34['top1']):.1f}%" in fixed
+
+
+def test_cards_show_the_six_test_sets_and_recorded_throughput_with_sources(generated):
+    import html
+
+    results, benchmarks = csv_rows(RESULTS), csv_rows(BENCHMARKS)
+    for variant in list_models():
+        card = html.unescape(generated.files[f"models/{variant}.md"].decode())
+        accuracy = card[card.index("## Accuracy"):card.index("## Measured and recorded")]
+        rows = [r for r in results if r["model"] == f"{variant}.in1k"]
+        assert len(rows) == 6
+        for r in rows:
+            assert f"| {r['top1']} | {r['top5']} | {r['img_size']} | {r['crop_pct']} | {r['interpolation']} | " \
+                   f"<code>{r['source']}</code> |" in accuracy, (variant, r["dataset"])
+        assert "data/timm_results_dla.csv" in accuracy
+        throughput = card[card.index("## Recorded inference throughput"):card.index("## Measured and recorded")]
+        timed = [b for b in benchmarks if b["model"] == variant]
+        assert len(timed) == 3 and "data/timm_benchmark_dla.csv" in throughput
+        for b in timed:
+            assert f"| {b['batch_size']} | {b['samples_per_sec']} | {b['step_time_ms']} | <code>{b['source']}</code> |" \
+                in throughput, (variant, b["source"])

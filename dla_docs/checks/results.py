@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from dla_docs.checks.findings import Finding
+from dla_docs.checks.findings import FieldCheck, Finding
 from dla_docs.errors import Location
 from dla_docs.metadata import ModelEntry, Template
 from dla_docs.metadata.results import DATASETS, ResultsSource
@@ -55,10 +55,13 @@ def rounded_as(source: Decimal, recorded: Decimal) -> Decimal:
     return source.quantize(Decimal(1).scaleb(-decimals(recorded)), rounding=ROUND_HALF_EVEN)
 
 
-def check_results(template: Template, entry: ModelEntry, source: ResultsSource) -> tuple[list[Finding], int]:
-    """Findings for the accuracies ``entry`` records, and how many were checked."""
-    findings: list[Finding] = []
-    checked = 0
+def check_results(template: Template, entry: ModelEntry, source: ResultsSource) -> list[FieldCheck]:
+    """One check per accuracy ``entry`` records (``Top 1 Accuracy (ImageNet)``...), drift with its finding.
+
+    The recorded value is shown as written (``74.63%``), the source's as it has it
+    (``74.632%``). An accuracy on a test set the source lacks is a drift without a fix.
+    """
+    checks: list[FieldCheck] = []
     rows = {row.dataset: row for row in source.for_variant(entry.name)}
     for i, result in enumerate(entry.results):
         key = dataset_key(result.dataset)
@@ -68,27 +71,31 @@ def check_results(template: Template, entry: ModelEntry, source: ResultsSource) 
             if column is None:
                 continue
             field = f"Results[{i}].Metrics.{metric}"
+            shown_field = f"{metric} ({result.dataset})"
             where = Location(template.display, located.line, located.column)
-            recorded = written_number(template.text[located.start:located.end])
+            written = template.text[located.start:located.end].strip().strip("'\"")
+            recorded = written_number(written)
+            common = dict(location=where, label=entry.label, template=template.path)
             if row is None or recorded is None:
-                if row is None:
-                    findings.append(Finding(
-                        kind="mismatch", variant=entry.name, field=field, location=where, label=entry.label,
-                        template=template.path, recorded=located.value,
-                        message=f"the results source {source.display} has no row for {entry.name} on "
-                                f"{result.dataset!r}; add one or remove this result"))
+                finding = Finding(
+                    kind="mismatch", variant=entry.name, field=field, recorded=located.value,
+                    message=f"the results source {source.display} has no row for {entry.name} on "
+                            f"{result.dataset!r}; add one or remove this result", **common)
+                checks.append(FieldCheck(entry.name, shown_field, written, None, "drift", "no source row",
+                                         finding, **common))
                 continue
-            checked += 1
-            value = Decimal(row.top1_text if column == "top1" else row.top5_text)
+            text = row.top1_text if column == "top1" else row.top5_text
+            value = Decimal(text)
+            detail = f"results source, {decimals(recorded)} decimals as written"
             if holds(recorded, value):
+                checks.append(FieldCheck(entry.name, shown_field, written, f"{text}%", "ok", detail, None, **common))
                 continue
-            fix = rounded_as(value, recorded)
-            findings.append(Finding(
-                kind="mismatch", variant=entry.name, field=field, location=where, label=entry.label,
-                template=template.path, recorded=float(recorded), measured=float(value),
+            finding = Finding(
+                kind="mismatch", variant=entry.name, field=field, recorded=float(recorded), measured=float(value),
                 difference=float(value - recorded),
                 relative_difference=float((value - recorded) / recorded) if recorded else None,
                 message=f"must equal the results source ({source.display}:{row.line}, {row.model} on "
                         f"{row.dataset}: {value}) at the {decimals(recorded)} decimals written",
-                fix=str(fix), measured_label="source"))
-    return findings, checked
+                fix=str(rounded_as(value, recorded)), measured_label="source", **common)
+            checks.append(FieldCheck(entry.name, shown_field, written, f"{text}%", "drift", detail, finding, **common))
+    return checks

@@ -202,7 +202,8 @@ def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurem
     measured = {"FLOPs": measurement.flops(settings.convention), "Parameters": measurement.parameters,
                 "File Size": measurement.checkpoint_bytes}
     name = entry.name if entry else measurement.variant
-    return tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in CARD_FIELDS)
+    shown = tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in CARD_FIELDS)
+    return shown + tuple(f for f in fields if "Accuracy (" in f.field)  # against the results source
 
 
 # -- the whole check -------------------------------------------------------------------------
@@ -249,9 +250,10 @@ def verify_templates(
             report.findings.extend(f.finding for f in fields if f.finding is not None)
             report.checked += checked
             if results is not None:
-                findings, checked = check_results(template, entry, results)
-                report.findings.extend(findings)
-                report.checked += checked
+                accuracies = check_results(template, entry, results)
+                report.fields.extend(accuracies)
+                report.findings.extend(f.finding for f in accuracies if f.finding is not None)
+                report.checked += len(accuracies)
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
     if checkpoints:

@@ -7,6 +7,7 @@ templates read its fields and properties. Nothing here measures or checks anythi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from dla_docs.checks.findings import FieldCheck
 from dla_docs.measure.record import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import METADATA_FIELDS, ModelEntry
+from dla_docs.metadata.recorded import Recorded
 from dla_docs.zoo.variants import VariantConfig
 
 MEASURED_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown as checks, not as training metadata
@@ -36,6 +38,7 @@ class Card:
     hda_svg: str
     ida_svg: str
     overview_svg: str
+    recorded: Recorded | None = None  # accuracy, throughput, weights, links: recorded sources only
 
     @property
     def training(self) -> list[tuple[str, str]]:
@@ -56,11 +59,23 @@ class Card:
         return self.entry.code if self.entry else None
 
     @property
-    def accuracy(self) -> tuple[float | None, float | None]:
-        """ImageNet top-1 and top-5 accuracy (percent) where the entry records them."""
-        if self.entry is None:
+    def accuracy(self) -> tuple[str | None, str | None]:
+        """ImageNet top-1 and top-5 accuracy (percent) as the model-index writes them."""
+        if self.recorded is None:
             return None, None
-        for result in self.entry.results:
-            if "imagenet" in result.dataset.casefold():
-                return result.metrics.get("Top 1 Accuracy"), result.metrics.get("Top 5 Accuracy")
-        return None, None
+        return self.recorded.top1_text, self.recorded.top5_text
+
+    @property
+    def layers_note(self) -> str:
+        """Where the recorded Layers or Architecture contradict the variant's own configuration."""
+        if self.recorded is None:
+            return ""
+        notes = []
+        named = re.search(r"(\d+)", self.config.title)
+        if self.recorded.layers is not None and named and int(named.group(1)) != self.recorded.layers:
+            notes.append(f"The model-index records Layers: {self.recorded.layers}, but this variant is "
+                         f"{self.config.title}, {named.group(1)} layers as the paper counts them")
+        if self.config.block == "basic" and any("bottleneck" in a.casefold() for a in self.recorded.architecture):
+            notes.append("The model-index lists a bottleneck block, but this variant's configuration uses basic "
+                         "blocks (two 3x3 convolutions) only")
+        return ". ".join(notes)

@@ -27,6 +27,7 @@ from dla_docs.fs import contained, shown
 from dla_docs.measure.record import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import Template, citations
+from dla_docs.metadata.recorded import RES2NET_PAPER
 from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
@@ -124,8 +125,9 @@ def _skipped(m: Measurement) -> list[dict[str, Any]]:
     return rows
 
 
-def _accuracy_text(value: float | None) -> tuple[str, str]:
-    return ("-", "-1") if value is None else (f"{value:.2f}", f"{value}")
+def _accuracy_text(value: str | None) -> tuple[str, str]:
+    """An accuracy as the model-index writes it (its precision kept), and its sort key."""
+    return ("-", "-1") if value is None else (value, value)
 
 
 def _snippets(env: SandboxedEnvironment, name: str) -> str:
@@ -148,6 +150,9 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         code=card.code,
         snippets=Markup(_snippets(env, card.name)),
         citations=[Markup(bibtex(c)) for c in citations.for_variant(config.block)],
+        recorded=card.recorded,
+        res2net_paper=RES2NET_PAPER,
+        layers_note=card.layers_note,
     )
 
 
@@ -184,7 +189,7 @@ def split_intro(markdown: str) -> tuple[str, str]:
 
 
 def family_page(env: SandboxedEnvironment, site: Site) -> str:
-    from dla_docs.render.plot import macs_vs_parameters_svg
+    from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
 
     prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
                           model_name=Markup(site.cards[0].name), citation=citation_blocks())
@@ -195,11 +200,15 @@ def family_page(env: SandboxedEnvironment, site: Site) -> str:
         (t1, s1), (t5, s5) = _accuracy_text(top1), _accuracy_text(top5)
         rows.append({"name": Markup(card.name), "m": card.measurement, "top1": t1, "top1_sort": s1, "top5": t5,
                      "top5_sort": s5})
+    recorded = {card.name: card.recorded for card in site.cards if card.recorded is not None}
+    accuracies = {n: r.top1 for n, r in recorded.items() if r.top1 is not None}
     return render_template(
         env, f"{PAGE_TEMPLATES}/index.md",
         intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=site.settings.image_size,
         has_accuracy=any(card.accuracy != (None, None) for card in site.cards),
         plot=macs_vs_parameters_svg(site.measurements),
+        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
+        throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
     )
 
 
@@ -230,6 +239,7 @@ def verification_page(env: SandboxedEnvironment, site: Site) -> str:
         tolerance=f"{100 * s.file_size_tolerance:g}%",
         findings=[finding_line(f) for f in site.report.findings], checked=site.report.checked,
         table=[(Markup(card.name), [CheckRow(c) for c in card.checks]) for card in site.cards],
+        table_rows=sum(len(card.checks) for card in site.cards),
     )
 
 
