@@ -82,7 +82,71 @@ def _elementwise(args: tuple) -> torch.Tensor | None:
     return x.new_empty(x.shape)
 
 
+def _cat(args: tuple) -> torch.Tensor | None:
+    """``torch.cat(tensors, dim)`` of equal shapes but along ``dim``: one new tensor."""
+    tensors, dim = args[0], args[1] if len(args) > 1 else 0
+    first = tensors[0]
+    dim = dim % first.dim()
+    if any(t.dim() != first.dim() or t.shape[:dim] != first.shape[:dim] or t.shape[dim + 1:] != first.shape[dim + 1:]
+           for t in tensors):
+        return None
+    shape = list(first.shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    return first.new_empty(shape)
+
+
+def _pooled(x: torch.Tensor, kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> list[int]:
+    def two(v: Any) -> list[int]:
+        v = [v] if isinstance(v, int) else list(v)
+        return v * 2 if len(v) == 1 else v
+
+    k, s, p, d = two(kernel), two(stride) if stride else two(kernel), two(padding), two(dilation)
+    return [*x.shape[:2], *((x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))]
+
+
+def _max_pool(args: tuple) -> tuple | None:
+    x = args[0]
+    if len(args) > 5 and args[5]:  # ceil_mode
+        return None
+    shape = _pooled(x, *args[1:5])
+    return x.new_empty(shape), x.new_empty(shape, dtype=torch.long)
+
+
+def _avg_pool(args: tuple) -> torch.Tensor | None:
+    x = args[0]
+    if len(args) > 4 and args[4]:  # ceil_mode
+        return None
+    return x.new_empty(_pooled(x, *args[1:4]))
+
+
+def _like(index: int) -> Callable[[tuple], torch.Tensor]:
+    return lambda args: args[index].new_empty(args[index].shape)
+
+
+def _mean(args: tuple) -> torch.Tensor | None:
+    x, dims = args[0], args[1]
+    keep = len(args) > 2 and args[2]
+    if dims is None or len(args) > 3:
+        return None
+    dims = {d % x.dim() for d in dims}
+    shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keep or i not in dims]
+    return x.new_empty(shape)
+
+
 _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
+    _aten.max_pool2d_with_indices.default: _max_pool,
+    _aten.max_pool2d_with_indices_backward.default: _like(1),
+    _aten.avg_pool2d.default: _avg_pool,
+    _aten.avg_pool2d_backward.default: _like(1),
+    _aten.mean.dim: _mean,
+    _aten._log_softmax.default: _like(0),
+    _aten._log_softmax_backward_data.default: _like(0),
+    _aten.ones_like.default: _like(0),
+    _aten.div.Scalar: _like(0),
+    _aten.nll_loss_forward.default: lambda args: (args[0].new_empty(()), args[0].new_empty(()))
+    if args[3] != 0 else None,  # mean or sum reduction: a scalar loss and total weight
+    _aten.nll_loss_backward.default: _like(1),
+    _aten.cat.default: _cat,
     _aten.relu_.default: _in_place,
     _aten.add_.Tensor: _in_place,
     _aten.mul_.Tensor: _in_place,
@@ -97,6 +161,12 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
 
 class StorageTracker(TorchDispatchMode):
     """Records ``(+bytes)`` when an operator returns a new storage and ``(-bytes)`` when it dies."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No: this mode never runs under ``torch.compile``, and the wrapper torch would put
+        around ``__torch_dispatch__`` imports ``torch._dynamo`` (seconds) in every worker."""
+        return False
 
     def __init__(self, on_operator: Callable[[Any, tuple, dict, Any], None] | None = None) -> None:
         super().__init__()
