@@ -62,8 +62,9 @@ def test_peak_rss_is_summed_over_the_process_tree(tmp_path):
     assert released, f"the sampler never saw both processes holding their memory: {seen}"
     assert result.exit_code == 0, seen
     assert result.peak_rss >= 2 * HOLD
-    assert HOLD <= result.max_single_rss < 2 * HOLD  # wait4 sees one process at a time
-    assert result.peak_rss > result.max_single_rss
+    # wait4 sees one process at a time; its figure can also include the pages a child held
+    # between fork and exec (the test process's own size), so only its floor is asserted.
+    assert result.max_single_rss >= HOLD
     assert result.wall_s > 0 and result.samples >= 1
 
 

@@ -6,10 +6,19 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from dla_docs.cli import main
 
 REQUIRED = {"parameters", "macs", "flops_model_index", "activations", "checkpoint_bytes",
             "image_size", "levels", "skipped_ops"}
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """A bare project: a pyproject.toml with an empty [tool.dla-docs] (every setting default)."""
+    (tmp_path / "pyproject.toml").write_text("[tool.dla-docs]\n", encoding="utf-8")
+    return tmp_path
 
 
 def run(args, capsys):

@@ -240,6 +240,7 @@ def test_missing_dot_is_a_clear_error(monkeypatch, tmp_path, structures, capsys)
 
 
 def test_cli_writes_the_same_svg_as_the_library(tmp_path, structures, capsysbinary):
+    (tmp_path / "pyproject.toml").write_text("[tool.dla-docs]\n", encoding="utf-8")  # a bare project
     out = tmp_path / "dla34.svg"
     assert main(["--project", str(tmp_path), "graph", "dla34", "-o", str(out)]) == 0
     assert out.read_text() == render_svg(hda_graph(structures["dla34"]))
@@ -251,6 +252,7 @@ def test_cli_writes_the_same_svg_as_the_library(tmp_path, structures, capsysbina
 
 
 def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    (tmp_path / "pyproject.toml").write_text("[tool.dla-docs]\n", encoding="utf-8")  # a bare project
     assert main(["graph", "dla35"]) == 2
     assert "dla35" in capsys.readouterr().err
     assert main(["graph", "dla34", "--kind", "tree"]) == 2
