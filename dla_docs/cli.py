@@ -82,7 +82,7 @@ def cli(ctx: click.Context, project: Path | None) -> None:
 def measure(obj: Context, variants: tuple[str, ...], image_size: int | None, as_json: bool,
             no_cache: bool, jobs: int | None) -> int:
     """Measure parameters, MACs, FLOPs, activations and checkpoint size."""
-    from dla_docs.measure import report
+    from dla_docs.render import text_report as report
     from dla_docs.measure.runner import measure_many
     from dla_docs.progress import Steps
 
@@ -313,7 +313,7 @@ def diff(obj: Context, a: str, b: str, fmt: str, image_size: int | None, no_cach
 
     Exit status: 0 with the differences; 2 for an unknown variant (the valid names are listed).
     """
-    from dla_docs.measure import report
+    from dla_docs.render import text_report as report
     from dla_docs.measure.diff import diff_variants
     from dla_docs.measure.runner import measure_many
 

@@ -11,7 +11,6 @@ timeout, and must give its exit code and message, no traceback, and no hang.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import shutil

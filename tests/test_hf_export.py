@@ -15,7 +15,7 @@ from huggingface_hub import ModelCard
 
 from dla_docs import list_models
 
-from conftest import DATA, PROJECT, copy_project
+from conftest import PROJECT, copy_project
 
 UNKNOWN_LICENCE = {"dla60_res2net", "dla60_res2next"}
 

@@ -8,7 +8,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from dla_docs import list_models
-from dla_docs.measure.report import measurement_record
+from dla_docs.render.text_report import measurement_record
 from dla_docs.zoo.factory import create_uninitialised
 
 
