@@ -8,12 +8,20 @@ STAMP  := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 TORCH  := torch==2.13.0
 
-.PHONY: build test bench setup system-deps browser-deps
+.PHONY: build test test-slow test-all bench setup system-deps browser-deps
 
 build: setup
 	$(BIN)/dla-docs build
 
+# `make test`: the fast default subset (under 3 minutes on a quiet 2-core machine).
+# `make test-all`: everything, the slow tests too (kills, browsers, fuzzing); CI runs this.
 test: setup browser-deps
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: setup browser-deps
+	$(BIN)/python -m pytest -m slow
+
+test-all: setup browser-deps
 	$(BIN)/python -m pytest
 
 bench: setup $(BENCH_STAMP)

@@ -48,6 +48,8 @@ from dla_docs.publish.site import (
     write_tree,
 )
 
+pytestmark = pytest.mark.slow  # part of `make test-all` (and CI), not of the fast `make test`
+
 SEED = 62  # fixed: the kill schedule is the same on every run (and in CI)
 TIMED_KILLS = 4  # one kill at a random instant in each quarter of a build, up to its swap
 VERIFICATION_PAGE = "templates/pages/verification.md"

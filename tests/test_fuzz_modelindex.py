@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from conftest import PROJECT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from hypothesis import strategies as st
 from dla_docs.errors import InputError
 from dla_docs.metadata import METADATA_FIELDS, Template, parse_template
 from dla_docs.metadata.values import LIST_FIELDS, MAX_INT
+
+pytestmark = pytest.mark.slow  # part of `make test-all` (and CI), not of the fast `make test`
 
 TEMPLATE = (PROJECT / "templates" / "models" / "dla.md").read_text(encoding="utf-8")
 DISPLAY = "fuzz/dla.md"

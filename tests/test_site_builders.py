@@ -24,7 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 ARTIFACTS = PROJECT / "test-artifacts"
 BUILDERS = ["mkdocs", "zensical"]
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
