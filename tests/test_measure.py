@@ -136,6 +136,7 @@ def test_measurement_round_trips_through_dict(measurements):
     assert Measurement.from_dict(json.loads(json.dumps(m.to_dict()))) == m
 
 
+@pytest.mark.slow
 def test_measurement_workers_die_with_a_killed_parent():
     """A build killed mid-measurement must not leave its parallel workers running."""
     import psutil

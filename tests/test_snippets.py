@@ -66,7 +66,7 @@ def test_every_card_opens_with_the_one_line_snippet_then_usage(generated):
             compile(block, f"{page}:block{i}", "exec")  # every block at least compiles
 
 
-@pytest.mark.parametrize("name", FULL)
+@pytest.mark.parametrize("name", [FULL[0], pytest.param(FULL[1], marks=pytest.mark.slow)])
 def test_all_blocks_of_a_card_run_alone(generated, runner, tmp_path, name):
     outputs = [run_alone(runner, tmp_path, code, f"{name}:block{i}")
                for i, code in enumerate(blocks_of(generated, f"models/{name}.md"))]
