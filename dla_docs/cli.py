@@ -145,7 +145,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
              if checkpoint_folder is not None else None)
 
     def command_report(run):
-        report = run.report if own else runs.check(settings, asked, run.measurements)
+        report = run.report if own else runs.check(settings, asked, run.measurements, results=run.results)
         if facts is not None:
             report = with_checkpoints(report, facts)
             report.notes.extend(checkpoint_notes(scan_checkpoints(checkpoint_folder, list_models()),

@@ -55,6 +55,7 @@ class Run:
     files: dict[str, bytes] = field(default_factory=dict)  # every docs/ file
     drawn: dict[str, str] = field(default_factory=dict)    # SVGs drawn anew, by digest
     cache: Any = None
+    results: ResultsSource | None = None  # the results source, read once
 
     def remember(self) -> None:
         """Keep the newly drawn SVGs in the cache: called when the command succeeded, so
@@ -219,20 +220,19 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     command are checked by it (see :func:`check`).
     """
     templates = list(templates) if templates is not None else read_project_templates(settings)
-    load_results(settings)  # a bad results file is reported before any measuring
+    results = load_results(settings)  # read once; a bad results file is reported before any measuring
     cache = cache_for(settings, no_cache)
     facts = measure_zoo(settings, cache, step, measurements)
     return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
-                    {n: f.structure for n, f in facts.items()}, cache, render)
+                    {n: f.structure for n, f in facts.items()}, cache, render, results)
 
 
 def _checked(settings: Settings, templates: list[Template], measurements: dict[str, Measurement],
-             structures: dict[str, ModelStructure], cache, render: bool) -> Run:
+             structures: dict[str, ModelStructure], cache, render: bool, results: ResultsSource | None) -> Run:
     own = configured(settings, templates)
-    results = load_results(settings)
     report = check(settings, own, measurements, results=results)
     files, drawn = render_site(settings, own, measurements, structures, report, cache, results) if render else ({}, {})
-    return Run(settings, templates, measurements, structures, report, files, drawn, cache)
+    return Run(settings, templates, measurements, structures, report, files, drawn, cache, results)
 
 
 def reread(run: Run, no_cache: bool = False) -> Run:
@@ -240,7 +240,7 @@ def reread(run: Run, no_cache: bool = False) -> Run:
     again; the measurements and structures are the code's and stay."""
     templates = read_templates([t.path for t in run.templates], run.settings.root, allow_outside=True)  # as first read
     return _checked(run.settings, templates, run.measurements, run.structures, cache_for(run.settings, no_cache),
-                    bool(run.files))
+                    bool(run.files), run.results)
 
 
 def generate_docs(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
@@ -253,13 +253,11 @@ def hf_export(settings: Settings, names: Sequence[str], no_cache: bool = False,
               step: Step = _noop_step) -> dict[str, bytes]:
     """``<variant>/README.md`` and ``config.json`` for the Hugging Face Hub, from the same cards
     as the site; every card is validated before any is returned."""
-    from dla_docs.checks.verify import load_results
     from dla_docs.render.hf_card import check_hf_template, hf_files
 
     templates = read_project_templates(settings)
     check_hf_template(settings)
-    results = load_results(settings)
     run = start(settings, no_cache, step, templates=templates, render=False)
     site, _ = assemble_site(settings, configured(settings, templates), run.measurements, run.structures,
-                            run.report, cache_for(settings, no_cache), results)
-    return hf_files(site, names, results)
+                            run.report, run.cache, run.results)
+    return hf_files(site, names, run.results)
