@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from dla_docs.errors import InputError, Location
-from dla_docs.fs import decode_utf8, inside, read_bounded
+from dla_docs.fs import decode_utf8, inside, read_bounded, shown
 from dla_docs.measure.spec import (
     CONVENTIONS,
     DEFAULT_IMAGE_SIZE,
@@ -169,9 +169,10 @@ def _key_on_line(text: str, line: int) -> str:
 def _display(file: Path) -> str:
     """How messages name a project file: relative to the working folder when it is inside it."""
     try:
-        return file.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):  # outside, or the working folder is gone
+        cwd = Path.cwd()
+    except OSError:  # the working folder is gone
         return str(file)
+    return shown(file, cwd)
 
 
 def _overlap(a: Path, b: Path) -> bool:

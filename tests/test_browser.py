@@ -108,22 +108,8 @@ def test_model_card_shows_its_graphs(page, site_url):
 
 
 def test_search_finds_dla102x2(page, site_url):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     page.goto(f"{site_url}/index.html")
-    box = page.locator("input.md-search__input")
-    box.click()
-    result = page.locator(".md-search-result__item", has_text="dla102x2").first
-    # The search worker builds its index in the background and ignores queries typed before
-    # it is ready, without saying so: type again until it answers (at most a minute).
-    for _ in range(12):
-        box.fill("")
-        box.press_sequentially("dla102x2", delay=20)
-        try:
-            result.wait_for(timeout=5000)
-            break
-        except PlaywrightTimeout:
-            continue
+    result = _search(page, "dla102x2").filter(has_text="dla102x2").first
     result.wait_for(timeout=1000)
     shot(page, "search-dla102x2")
     assert "dla102x2" in result.inner_text()

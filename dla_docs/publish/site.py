@@ -51,6 +51,7 @@ from filelock import FileLock, Timeout
 from dla_docs.config import Settings
 from dla_docs.errors import DlaDocsError, InputError, Location, OutputError
 from dla_docs.fs import exchange as _exchange
+from dla_docs.fs import write_atomic
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"
@@ -143,9 +144,7 @@ def write_journal(root: Path, staging: Path, swaps: list[Swap]) -> None:
     """Record the swaps about to happen, atomically, so a killed publish can be completed."""
     entries = [{"staged": s.staged.relative_to(staging).as_posix(), "target": s.target.relative_to(root).as_posix(),
                 "identity": _identity(s.staged)} for s in swaps]
-    partial = staging / (JOURNAL + ".partial")
-    partial.write_text(json.dumps({"swaps": entries}), encoding="utf-8")
-    os.replace(partial, staging / JOURNAL)
+    write_atomic(staging / JOURNAL, json.dumps({"swaps": entries}).encode("utf-8"))
 
 
 def _journaled_swaps(root: Path, staging: Path) -> list[tuple[Swap, list[int]]]:
