@@ -38,20 +38,29 @@ def _meta_model(variant: str) -> DLA:
                    base_width=config.base_width, residual_root=config.residual_root)
 
 
-def _peak(events: list[int]) -> int:
+def _peak(events: list[tuple[int, bool]]) -> int:
+    """The highest live total of a trace's own bytes (how they would grow with the batch plays no part)."""
     live = peak = 0
-    for event in events:
-        live += event
+    for size, _per_sample in events:
+        live += size
         peak = max(peak, live)
     return peak
 
 
 @pytest.mark.parametrize("variant", ["dla46_c", "dla60_res2next"])
-def test_batch_extrapolation_equals_a_direct_trace(variant):
+def test_one_trace_gives_the_peak_of_a_direct_trace_at_every_batch(variant):
     model = _meta_model(variant)
     for run in (memory._run_inference, memory._run_training):
-        predicted = memory.peak_by_batch(run(model, 1, 64), run(model, 2, 64), (5,))[5]
-        assert predicted == _peak(run(model, 5, 64))
+        traced = run(model, memory.TRACE_BATCH, 64)
+        predicted = memory.peak_by_batch(traced, memory.TRACE_BATCH, (1, 2, 3))
+        assert predicted == {n: _peak(run(model, n, 64)) for n in (1, 2, 3)}
+
+
+def test_a_traced_batch_that_a_parameter_shares_is_refused():
+    with torch.device("meta"):
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, memory.TRACE_BATCH, 3))
+    with pytest.raises(ValueError, match="dimension of 5"):
+        memory.measure_peak_memory(model, 32, (1,))
 
 
 def _allocator_peak(fn, tmp_path) -> int:

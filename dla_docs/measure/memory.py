@@ -7,12 +7,14 @@ frees it (a weak-reference finaliser), so the live total follows the same lifeti
 real CPU run of the same code: views share their base's storage, in-place operators
 allocate nothing, and tensors autograd saves for the backward pass live until it ends.
 
-Every tensor's size is affine in the batch size (it has the batch as a factor or does not
-depend on it), and the sequence of allocations does not depend on the batch. So two traced
-runs, at batch 1 and 2, give every allocation's constant and per-sample bytes, and the
-peak at any batch is the maximum, over the allocation events, of the live total there:
-exact, not an estimate (``tests/test_memory.py`` checks it against a traced run at batch 4
-and against the CPU allocator's own accounting of a real run).
+One traced run per mode gives the peak at every batch size. It runs at a batch of
+:data:`TRACE_BATCH` (5), a size no dimension of any parameter or buffer has (checked): a new
+storage whose tensor leads with that dimension holds one slice per sample, every other
+storage (parameters, gradients, BatchNorm statistics, the loss) is the same at any batch.
+The sequence of allocations does not depend on the batch, so the peak at any batch is the
+maximum, over the allocation events, of the live total there: exact, not an estimate
+(``tests/test_memory.py`` checks it against direct traces at other batch sizes and against
+the CPU allocator's own accounting of a real run).
 
 Counted: activations, the input batch and every temporary an operator returns; the
 parameters and BatchNorm buffers; in training also the gradients and SGD's momentum
@@ -23,6 +25,8 @@ allocator's own rounding and caching, and the Python interpreter and libraries.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,6 +39,7 @@ from torch.utils._pytree import tree_flatten
 from dla_docs.measure.analysis_records import PeakAtBatch, PeakMemory
 
 BATCH_SIZES = (1, 8, 32, 128)
+TRACE_BATCH = 5  # the batch of the traced runs: no parameter or buffer of a DLA has a dimension of 5
 _aten = torch.ops.aten
 
 
@@ -119,6 +124,13 @@ def _avg_pool(args: tuple) -> torch.Tensor | None:
     return x.new_empty(_pooled(x, *args[1:4]))
 
 
+def _ones_like(args: tuple, kwargs: dict) -> torch.Tensor | None:
+    """The backward pass's seed gradient (its reference kernel would import sympy: 0.5 s)."""
+    if set(kwargs) - {"memory_format", "pin_memory"} or len(args) > 1:
+        return None
+    return args[0].new_empty(args[0].shape)
+
+
 def _like(index: int) -> Callable[[tuple], torch.Tensor]:
     return lambda args: args[index].new_empty(args[index].shape)
 
@@ -141,7 +153,6 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
     _aten.mean.dim: _mean,
     _aten._log_softmax.default: _like(0),
     _aten._log_softmax_backward_data.default: _like(0),
-    _aten.ones_like.default: _like(0),
     _aten.div.Scalar: _like(0),
     _aten.nll_loss_forward.default: lambda args: (args[0].new_empty(()), args[0].new_empty(()))
     if args[3] != 0 else None,  # mean or sum reduction: a scalar loss and total weight
@@ -159,8 +170,16 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
 }
 
 
+# Operators whose rule also takes the keyword arguments (the others fall back when given any).
+_KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = {_aten.ones_like.default: _ones_like}
+
+
 class StorageTracker(TorchDispatchMode):
-    """Records ``(+bytes)`` when an operator returns a new storage and ``(-bytes)`` when it dies."""
+    """Records each new storage (bytes, per sample or not) when it appears and again, negated, when it dies.
+
+    ``events`` holds ``(bytes, per_sample)`` pairs: ``per_sample`` when the tensor that brought
+    the storage leads with the traced ``batch`` (its size is then proportional to the batch).
+    """
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -168,61 +187,88 @@ class StorageTracker(TorchDispatchMode):
         around ``__torch_dispatch__`` imports ``torch._dynamo`` (seconds) in every worker."""
         return False
 
-    def __init__(self, on_operator: Callable[[Any, tuple, dict, Any], None] | None = None) -> None:
+    def __init__(self, batch: int, on_operator: Callable[[Any, tuple, dict, Any], None] | None = None) -> None:
         super().__init__()
-        self.events: list[int] = []
+        self.batch = batch
+        self.events: list[tuple[int, bool]] = []
         self._live: set[int] = set()
         self._on_operator = on_operator  # sees (operator, args, kwargs, outputs) of every call
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
-        rule = _SHAPE_RULES.get(func)
-        out = rule(args) if rule is not None and not kwargs else None
+        if kwargs:
+            rule = _KEYWORD_RULES.get(func)
+            out = rule(args, kwargs) if rule is not None else None
+        else:
+            rule = _SHAPE_RULES.get(func)
+            out = rule(args) if rule is not None else None
         if out is None:
             out = func(*args, **(kwargs or {}))
         if self._on_operator is not None:
             self._on_operator(func, args, kwargs or {}, out)
-        for tensor in tree_flatten(out)[0]:
-            if isinstance(tensor, torch.Tensor):
-                self._track(tensor.untyped_storage())
+        if isinstance(out, torch.Tensor):
+            self._track(out)
+        else:
+            for tensor in tree_flatten(out)[0]:
+                if isinstance(tensor, torch.Tensor):
+                    self._track(tensor)
         return out
 
-    def _track(self, storage: torch.UntypedStorage) -> None:
+    def _track(self, tensor: torch.Tensor) -> None:
+        storage = tensor.untyped_storage()
         key = storage._cdata
         if key in self._live:
             return
         self._live.add(key)
         size = storage.nbytes()
-        self.events.append(size)
-        weakref.finalize(storage, self._free, key, size)
+        per_sample = tensor.dim() > 0 and tensor.shape[0] == self.batch
+        if per_sample and size != tensor.numel() * tensor.element_size():
+            raise ValueError(f"a storage of {size} bytes behind a tensor of shape {tuple(tensor.shape)}: "
+                             "cannot tell what grows with the batch")
+        self.events.append((size, per_sample))
+        weakref.finalize(storage, self._free, key, size, per_sample)
 
-    def _free(self, key: int, size: int) -> None:
+    def _free(self, key: int, size: int, per_sample: bool) -> None:
         self._live.discard(key)
-        self.events.append(-size)
-
-    def peak(self) -> int:
-        live = peak = 0
-        for event in self.events:
-            live += event
-            peak = max(peak, live)
-        return peak
+        self.events.append((-size, per_sample))
 
 
-def _run_inference(model: nn.Module, batch: int, image_size: int, on_operator: Any = None) -> list[int]:
-    """One forward pass without grad; ``on_operator`` sees every operator call."""
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """The cyclic collector off while tracing: every operator call makes short-lived containers,
+    and the collections they trigger cost about half the trace. Nothing traced is freed by it:
+    storages die by reference counting, which is what the finalisers follow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_trace_batch(model: nn.Module, batch: int) -> None:
+    for name, tensor in (*model.named_parameters(), *model.named_buffers()):
+        if batch in tensor.shape:
+            raise ValueError(f"{name} has a dimension of {batch}, the traced batch: "
+                             "its storages could not be told from per-sample ones")
+
+
+def _run_inference(model: nn.Module, batch: int, image_size: int, on_operator: Any = None) -> list[tuple[int, bool]]:
+    """One forward pass without grad at ``batch``; ``on_operator`` sees every operator call."""
     model.eval()
-    with torch.no_grad(), StorageTracker(on_operator) as tracker:
+    with _without_gc(), torch.no_grad(), StorageTracker(batch, on_operator) as tracker:
         image = torch.empty(batch, 3, image_size, image_size, device="meta")
         model(image)
         del image
     return tracker.events
 
 
-def _run_training(model: nn.Module, batch: int, image_size: int) -> list[int]:
-    """Forward, loss and backward from zeroed (``None``) gradients; gradients stay alive."""
+def _run_training(model: nn.Module, batch: int, image_size: int) -> list[tuple[int, bool]]:
+    """Forward, loss and backward at ``batch`` from zeroed (``None``) gradients; gradients stay alive."""
     model.train()
     for p in model.parameters():
         p.grad = None
-    with StorageTracker() as tracker:
+    with _without_gc(), StorageTracker(batch) as tracker:
         image = torch.empty(batch, 3, image_size, image_size, device="meta")
         target = torch.zeros(batch, dtype=torch.long, device="meta")
         loss = nn.functional.cross_entropy(model(image), target)
@@ -233,16 +279,16 @@ def _run_training(model: nn.Module, batch: int, image_size: int) -> list[int]:
     return tracker.events
 
 
-def peak_by_batch(one: list[int], two: list[int], batches: tuple[int, ...]) -> dict[int, int]:
-    """Peak live bytes at each batch from the event sequences traced at batch 1 and 2."""
-    if len(one) != len(two) or any((a > 0) != (b > 0) for a, b in zip(one, two)):
-        raise ValueError("the allocations at batch 1 and batch 2 differ in order; cannot extrapolate")
+def peak_by_batch(events: list[tuple[int, bool]], traced_batch: int, batches: tuple[int, ...]) -> dict[int, int]:
+    """Peak live bytes at each of ``batches`` from the events of one run traced at ``traced_batch``."""
     constant = per_sample = 0
     candidates: list[tuple[int, int]] = [(0, 0)]
-    for a, b in zip(one, two):
-        constant += 2 * a - b
-        per_sample += b - a
-        if a > 0:
+    for size, grows in events:
+        if grows:
+            per_sample += size // traced_batch
+        else:
+            constant += size
+        if size > 0:
             candidates.append((constant, per_sample))
     return {n: max(c + n * s for c, s in candidates) for n in batches}
 
@@ -255,13 +301,13 @@ def measure_peak_memory(model: nn.Module, image_size: int, batches: tuple[int, .
                         on_operator: Any = None) -> PeakMemory:
     """Peak bytes of ``model`` (on the meta device) at each of ``batches``.
 
-    ``on_operator(operator, args, kwargs, outputs)`` also sees the batch-1 forward pass.
+    ``on_operator(operator, args, kwargs, outputs)`` also sees the inference pass, at :data:`TRACE_BATCH`.
     """
+    _check_trace_batch(model, TRACE_BATCH)
     resident = _bytes(model.parameters()) + _bytes(model.buffers())
     trainable = _bytes(p for p in model.parameters() if p.requires_grad)
-    inference = peak_by_batch(_run_inference(model, 1, image_size, on_operator), _run_inference(model, 2, image_size),
-                              batches)
-    training = peak_by_batch(*(_run_training(model, n, image_size) for n in (1, 2)), batches)
+    inference = peak_by_batch(_run_inference(model, TRACE_BATCH, image_size, on_operator), TRACE_BATCH, batches)
+    training = peak_by_batch(_run_training(model, TRACE_BATCH, image_size), TRACE_BATCH, batches)
     return PeakMemory(
         image_size=image_size, parameters=resident, gradients=trainable, optimizer=trainable,
         batches=[PeakAtBatch(n, resident + inference[n], resident + trainable + training[n]) for n in batches],
