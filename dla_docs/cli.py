@@ -243,13 +243,17 @@ def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: boo
                        err=True)
             return 1
         advance = steps("writing docs/" + ("" if no_site else " and building site/"), 1)
-        published = publish(settings, generated.files, site=not no_site, builder=builder)
+        published = publish(settings, generated.files, site=not no_site, builder=builder, stamps=generated.cache)
         generated.remember()
         advance("done", False)
     docs = settings.docs_dir.relative_to(settings.root).as_posix()
     site = settings.site_dir.relative_to(settings.root).as_posix()
-    click.echo(f"dla-docs build: {published.docs_files} files in {docs}/"
-               + (f", site built in {site}/ by {builder}" if published.site_built else " (site not built)")
+    if published.up_to_date:
+        built = f"{docs}/ ({published.docs_files} files) and {site}/ ({builder}) are up to date, nothing written"
+    else:
+        built = f"{published.docs_files} files in {docs}/" + (
+            f", site built in {site}/ by {builder}" if published.site_built else " (site not built)")
+    click.echo(f"dla-docs build: {built}"
                + f"; {len(generated.report.findings)} metadata finding(s)")
     return 0
 

@@ -32,6 +32,21 @@ def contained(path: Path, folder: Path) -> bool:
     return target == base or base in target.parents
 
 
+def files_under(folder: Path) -> dict[str, Path]:
+    """Every file under ``folder`` by relative POSIX path, sorted; folders that are links are
+    not entered, and a file that is a link counts only when it leads to a file inside ``folder``."""
+    if not folder.is_dir():
+        return {}
+    files = {}
+    for top, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in names:
+            path = Path(top, name)
+            if path.is_file() and (not path.is_symlink() or contained(path, folder)):
+                files[path.relative_to(folder).as_posix()] = path
+    return dict(sorted(files.items()))
+
+
 def inside(root: Path, relative: str, where: Location, field: str) -> Path:
     """``root / relative``, refusing anything that would resolve outside ``root``.
 

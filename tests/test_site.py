@@ -99,3 +99,82 @@ def test_publish_refuses_mkdocs_folders_that_disagree_with_settings(tmp_path):
     with pytest.raises(Exception, match="docs_dir"):
         publish(settings, {"index.md": b"x"})
     assert not (tmp_path / "docs").exists()
+
+
+# -- a warm build leaves an unchanged site alone (dla_docs.publish.uptodate) -----------------
+
+
+@pytest.fixture
+def counted_builds(monkeypatch):
+    """How many times the site builder really ran."""
+    from dla_docs.publish import site
+
+    calls = []
+    real = site.build_mkdocs
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(site, "build_mkdocs", counting)
+    return calls
+
+
+def _stamps(tmp_path, readable=True):
+    from dla_docs.measure.cache import MeasurementCache
+
+    return MeasurementCache(tmp_path / "cache", readable=readable)
+
+
+PAGES = {"index.md": b"# Hello\n", "more.md": b"# More\n"}
+
+
+def test_an_unchanged_site_is_not_built_again(tmp_path, counted_builds):
+    settings = _project(tmp_path)
+    assert not publish(settings, PAGES, stamps=_stamps(tmp_path)).up_to_date
+    before = read_tree(tmp_path / "site")
+    again = publish(settings, dict(PAGES), stamps=_stamps(tmp_path))
+    assert again.up_to_date and not again.site_built
+    assert len(counted_builds) == 1
+    assert read_tree(tmp_path / "site") == before
+
+
+@pytest.mark.parametrize("change", ["edit site file", "add site file", "remove site file", "edit docs file",
+                                    "extra docs file", "new pages", "mkdocs.yml", "unreadable stamps", "no stamps"])
+def test_any_change_builds_the_site_again(tmp_path, counted_builds, change):
+    settings = _project(tmp_path)
+    publish(settings, PAGES, stamps=_stamps(tmp_path))
+    built = read_tree(tmp_path / "site")
+    pages, stamps = dict(PAGES), _stamps(tmp_path)
+    if change == "edit site file":
+        (tmp_path / "site" / "index.html").write_bytes(b"defaced")
+    elif change == "add site file":
+        (tmp_path / "site" / "planted.html").write_bytes(b"<script>")
+    elif change == "remove site file":
+        (tmp_path / "site" / "more.html").unlink()
+    elif change == "edit docs file":
+        (tmp_path / "docs" / "index.md").write_bytes(b"# Edited\n")
+    elif change == "extra docs file":
+        (tmp_path / "docs" / "extra.md").write_bytes(b"# Extra\n")
+    elif change == "new pages":
+        pages["index.md"] = b"# Changed\n"
+    elif change == "mkdocs.yml":
+        (tmp_path / "mkdocs.yml").write_text(MKDOCS.replace("site_name: test", "site_name: other"))
+    elif change == "unreadable stamps":  # as under CI: the cache is written, never read
+        stamps = _stamps(tmp_path, readable=False)
+    else:
+        stamps = None
+    result = publish(settings, pages, stamps=stamps)
+    assert result.site_built and not result.up_to_date
+    assert len(counted_builds) == 2
+    assert read_tree(tmp_path / "docs") == pages
+    if change in ("edit site file", "add site file", "remove site file", "edit docs file", "extra docs file",
+                  "unreadable stamps", "no stamps"):
+        assert read_tree(tmp_path / "site") == built  # the same inputs build the same site
+
+
+def test_a_configuration_reading_the_environment_is_always_built(tmp_path, counted_builds):
+    settings = _project(tmp_path, MKDOCS + "site_author: !ENV [AUTHOR, 'nobody']\n")
+    for _ in range(2):
+        assert publish(settings, PAGES, stamps=_stamps(tmp_path)).site_built
+    assert len(counted_builds) == 2

@@ -9,24 +9,9 @@ from pathlib import Path
 
 from dla_docs.checks.findings import Finding
 from dla_docs.errors import Location
-from dla_docs.fs import contained
+from dla_docs.fs import files_under
 
 DIFF_LINES = 12  # lines of a stale page's unified diff shown in a finding
-
-def _files_under(folder: Path) -> dict[str, Path]:
-    """Every file under ``folder``; folders that are links are not entered, and a file that
-    is a link counts only when it leads to a file inside ``folder``."""
-    if not folder.is_dir():
-        return {}
-    files = {}
-    for top, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in names:
-            path = Path(top, name)
-            if path.is_file() and (not path.is_symlink() or contained(path, folder)):
-                files[path.relative_to(folder).as_posix()] = path
-    return dict(sorted(files.items()))
-
 
 def has_pages(docs_dir: Path) -> bool:
     """Whether any generated page exists yet (before the first build there is nothing to check)."""
@@ -49,7 +34,7 @@ def check_pages(docs_dir: Path, rendered: Mapping[str, bytes], display: str | No
     write now. ``docs/`` is wholly generated (a build replaces it as a unit), so any other
     file there is an extra one. Nothing is reported while no page has been generated yet.
     """
-    on_disk = _files_under(docs_dir)
+    on_disk = files_under(docs_dir)
     if not on_disk:
         return []
     shown = display or docs_dir.as_posix()

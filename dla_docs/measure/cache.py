@@ -4,7 +4,8 @@ Entries are keyed by everything a measurement depends on: the measuring code (a 
 its source files), the variant's configuration, the image size and the torch and fvcore
 versions; an entry holds the :class:`~dla_docs.measure.record.VariantFacts` (measurement and
 aggregation structure). Rendered graph SVGs are kept beside them, keyed by their DOT source
-and the version of ``dot`` that drew them.
+and the version of ``dot`` that drew them, and so is the stamp of the last site build
+(:mod:`dla_docs.publish.uptodate`).
 
 Trust model (the README's security section argues it):
 
@@ -183,3 +184,12 @@ class MeasurementCache:
 
     def put_svg(self, digest: str, svg: str) -> None:
         self._write(self.root / "svg" / f"{digest}.json", digest, svg)
+
+    # -- the last site build (dla_docs.publish.uptodate) ---------------------------------------
+
+    def get_site(self) -> dict | None:
+        payload = self._read(self.root / "site.json", "site")
+        return payload if isinstance(payload, dict) else None
+
+    def put_site(self, stamp: dict) -> None:
+        self._write(self.root / "site.json", "site", stamp)

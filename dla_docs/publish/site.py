@@ -52,6 +52,8 @@ from dla_docs.config import Settings
 from dla_docs.errors import DlaDocsError, InputError, Location, OutputError
 from dla_docs.fs import exchange as _exchange
 from dla_docs.fs import write_atomic
+from dla_docs.publish import uptodate
+from dla_docs.publish.uptodate import SiteStamps
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"
@@ -257,6 +259,7 @@ class Published:
 
     docs_files: int
     site_built: bool
+    up_to_date: bool = False  # nothing written: docs/ and site/ already were what this build makes
 
 
 def check_mkdocs_config(settings: Settings) -> Path:
@@ -334,18 +337,26 @@ def _swap_all(staging: Path, swaps: list[Swap]) -> None:
         done.append((swap, existed))
 
 
-def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, builder: str = "mkdocs") -> Published:
+def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, builder: str = "mkdocs",
+            stamps: SiteStamps | None = None) -> Published:
     """Replace ``docs/`` with ``files`` and rebuild ``site/``, all or nothing.
 
     The caller holds :func:`build_lock`. Nothing under ``docs/`` or ``site/`` changes unless
     every file was written and (with ``site``) the strict build succeeded. ``builder`` is
-    ``mkdocs`` (mkdocs-material) or ``zensical``; both read the same ``mkdocs.yml``.
+    ``mkdocs`` (mkdocs-material) or ``zensical``; both read the same ``mkdocs.yml``. With
+    ``stamps``, a site that is already the build of these inputs is left as it is
+    (:mod:`dla_docs.publish.uptodate`), and a new build leaves its stamp there.
     """
     if builder not in BUILDERS:
         raise ValueError(f"unknown site builder {builder!r}")
     root = settings.root
     config_file = check_mkdocs_config(settings)
     recover(root)
+    inputs = None
+    if site and stamps is not None:
+        inputs = uptodate.inputs_digest(config_file, files, builder, _source_date_epoch(root))
+        if inputs and uptodate.is_current(stamps, inputs, settings.docs_dir, settings.site_dir, files):
+            return Published(len(files), False, up_to_date=True)
     try:
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
     except OSError as exc:
@@ -353,6 +364,7 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, b
     keep = False
     try:
         swaps = _stage(settings, staging, config_file, files, site, builder)
+        stamp = uptodate.stamp(inputs, staging / settings.site_dir.relative_to(root)) if inputs else None
         try:
             write_journal(root, staging, swaps)
         except OSError as exc:
@@ -365,4 +377,9 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, b
     finally:
         if not keep:
             shutil.rmtree(staging, ignore_errors=True)
+    if stamp is not None:
+        try:
+            stamps.put_site(stamp)
+        except OSError as exc:  # the site is published; the next build just rebuilds it
+            logging.getLogger(__name__).warning("could not record the site build in the cache: %s", exc)
     return Published(len(files), site)
