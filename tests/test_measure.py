@@ -53,6 +53,40 @@ def test_levels_shapes_and_costs(name, measurements):
         assert level.parameters == m.parts[level.name].parameters
 
 
+@pytest.mark.parametrize("name", ["dla34", "dla46x_c", "dla60_res2next"])
+def test_counts_equal_a_real_fvcore_trace_at_full_size_module_by_module(name, measurements):
+    """The trace runs on a small image and is resized (dla_docs.measure.resize); the oracle is
+    fvcore itself tracing the model on a real 224x224 image, with the project's handles."""
+    from fvcore.nn.jit_analysis import JitModelAnalysis
+
+    from dla_docs.measure import counting
+
+    model = create_uninitialised(name).eval()
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            tensor.zero_()
+        analysis = JitModelAnalysis(model, (torch.zeros(1, 3, 224, 224),))
+        analysis.set_op_handle(**counting.combined_handles())
+        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+        by_module = analysis.by_module_and_operator()
+    m = measurements[name]
+    assert counting.total(by_module[""], counting.MACS) == m.macs
+    assert counting.convention_total(by_module[""], "model-index") == m.flops_model_index
+    assert counting.total(by_module[""], counting.ACTS) == m.activations
+    assert counting.select(by_module[""], counting.EXTRA) == m.convention_terms
+    assert {module: counting.total(by_module[module], counting.MACS) for module in m.modules} == {
+        module: count.macs for module, count in m.modules.items()}
+    real_levels = {}
+    hooks = [getattr(model, level.name).register_forward_hook(
+        lambda _m, _i, out, name=level.name: real_levels.__setitem__(name, tuple(out.shape[1:])))
+        for level in m.levels]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 224, 224))
+    for hook in hooks:
+        hook.remove()
+    assert {level.name: (level.channels, level.height, level.width) for level in m.levels} == real_levels
+
+
 @pytest.mark.parametrize("name", VARIANTS)
 def test_checkpoint_bytes_close_to_raw_float32_size(name, measurements):
     """Raw tensor bytes plus a bounded zip/pickle overhead per state-dict entry.

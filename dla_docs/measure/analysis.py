@@ -46,9 +46,9 @@ class FlopFormulas:
 
 
 def analyse(structure: ModelStructure, model: nn.Module, measurement: Measurement) -> Measurement:
-    """``measurement`` with the analysis added; ``model`` (the measured one) ends on the meta device."""
+    """``measurement`` with the analysis added; ``model`` is the measured one, on the meta device
+    (where :func:`~dla_docs.measure.core.measure_model` leaves it)."""
     flops = FlopFormulas()
-    model.to_empty(device="meta")  # drops the CPU storage: shapes are all that is left to use
     memory = measure_peak_memory(model, measurement.image_size, on_operator=flops)
     table = reconcile(measurement.image_size, measurement.macs_by_operator, measurement.convention_terms,
                       flops.per_image(TRACE_BATCH))

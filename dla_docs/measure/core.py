@@ -1,7 +1,9 @@
 """Measure one variant: parameters, MACs, FLOPs, activations, checkpoint size, level shapes.
 
 A single fvcore trace (see :mod:`dla_docs.measure.counting`) feeds every count, and the model is
-built without weight initialisation: the numbers depend on shapes only.
+built without weight initialisation: the numbers depend on shapes only. The trace runs on a
+small image and its graph is resized to the measured one (:mod:`dla_docs.measure.resize`);
+the level shapes come from one pass on the meta device, where the model ends.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from torch import nn
 
 from dla_docs.measure import counting
 from dla_docs.measure.checkpoint import checkpoint_bytes
+from dla_docs.measure.meta_shapes import MetaShapes
+from dla_docs.measure.resize import TRACE_SIDE, traced_at
 from dla_docs.measure.record import (
     LevelMeasurement,
     Measurement,
@@ -60,22 +64,28 @@ def measure_variant(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurem
 
 
 def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurement:
-    """Measure ``model`` (variant ``name``, built uninitialised) on one ``1x3xSxS`` image."""
+    """Measure ``model`` (variant ``name``, built uninitialised on the CPU) on one ``1x3xSxS`` image.
+
+    The model ends on the meta device (its storage is no longer needed).
+    """
     check_image_size(image_size)
     model.eval()
     params = _parameter_counts(model)
-    shapes, hooks = _capture_level_shapes(model)
-    image = torch.zeros(1, 3, image_size, image_size)
+    checkpoint = checkpoint_bytes(model.state_dict())
     # The weights stay as allocated (every count depends on shapes only); denormal garbage in
     # reused memory would slow the traced pass down, so denormals are flushed meanwhile.
     flush = torch.set_flush_denormal(True)
     try:
-        with torch.no_grad():
-            analysis = _analysis(model, image)
+        with torch.no_grad(), traced_at(image_size):
+            analysis = _analysis(model, torch.zeros(1, 3, TRACE_SIDE, TRACE_SIDE))
             by_module = analysis.by_module_and_operator()
     finally:
         if flush:
             torch.set_flush_denormal(False)
+    model.to_empty(device="meta")
+    shapes, hooks = _capture_level_shapes(model)
+    with torch.no_grad(), MetaShapes():
+        model(torch.empty(1, 3, image_size, image_size, device="meta"))
     for hook in hooks:
         hook.remove()
     counts = by_module[""]
@@ -98,7 +108,7 @@ def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_S
         macs=macs,
         flops_model_index=counting.convention_total(counts, "model-index"),
         activations=counting.total(counts, counting.ACTS),
-        checkpoint_bytes=checkpoint_bytes(model.state_dict()),
+        checkpoint_bytes=checkpoint,
         parts={
             part: PartCount(params[part], macs_of(part), counting.total(by_module[part], counting.ACTS))
             for part in PARTS

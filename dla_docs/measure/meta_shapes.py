@@ -1,0 +1,177 @@
+"""Output shapes of the operators a DLA runs, on the meta device, without torch's Python meta kernels.
+
+On the meta device a tensor has a shape and no storage, so a model "runs" without computing
+anything; but many of torch's meta kernels are written in Python (convolution, BatchNorm's
+decomposition into primitives, pooling) and cost far more than the rest of such a pass. The
+rules below give the same outputs for the operators of a DLA's forward and backward passes;
+any other operator, or any call a rule does not recognise, goes to torch's own kernel.
+:class:`MetaShapes` applies them to everything run inside it; the peak-memory tracer
+(:mod:`dla_docs.measure.memory`) and the graph resizing (:mod:`dla_docs.measure.resize`) use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+_aten = torch.ops.aten
+
+
+# Shape rules for the hottest operators: the meta kernels of these run in Python and cost
+# far more than the whole rest of the trace. Each returns fresh tensors of the real shapes.
+def _conv(args: tuple) -> torch.Tensor:
+    x, w, _bias, stride, padding, dilation, transposed = args[:7]
+    if transposed:
+        raise NotImplementedError("transposed convolution")
+    side = [(x.shape[2 + i] + 2 * padding[i] - dilation[i] * (w.shape[2 + i] - 1) - 1) // stride[i] + 1
+            for i in range(x.dim() - 2)]
+    return x.new_empty((x.shape[0], w.shape[0], *side))
+
+
+def _conv_backward(args: tuple) -> tuple:
+    x, w, mask = args[1], args[2], args[10]
+    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
+            w.new_empty((w.shape[0],)) if mask[2] else None)
+
+
+def _batch_norm(args: tuple) -> tuple:
+    x = args[0]
+    return x.new_empty(x.shape), x.new_empty((x.shape[1],)), x.new_empty((x.shape[1],))
+
+
+def _batch_norm_backward(args: tuple) -> tuple:
+    x, w, mask = args[1], args[2], args[9]
+    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
+            w.new_empty(w.shape) if mask[2] else None)
+
+
+def _in_place(args: tuple) -> torch.Tensor | None:
+    """``x.op_(y)`` writes into ``x`` (same shape when ``y`` is no larger): no new storage."""
+    x, other = args[0], args[1] if len(args) > 1 else None
+    if isinstance(other, torch.Tensor) and other.shape != x.shape:
+        return None
+    return x
+
+
+def _elementwise(args: tuple) -> torch.Tensor | None:
+    """``op(x, y)`` on equal shapes: one new tensor of that shape (else: the meta kernel)."""
+    x, other = args[0], args[1]
+    if isinstance(other, torch.Tensor) and other.shape != x.shape:
+        return None
+    return x.new_empty(x.shape)
+
+
+def _cat(args: tuple) -> torch.Tensor | None:
+    """``torch.cat(tensors, dim)`` of equal shapes but along ``dim``: one new tensor."""
+    tensors, dim = args[0], args[1] if len(args) > 1 else 0
+    first = tensors[0]
+    dim = dim % first.dim()
+    if any(t.dim() != first.dim() or t.shape[:dim] != first.shape[:dim] or t.shape[dim + 1:] != first.shape[dim + 1:]
+           for t in tensors):
+        return None
+    shape = list(first.shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    return first.new_empty(shape)
+
+
+def _pooled(x: torch.Tensor, kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> list[int]:
+    def two(v: Any) -> list[int]:
+        v = [v] if isinstance(v, int) else list(v)
+        return v * 2 if len(v) == 1 else v
+
+    k, s, p, d = two(kernel), two(stride) if stride else two(kernel), two(padding), two(dilation)
+    return [*x.shape[:2], *((x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))]
+
+
+def _max_pool(args: tuple) -> tuple | None:
+    x = args[0]
+    if len(args) > 5 and args[5]:  # ceil_mode
+        return None
+    shape = _pooled(x, *args[1:5])
+    return x.new_empty(shape), x.new_empty(shape, dtype=torch.long)
+
+
+def _avg_pool(args: tuple) -> torch.Tensor | None:
+    x = args[0]
+    if len(args) > 4 and args[4]:  # ceil_mode
+        return None
+    return x.new_empty(_pooled(x, *args[1:4]))
+
+
+def _ones_like(args: tuple, kwargs: dict) -> torch.Tensor | None:
+    """The backward pass's seed gradient (its reference kernel would import sympy: 0.5 s)."""
+    if set(kwargs) - {"memory_format", "pin_memory"} or len(args) > 1:
+        return None
+    return args[0].new_empty(args[0].shape)
+
+
+def _like(index: int) -> Callable[[tuple], torch.Tensor]:
+    return lambda args: args[index].new_empty(args[index].shape)
+
+
+def _mean(args: tuple) -> torch.Tensor | None:
+    x, dims = args[0], args[1]
+    keep = len(args) > 2 and args[2]
+    if dims is None or len(args) > 3:
+        return None
+    dims = {d % x.dim() for d in dims}
+    shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keep or i not in dims]
+    return x.new_empty(shape)
+
+
+_SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
+    _aten.max_pool2d_with_indices.default: _max_pool,
+    _aten.max_pool2d_with_indices_backward.default: _like(1),
+    _aten.avg_pool2d.default: _avg_pool,
+    _aten.avg_pool2d_backward.default: _like(1),
+    _aten.mean.dim: _mean,
+    _aten._log_softmax.default: _like(0),
+    _aten._log_softmax_backward_data.default: _like(0),
+    _aten.div.Scalar: _like(0),
+    _aten.nll_loss_forward.default: lambda args: (args[0].new_empty(()), args[0].new_empty(()))
+    if args[3] != 0 else None,  # mean or sum reduction: a scalar loss and total weight
+    _aten.nll_loss_backward.default: _like(1),
+    _aten.cat.default: _cat,
+    _aten.relu_.default: _in_place,
+    _aten.add_.Tensor: _in_place,
+    _aten.mul_.Tensor: _in_place,
+    _aten.add.Tensor: _elementwise,
+    _aten.threshold_backward.default: _elementwise,
+    _aten.convolution.default: _conv,
+    _aten.convolution_backward.default: _conv_backward,
+    _aten.native_batch_norm.default: _batch_norm,
+    _aten.native_batch_norm_backward.default: _batch_norm_backward,
+}
+
+
+# Operators whose rule also takes the keyword arguments (the others fall back when given any).
+_KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = {_aten.ones_like.default: _ones_like}
+
+
+
+
+def shape_of(func: Any, args: tuple, kwargs: dict | None) -> Any:
+    """``func(*args, **kwargs)`` on meta tensors, by a rule where one applies."""
+    if kwargs:
+        rule = _KEYWORD_RULES.get(func)
+        out = rule(args, kwargs) if rule is not None else None
+    else:
+        rule = _SHAPE_RULES.get(func)
+        out = rule(args) if rule is not None else None
+    return func(*args, **(kwargs or {})) if out is None else out
+
+
+class MetaShapes(TorchDispatchMode):
+    """Every operator run inside goes through :func:`shape_of`."""
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No: this mode never runs under ``torch.compile``, and the wrapper torch would put
+        around ``__torch_dispatch__`` imports ``torch._dynamo`` (seconds) in every worker."""
+        return False
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        return shape_of(func, args, kwargs)
