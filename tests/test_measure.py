@@ -192,3 +192,13 @@ def test_measurement_workers_die_with_a_killed_parent():
     _, alive = psutil.wait_procs(workers, timeout=60)  # returns as soon as every worker is gone
     alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, f"workers {[p.pid for p in alive]} outlived their killed parent"
+
+
+def test_measuring_imports_neither_sympy_nor_dynamo():
+    """Both come in through torch's Python meta kernels and reference decompositions (about a
+    second per worker); the meta shape rules and the resized trace keep every variant off them."""
+    code = ("import sys\nfrom dla_docs.measure.core import measure_facts\n"
+            "for name in ('dla46_c', 'dla60_res2next'):\n    measure_facts(name)\n"
+            "print(sorted(m for m in ('sympy', 'torch._dynamo') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -141,6 +141,7 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
     _aten.add.Tensor: _elementwise,
     _aten.threshold_backward.default: _elementwise,
     _aten.convolution.default: _conv,
+    _aten._convolution.default: _conv,  # what a JIT graph records (the same leading arguments)
     _aten.convolution_backward.default: _conv_backward,
     _aten.native_batch_norm.default: _batch_norm,
     _aten.native_batch_norm_backward.default: _batch_norm_backward,
