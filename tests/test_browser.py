@@ -178,10 +178,19 @@ def test_hostile_metadata_reads_as_text_and_runs_nothing(browser, hostile_site_u
 
 WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PALETTES = ("light", "dark")
+# Pages the site must have; the tests below walk every page the built site actually has.
 PAGES = ["index.html", "architecture.html", "verification.html", "404.html",
          *(f"models/{name}.html" for name in list_models())]
-# Contrast is computed on every page template: the cards share one, so two cards stand for all.
-CONTRAST_PAGES = PAGES[:4] + ["models/dla34.html", "models/dla169.html"]
+
+
+@pytest.fixture(scope="module")
+def site_pages(built_project) -> list[str]:
+    """Every HTML page of the built site (family, cards, diffs, ...), read from site/ itself."""
+    site = built_project / "site"
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    assert set(PAGES) <= set(pages) and any(page.startswith("diffs/") for page in pages), pages
+    return pages
+
 
 # Every visible text against what is painted behind it, from the computed colours. HTML text:
 # its colour blended over the backgrounds of its ancestors. SVG text: over the last filled
@@ -271,16 +280,16 @@ def _open(page, url: str) -> None:
         page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') === '{scheme}'")
 
 
-def test_every_page_reads_at_4_5_to_1_and_fits_the_width(medium, site_url):
-    """Contrast from the rendered colours on every page template; at 390 px no page scrolls
-    sideways (wide tables and graphs scroll inside their own containers)."""
+def test_every_page_reads_at_4_5_to_1_and_fits_the_width(medium, site_url, site_pages):
+    """Contrast from the rendered colours on every page of the site, at both widths in both
+    palettes; at 390 px no page scrolls sideways (wide tables and graphs scroll inside their
+    own containers)."""
     page, problems = medium, []
-    for path in PAGES if page.medium == "phone-light" else CONTRAST_PAGES:
+    for path in site_pages:
         _open(page, f"{site_url}/{path}")
-        if path in CONTRAST_PAGES:
-            result = page.evaluate(CONTRAST_JS)
-            assert result["checked"] > 3, path
-            problems += [f"{path}: {f}" for f in result["failures"]]
+        result = page.evaluate(CONTRAST_JS)
+        assert result["checked"] > 3, path
+        problems += [f"{path}: {f}" for f in result["failures"]]
         if page.width == "phone":
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (path, overflow)
@@ -373,6 +382,72 @@ def _search(page, query: str):
             continue
     page.wait_for_function("document.querySelector('.md-search-result__meta').textContent.match(/\\d/)")
     return items
+
+
+def _all_results(page, query: str) -> list[str]:
+    """The path of every page in the search results, once the list shows as many pages as its
+    count says (Material renders ten, then more as the list scrolls to its end)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # The results of the whole query, not of a prefix typed on the way: Material links each
+    # result with the query words it matched (?h=...), so the best one names the whole query.
+    # A query split apart (top-1 searched as "top" or "1") never shows it.
+    try:
+        page.wait_for_function("q => (document.querySelector('.md-search-result__item > a')?.href || '')"
+                               ".includes('h=' + q)", arg=query, timeout=10_000)
+    except PlaywrightTimeout:
+        hrefs = page.locator(".md-search-result__item > a").evaluate_all("a => a.map(x => x.href)")
+        pytest.fail(f"no result for {query!r} matched it as one word: {hrefs[:6]}")
+    meta = page.locator(".md-search-result__meta").inner_text()
+    count = int(re.search(r"\d+", meta).group())
+    paths = "[...new Set([...document.querySelectorAll('.md-search-result__item > a')].map(a => new URL(a.href).pathname))]"
+    for _ in range(count):
+        shown = len(page.evaluate(paths))
+        if shown >= count:
+            break
+        page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTo(0, e.scrollHeight)")
+        page.wait_for_function(f"({paths}).length > {shown}")
+    found = page.evaluate(paths)
+    assert len(found) == count, (meta, found)
+    return [path.lstrip("/") for path in found]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_search_for_top_1_finds_only_pages_that_say_top_1(browser, site_url, site_pages, built_project, width):
+    """The query is split into words as the index is (javascripts/search-query.js): "top-1"
+    lists the pages that say top-1, not every page holding a "1"; "res2net" still finds its
+    cards and the family page. The oracle is each page's own built HTML."""
+    site = built_project / "site"
+
+    def text(path: str) -> str:
+        return re.sub(r"<[^>]+>", " ", (site / path).read_text(encoding="utf-8")).lower()
+
+    says_top_1 = {path for path in site_pages if "top-1" in text(path)}
+    lone_1 = {path for path in site_pages if path not in says_top_1 and re.search(r"(?<![\w.,-])1(?![\w.,])", text(path))}
+    assert lone_1, "no page without top-1 holds a lone 1: the test would prove nothing"
+    context = browser.new_context(viewport=WIDTHS[width], color_scheme="light")
+    page = context.new_page()
+    foreign: list[str] = []
+    page.on("request", lambda r: urlparse(r.url).hostname not in ("127.0.0.1", None)
+            and r.url.startswith("http") and foreign.append(r.url))
+    try:
+        page.goto(f"{site_url}/verification.html")
+        if width == "phone":  # the search box opens from the header's magnifier
+            page.locator('label.md-header__button[for="__search"]').click()
+        _search(page, "top-1")
+        found = _all_results(page, "top-1")
+        shot(page, f"search-top-1-{width}")
+        assert found and set(found) <= says_top_1, sorted(set(found) - says_top_1)
+        assert {f"models/{name}.html" for name in list_models()} <= set(found), found  # every card's summary
+        _search(page, "res2net")
+        found = _all_results(page, "res2net")
+        shot(page, f"search-res2net-{width}")
+        for target in ("models/dla60_res2net.html", "models/dla60_res2next.html", "index.html"):
+            assert target in found, (target, found)
+        assert all("res2net" in text(path) for path in found), found
+        assert foreign == []
+    finally:
+        context.close()
 
 
 def test_search_finds_variants_by_any_part_of_their_name(page, site_url):
