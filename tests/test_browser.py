@@ -409,6 +409,7 @@ def _all_results(page, query: str) -> list[str]:
         page.wait_for_function(f"({paths}).length > {shown}")
     found = page.evaluate(paths)
     assert len(found) == count, (meta, found)
+    page.locator(".md-search__scrollwrap").evaluate("e => e.scrollTo(0, 0)")  # the count and best results in view
     return [path.lstrip("/") for path in found]
 
 
