@@ -8,7 +8,7 @@
   var own = typeof document === "undefined" ? self.location.href : document.currentScript.src;
   var material = decodeURIComponent(new URL(own).search.slice(1).replace(/\?\d+$/, ""));
   function wordsAtWhitespace() {
-    self.lunr.QueryLexer.termSeparator = /\s+/;
+    if (self.lunr && self.lunr.QueryLexer) self.lunr.QueryLexer.termSeparator = /\s+/;
   }
   var loading = importScripts(material);  // a Promise under the shim, nothing in a worker
   if (loading && typeof loading.then === "function") loading.then(wordsAtWhitespace);
