@@ -34,6 +34,7 @@ from dla_docs.render import diff_pages, graphs
 from dla_docs.render.card import Card
 from dla_docs.render.drawing import Drawing, draw_all, keep, structure_digest
 from dla_docs.render.pages import Site, check_templates, render_docs
+from dla_docs.render.templating import keep_compiled, remember_compiled, shared_environment
 from dla_docs.zoo.variants import VARIANTS, list_models
 
 Step = Callable[[str, int], Callable[[str, bool], None]]  # (description, total) -> advance
@@ -58,9 +59,10 @@ class Run:
     results: ResultsSource | None = None  # the results source, read once
 
     def remember(self) -> None:
-        """Keep the newly drawn SVGs in the cache: called when the command succeeded, so
-        that one failing on bad input leaves the cache as it was."""
+        """Keep the newly drawn SVGs and compiled templates in the cache: called when the
+        command succeeded, so that one failing on bad input leaves the cache as it was."""
         keep(self.drawn, self.cache)
+        remember_compiled(shared_environment(self.settings.root / "templates", self.settings.root))
 
     def page_findings(self) -> tuple[list[Finding], str | None]:
         """``docs/`` against the rendered files, or a note saying why pages were not checked."""
@@ -219,9 +221,10 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     The checks and pages are those of the configured templates; other templates read for a
     command are checked by it (see :func:`check`).
     """
+    cache = cache_for(settings, no_cache)
+    keep_compiled(shared_environment(settings.root / "templates", settings.root), cache)
     templates = list(templates) if templates is not None else read_project_templates(settings)
     results = load_results(settings)  # read once; a bad results file is reported before any measuring
-    cache = cache_for(settings, no_cache)
     facts = measure_zoo(settings, cache, step, measurements)
     return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
                     {n: f.structure for n, f in facts.items()}, cache, render, results)

@@ -23,6 +23,7 @@ Trust model (the README's security section argues it):
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -184,6 +185,18 @@ class MeasurementCache:
 
     def put_svg(self, digest: str, svg: str) -> None:
         self._write(self.root / "svg" / f"{digest}.json", digest, svg)
+
+    # -- compiled page templates (dla_docs.render.templating.SealedBytecodeCache) ---------------
+
+    def get_bytecode(self, name: str) -> bytes | None:
+        payload = self._read(self.root / "jinja" / f"{name}.json", name)
+        try:
+            return base64.b64decode(payload, validate=True) if isinstance(payload, str) else None
+        except ValueError:
+            return None
+
+    def put_bytecode(self, name: str, code: bytes) -> None:
+        self._write(self.root / "jinja" / f"{name}.json", name, base64.b64encode(code).decode("ascii"))
 
     # -- the last site build (dla_docs.publish.uptodate) ---------------------------------------
 

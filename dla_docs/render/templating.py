@@ -11,12 +11,15 @@ their includes followed and checked before rendering. Every template error becom
 from __future__ import annotations
 
 import functools
+import hashlib
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.runtime
 import jinja2.sandbox
 from jinja2 import nodes
@@ -138,6 +141,61 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     )
     env.filters.update(formatting.FILTERS)
     return env
+
+
+class SealedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in the measurement cache, sealed like its entries.
+
+    Compiling the page templates is a good part of a warm ``verify``; Jinja can keep the
+    compiled code, but its own file cache would load whatever code a file holds. Here the
+    code is stored through ``store`` (:class:`dla_docs.measure.cache.MeasurementCache`), whose
+    entries carry an HMAC under the cache's own key and are not read in CI; an entry is named
+    by Jinja's and Python's versions, the environment's settings, the template and the
+    checksum of its source, so an edited template is compiled again. Newly compiled code is
+    written only by :meth:`keep`, once the command succeeded: one that fails on bad input
+    leaves the cache as it was.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.pending: dict[str, bytes] = {}
+
+    @staticmethod
+    def _name(bucket: jinja2.bccache.Bucket) -> str:
+        env = bucket.environment
+        settings = (jinja2.__version__, sys.version, type(env).__qualname__, env.autoescape, env.trim_blocks,
+                    env.lstrip_blocks, env.keep_trailing_newline, getattr(env.finalize, "__qualname__", None),
+                    bucket.key, bucket.checksum)
+        return hashlib.sha256(repr(settings).encode()).hexdigest()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.store.get_bytecode(self._name(bucket))
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.pending[self._name(bucket)] = bucket.bytecode_to_string()
+
+    def keep(self) -> None:
+        for name, code in self.pending.items():
+            try:
+                self.store.put_bytecode(name, code)
+            except OSError:
+                break  # compiled again next time
+        self.pending.clear()
+
+
+def keep_compiled(env: PageSandbox, store: Any) -> None:
+    """Load ``env``'s compiled templates from ``store`` (a measurement cache) from now on,
+    and keep the ones it compiles there when :func:`remember_compiled` is called."""
+    if store is not None and not isinstance(env.bytecode_cache, SealedBytecodeCache):
+        env.bytecode_cache = SealedBytecodeCache(store)
+
+
+def remember_compiled(env: PageSandbox) -> None:
+    """Write the templates ``env`` compiled since :func:`keep_compiled` (the command succeeded)."""
+    if isinstance(env.bytecode_cache, SealedBytecodeCache):
+        env.bytecode_cache.keep()
 
 
 @functools.lru_cache(maxsize=8)

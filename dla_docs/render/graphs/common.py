@@ -149,4 +149,4 @@ def svg_for_inline(svg: str) -> str:
     text_ = text_.replace("<text ", '<text aria-hidden="true" ')
     text_ = _NODE_LINK.sub(_node_button, text_)
     text_ = _HIDDEN.sub(r'<g aria-hidden="true" id="\1" class="\2', text_)
-    return re.sub(r"\n{2,}", "\n", text_).strip() + "\n"
+    return "\n".join(line for line in text_.split("\n") if line).strip() + "\n"  # no blank lines

@@ -1,0 +1,81 @@
+"""Compiled page templates kept in the sealed measurement cache (templating.SealedBytecodeCache)."""
+
+from __future__ import annotations
+
+import json
+
+import jinja2
+import pytest
+
+from dla_docs.measure.cache import MeasurementCache
+from dla_docs.render.templating import environment, keep_compiled, remember_compiled, render_template
+
+
+@pytest.fixture
+def project(tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "pages").mkdir(parents=True)
+    (templates / "pages" / "page.md").write_text("# {{ title }}\n{% include 'pages/part.md' %}")
+    (templates / "pages" / "part.md").write_text("{{ title | upper }} part\n")
+    return tmp_path
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """Every template Jinja compiles from source (not loaded from a cache)."""
+    seen = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, *args, **kwargs):
+        seen.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return seen
+
+
+def _render(project, readable=True, succeeded=True):
+    env = environment(project / "templates", project)
+    keep_compiled(env, MeasurementCache(project / "cache", readable=readable))
+    text = render_template(env, "pages/page.md", title="dla34")
+    if succeeded:
+        remember_compiled(env)
+    return text
+
+
+def test_nothing_is_kept_until_the_command_succeeded(project, compiles):
+    _render(project, succeeded=False)
+    assert not (project / "cache" / "jinja").exists()
+    _render(project)
+    assert len(compiles) == 4 and len(list((project / "cache" / "jinja").glob("*.json"))) == 2
+
+
+def test_a_second_environment_renders_from_the_kept_code(project, compiles):
+    assert _render(project) == "# dla34\nDLA34 part\n"
+    assert sorted(compiles) == ["pages/page.md", "pages/part.md"]
+    compiles.clear()
+    assert _render(project) == "# dla34\nDLA34 part\n"
+    assert compiles == []
+
+
+def test_an_edited_template_is_compiled_again(project, compiles):
+    _render(project)
+    (project / "templates" / "pages" / "part.md").write_text("{{ title }} changed\n")
+    compiles.clear()
+    assert _render(project) == "# dla34\ndla34 changed\n"
+    assert compiles == ["pages/part.md"]
+
+
+def test_a_tampered_or_unreadable_entry_is_compiled_again(project, compiles):
+    _render(project)
+    entries = sorted((project / "cache" / "jinja").glob("*.json"))
+    assert len(entries) == 2
+    record = json.loads(entries[0].read_text())
+    record["payload"] = "AAAA" + record["payload"][4:]  # different code under the old seal
+    entries[0].write_text(json.dumps(record))
+    compiles.clear()
+    assert _render(project) == "# dla34\nDLA34 part\n"
+    assert len(compiles) == 1
+    compiles.clear()
+    _render(project, readable=False)  # as in CI: never read
+    assert len(compiles) == 2
