@@ -384,17 +384,32 @@ def _search(page, query: str):
     return items
 
 
+def _table_dumps(page) -> list[str]:
+    """Result previews that read as a table of variants flattened into a run of figures: ten or
+    more numbers in a row (a row's cells and the next row's), or cells run together into one
+    long word of digits. A short list of numbers (a variant's channels) is content, not a dump."""
+    dumps = []
+    for text in page.locator(".md-search-result__item").evaluate_all("li => li.map(x => x.innerText)"):
+        run = longest = 0
+        for token in text.split():
+            run = run + 1 if re.fullmatch(r"[\d.,%()-]*\d[\d.,%()-]*", token) else 0
+            longest = max(longest, run)
+        if longest >= 10 or any(sum(c.isdigit() for c in token) >= 15 for token in text.split()):
+            dumps.append(text[:120])
+    return dumps
+
+
 def _all_results(page, query: str) -> list[str]:
     """The path of every page in the search results, once the list shows as many pages as its
     count says (Material renders ten, then more as the list scrolls to its end)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     # The results of the whole query, not of a prefix typed on the way: Material links each
-    # result with the query words it matched (?h=...), so the best one names the whole query.
-    # A query split apart (top-1 searched as "top" or "1") never shows it.
+    # matching page and section with the query words it matched (?h=...), so the results of
+    # the whole query name it. A query split apart (top-1 searched as "top" or "1") never does.
     try:
-        page.wait_for_function("q => (document.querySelector('.md-search-result__item > a')?.href || '')"
-                               ".includes('h=' + q)", arg=query, timeout=10_000)
+        page.wait_for_function("q => [...document.querySelectorAll('.md-search-result__item a')]"
+                               ".some(a => a.href.includes('h=' + q))", arg=query, timeout=10_000)
     except PlaywrightTimeout:
         hrefs = page.locator(".md-search-result__item > a").evaluate_all("a => a.map(x => x.href)")
         pytest.fail(f"no result for {query!r} matched it as one word: {hrefs[:6]}")
@@ -439,10 +454,12 @@ def test_search_for_top_1_finds_only_pages_that_say_top_1(browser, site_url, sit
         found = _all_results(page, "top-1")
         shot(page, f"search-top-1-{width}")
         assert found and set(found) <= says_top_1, sorted(set(found) - says_top_1)
-        assert {f"models/{name}.html" for name in list_models()} <= set(found), found  # every card's summary
+        assert {f"models/{name}.html" for name in list_models()} <= set(found), found  # every card's Accuracy
+        assert _table_dumps(page) == []
         _search(page, "res2net")
         found = _all_results(page, "res2net")
         shot(page, f"search-res2net-{width}")
+        assert _table_dumps(page) == []
         for target in ("models/dla60_res2net.html", "models/dla60_res2next.html", "index.html"):
             assert target in found, (target, found)
         assert all("res2net" in text(path) for path in found), found
