@@ -107,12 +107,22 @@ def test_model_card_shows_its_graphs(page, site_url):
     assert page.foreign_requests == []
 
 
-def test_search_finds_dla102x2(page, site_url):
+def test_search_finds_dla102x2(page, site_url, built_project):
+    """Its card first, then only pages that name dla102x2: every word of the query must match
+    (javascripts/search-worker.js), so "dla" alone does not list every card. The oracle is
+    each result page's built HTML."""
     page.goto(f"{site_url}/index.html")
     result = _search(page, "dla102x2").filter(has_text="dla102x2").first
     result.wait_for(timeout=1000)
     shot(page, "search-dla102x2")
     assert "dla102x2" in result.inner_text()
+    page.wait_for_function("[...document.querySelectorAll('.md-search-result__item a')]"
+                           ".some(a => a.href.includes('h=dla+102x2'))", timeout=10_000)
+    hrefs = page.locator(".md-search-result__item > a").evaluate_all("a => a.map(x => x.href)")
+    paths = list(dict.fromkeys(urlparse(h).path.lstrip("/") for h in hrefs))
+    assert paths[0] == "models/dla102x2.html", paths
+    for path in paths:
+        assert "dla102x2" in (built_project / "site" / path).read_text(encoding="utf-8"), path
     assert page.foreign_requests == []
 
 

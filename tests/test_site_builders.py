@@ -110,7 +110,7 @@ def _search(page, builder: str, query: str):
     if builder == "mkdocs":
         box = page.locator("input.md-search__input")
         box.click()
-        result = page.locator(".md-search-result__item", has_text=query).first
+        result = page.locator(f".md-search-result__item:has(> a[href*='models/{query}.html'])").first
     else:  # Zensical: a search dialog (in a shadow root, which Playwright's locators pierce)
         page.locator(".md-search__button").click()
         box = page.get_by_role("combobox", name="Search")

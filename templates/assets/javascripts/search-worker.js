@@ -8,7 +8,16 @@
   var own = typeof document === "undefined" ? self.location.href : document.currentScript.src;
   var material = decodeURIComponent(new URL(own).search.slice(1).replace(/\?\d+$/, ""));
   function wordsAtWhitespace() {
-    if (self.lunr && self.lunr.QueryLexer) self.lunr.QueryLexer.termSeparator = /\s+/;
+    var lunr = self.lunr;
+    if (!lunr || !lunr.QueryLexer) return;
+    lunr.QueryLexer.termSeparator = /\s+/;
+    // Every word must match (a leading "-" still excludes one): "dla102x2", read as "dla" and
+    // "102x2", then finds the sections naming dla102x2, not every section that says "dla".
+    var clause = lunr.Query.prototype.clause;
+    lunr.Query.prototype.clause = function (c) {
+      if (c && !("presence" in c)) c.presence = lunr.Query.presence.REQUIRED;
+      return clause.call(this, c);
+    };
   }
   var loading = importScripts(material);  // a Promise under the shim, nothing in a worker
   if (loading && typeof loading.then === "function") loading.then(wordsAtWhitespace);
