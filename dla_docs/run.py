@@ -34,7 +34,7 @@ from dla_docs.render import diff_pages, graphs
 from dla_docs.render.card import Card
 from dla_docs.render.drawing import Drawing, draw_all, keep, structure_digest
 from dla_docs.render.pages import Site, check_templates, render_docs
-from dla_docs.render.templating import keep_compiled, remember_compiled, shared_environment
+from dla_docs.render.templating import keep_compiled, project_environment, remember_compiled
 from dla_docs.zoo.variants import VARIANTS, list_models
 
 Step = Callable[[str, int], Callable[[str, bool], None]]  # (description, total) -> advance
@@ -62,7 +62,7 @@ class Run:
         """Keep the newly drawn SVGs and compiled templates in the cache: called when the
         command succeeded, so that one failing on bad input leaves the cache as it was."""
         keep(self.drawn, self.cache)
-        remember_compiled(shared_environment(self.settings.root / "templates", self.settings.root))
+        remember_compiled(project_environment(self.settings.root))
 
     def page_findings(self) -> tuple[list[Finding], str | None]:
         """``docs/`` against the rendered files, or a note saying why pages were not checked."""
@@ -222,7 +222,7 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     command are checked by it (see :func:`check`).
     """
     cache = cache_for(settings, no_cache)
-    keep_compiled(shared_environment(settings.root / "templates", settings.root), cache)
+    keep_compiled(project_environment(settings.root), cache)
     templates = list(templates) if templates is not None else read_project_templates(settings)
     results = load_results(settings)  # read once; a bad results file is reported before any measuring
     facts = measure_zoo(settings, cache, step, measurements)

@@ -28,7 +28,7 @@ from dla_docs.metadata.results import ResultsSource
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.pages import BLOCK_NAMES, CheckRow, Site, _parts
-from dla_docs.render.templating import load_template, render_template, shared_environment
+from dla_docs.render.templating import load_template, project_environment, render_template
 from dla_docs.zoo.data import data_config, pretrained_config
 
 HF_TEMPLATE = "hf/README.md"
@@ -154,12 +154,12 @@ def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> s
 def check_hf_template(settings) -> None:
     """Compile ``templates/hf/README.md`` (and follow its includes) before anything is measured."""
     templates_dir = settings.root / "templates"
-    load_template(shared_environment(templates_dir, settings.root), HF_TEMPLATE, templates_dir / HF_TEMPLATE)
+    load_template(project_environment(settings.root), HF_TEMPLATE, templates_dir / HF_TEMPLATE)
 
 
 def hf_files(site: Site, names: Sequence[str], results: ResultsSource | None) -> dict[str, bytes]:
     """``<variant>/README.md`` and ``<variant>/config.json`` for each of ``names``, all validated."""
-    env = shared_environment(site.settings.root / "templates", site.settings.root)
+    env = project_environment(site.settings.root)
     shown_template = (Path("templates") / HF_TEMPLATE).as_posix()
     files: dict[str, bytes] = {}
     for card in (c for c in site.cards if c.name in names):

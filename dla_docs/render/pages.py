@@ -37,9 +37,9 @@ from dla_docs.render.templating import (
     LineMap,
     load_string,
     load_template,
+    project_environment,
     render_string,
     render_template,
-    shared_environment,
 )
 
 PAGE_TEMPLATES = "pages"
@@ -288,8 +288,7 @@ def check_templates(settings: Settings, family: Template) -> None:
     Run before measuring and drawing, so that a template error is reported in a second
     rather than after the slow steps; rendering checks the same things again.
     """
-    templates_dir = settings.root / "templates"
-    env = shared_environment(templates_dir, settings.root)
+    env = project_environment(settings.root)
     load_string(env, family_prose(family), family.path, prose_line_map(family))
     load_template(env, SNIPPETS)
     for page in PAGES:
@@ -299,7 +298,7 @@ def check_templates(settings: Settings, family: Template) -> None:
 def render_docs(site: Site) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path."""
     templates_dir = site.settings.root / "templates"
-    env = shared_environment(templates_dir, site.settings.root)
+    env = project_environment(site.settings.root)
     files: dict[str, bytes] = {
         "index.md": _with_final_newline(family_page(env, site)),
         "architecture.md": _with_final_newline(architecture_page(env, site)),

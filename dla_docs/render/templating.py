@@ -185,6 +185,11 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
         self.pending.clear()
 
 
+def project_environment(root: Path) -> PageSandbox:
+    """The command's one environment for the project at ``root`` (its ``templates/`` folder)."""
+    return shared_environment(root / "templates", root)
+
+
 def keep_compiled(env: PageSandbox, store: Any) -> None:
     """Load ``env``'s compiled templates from ``store`` (a measurement cache) from now on,
     and keep the ones it compiles there when :func:`remember_compiled` is called."""
