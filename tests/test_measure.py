@@ -55,8 +55,8 @@ def test_levels_shapes_and_costs(name, measurements):
 
 @pytest.mark.parametrize("name", ["dla34", "dla46x_c", "dla60_res2next"])
 def test_counts_equal_a_real_fvcore_trace_at_full_size_module_by_module(name, measurements):
-    """The trace runs on a small image and is resized (dla_docs.measure.resize); the oracle is
-    fvcore itself tracing the model on a real 224x224 image, with the project's handles."""
+    """fvcore walks a graph recorded on the meta device (dla_docs.measure.recorder); the oracle
+    is fvcore itself tracing the model on a real 224x224 image, with the project's handles."""
     from fvcore.nn.jit_analysis import JitModelAnalysis
 
     from dla_docs.measure import counting
@@ -74,6 +74,9 @@ def test_counts_equal_a_real_fvcore_trace_at_full_size_module_by_module(name, me
     assert counting.convention_total(by_module[""], "model-index") == m.flops_model_index
     assert counting.total(by_module[""], counting.ACTS) == m.activations
     assert counting.select(by_module[""], counting.EXTRA) == m.convention_terms
+    assert counting.merge_skipped(counting.select(by_module[""], counting.SKIPPED),
+                                  analysis.unsupported_ops().items()) == m.skipped_ops
+    assert counting.select(by_module[""], counting.SKIPPED_ELEMS) == m.skipped_op_elements
     assert {module: counting.total(by_module[module], counting.MACS) for module in m.modules} == {
         module: count.macs for module, count in m.modules.items()}
     real_levels = {}
@@ -196,7 +199,7 @@ def test_measurement_workers_die_with_a_killed_parent():
 
 def test_measuring_imports_neither_sympy_nor_dynamo():
     """Both come in through torch's Python meta kernels and reference decompositions (about a
-    second per worker); the meta shape rules and the resized trace keep every variant off them."""
+    second per worker); the meta shape rules keep every variant off them."""
     code = ("import sys\nfrom dla_docs.measure.core import measure_facts\n"
             "for name in ('dla46_c', 'dla60_res2next'):\n    measure_facts(name)\n"
             "print(sorted(m for m in ('sympy', 'torch._dynamo') if m in sys.modules))")

@@ -49,7 +49,7 @@ _MEASURED_CODE = ("zoo/blocks.py", "zoo/network.py", "zoo/variants.py", "zoo/fac
                   "measure/core.py", "measure/record.py", "measure/spec.py", "measure/checkpoint.py",
                   "measure/structure.py", "measure/extract.py", "measure/serial.py", "measure/analysis.py",
                   "measure/analysis_records.py", "measure/geometry.py", "measure/windows.py", "measure/memory.py",
-                  "measure/receptive_field.py", "measure/reconcile.py", "measure/resize.py", "measure/meta_shapes.py")
+                  "measure/receptive_field.py", "measure/reconcile.py", "measure/recorder.py", "measure/meta_shapes.py")
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 

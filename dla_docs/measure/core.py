@@ -1,9 +1,9 @@
 """Measure one variant: parameters, MACs, FLOPs, activations, checkpoint size, level shapes.
 
-A single fvcore trace (see :mod:`dla_docs.measure.counting`) feeds every count, and the model is
-built without weight initialisation: the numbers depend on shapes only. The trace runs on a
-small image and its graph is resized to the measured one (:mod:`dla_docs.measure.resize`);
-the level shapes come from one pass on the meta device, where the model ends.
+A single fvcore analysis (see :mod:`dla_docs.measure.counting`) feeds every count, and the model
+is built without weight initialisation: the numbers depend on shapes only. fvcore walks the
+graph of one forward pass on the meta device (:mod:`dla_docs.measure.recorder`), which also
+gives the level shapes; the model ends on the meta device.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from torch import nn
 
 from dla_docs.measure import counting
 from dla_docs.measure.checkpoint import checkpoint_bytes
-from dla_docs.measure.meta_shapes import MetaShapes
-from dla_docs.measure.resize import TRACE_SIDE, traced_at
+from dla_docs.measure.recorder import recorded
 from dla_docs.measure.record import (
     LevelMeasurement,
     Measurement,
@@ -72,20 +71,11 @@ def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_S
     model.eval()
     params = _parameter_counts(model)
     checkpoint = checkpoint_bytes(model.state_dict())
-    # The weights stay as allocated (every count depends on shapes only); denormal garbage in
-    # reused memory would slow the traced pass down, so denormals are flushed meanwhile.
-    flush = torch.set_flush_denormal(True)
-    try:
-        with torch.no_grad(), traced_at(image_size):
-            analysis = _analysis(model, torch.zeros(1, 3, TRACE_SIDE, TRACE_SIDE))
-            by_module = analysis.by_module_and_operator()
-    finally:
-        if flush:
-            torch.set_flush_denormal(False)
-    model.to_empty(device="meta")
+    model.to_empty(device="meta")  # every count below depends on shapes only
     shapes, hooks = _capture_level_shapes(model)
-    with torch.no_grad(), MetaShapes():
-        model(torch.empty(1, 3, image_size, image_size, device="meta"))
+    with recorded():
+        analysis = _analysis(model, torch.empty(1, 3, image_size, image_size, device="meta"))
+        by_module = analysis.by_module_and_operator()
     for hook in hooks:
         hook.remove()
     counts = by_module[""]

@@ -1,6 +1,6 @@
-"""Operator handles: what one traced operator contributes to each count.
+"""Operator handles: what one recorded operator contributes to each count.
 
-fvcore walks the traced graph once and asks a handle per operator kind for a ``Counter``.
+fvcore walks the recorded graph (:mod:`dla_docs.measure.recorder`) once and asks a handle per operator kind for a ``Counter``.
 We give it a single table whose handles answer for every count at once, each keyed by
 ``(Count, name)``, so one trace yields fvcore's MACs, fvcore's activations, the extra terms of
 the published model-index convention and the size of what fvcore skips:

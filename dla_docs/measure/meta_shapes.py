@@ -6,7 +6,7 @@ decomposition into primitives, pooling) and cost far more than the rest of such 
 rules below give the same outputs for the operators of a DLA's forward and backward passes;
 any other operator, or any call a rule does not recognise, goes to torch's own kernel.
 :class:`MetaShapes` applies them to everything run inside it; the peak-memory tracer
-(:mod:`dla_docs.measure.memory`) and the graph resizing (:mod:`dla_docs.measure.resize`) use them.
+(:mod:`dla_docs.measure.memory`) and the graph recorder (:mod:`dla_docs.measure.recorder`) use them.
 """
 
 from __future__ import annotations
@@ -141,7 +141,6 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
     _aten.add.Tensor: _elementwise,
     _aten.threshold_backward.default: _elementwise,
     _aten.convolution.default: _conv,
-    _aten._convolution.default: _conv,  # what a JIT graph records (the same leading arguments)
     _aten.convolution_backward.default: _conv_backward,
     _aten.native_batch_norm.default: _batch_norm,
     _aten.native_batch_norm_backward.default: _batch_norm_backward,
