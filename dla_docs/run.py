@@ -119,11 +119,32 @@ def pages_to_check(settings: Settings) -> bool:
     return has_pages(settings.docs_dir)
 
 
-def measure_zoo(settings: Settings, cache=None, step: Step = _noop_step,
-                known: Mapping[str, Measurement] | None = None) -> dict[str, VariantFacts]:
-    """Every variant's measurement and structure at the configured size, in the zoo's order
-    (through ``cache``); ``known`` measurements at that size are taken as they are."""
-    from dla_docs.measure.runner import measure_all
+def prepare_measuring(settings: Settings, no_cache: bool = False) -> None:
+    """When some variant will be measured (the cache has no entry for it), start the measuring
+    workers' server now: it imports torch while the command reads its inputs. A hint only;
+    :func:`begin_measuring` reads the cache and starts the server if this did not."""
+    from dla_docs.measure.runner import start_workers
+
+    cache = cache_for(settings, no_cache)
+    if cache is None or sum(not cache.may_hold(n, settings.image_size) for n in list_models()) > 1:
+        start_workers()
+
+
+@dataclass
+class Measuring:
+    """The zoo's measurements under way: the ones at hand, and the variants left to measure."""
+
+    facts: dict[str, VariantFacts]
+    missing: list[str]
+    advance: Callable[[str, bool], None]
+
+
+def begin_measuring(settings: Settings, cache=None, step: Step = _noop_step,
+                    known: Mapping[str, Measurement] | None = None) -> Measuring:
+    """Take ``known`` measurements at the configured size as they are and the cached ones from
+    ``cache``; when some are missing, start the measuring workers' server now, so that it
+    imports torch while the caller reads its inputs."""
+    from dla_docs.measure.runner import cached, start_workers
 
     known = {n: m for n, m in (known or {}).items() if m.image_size == settings.image_size}
     facts: dict[str, VariantFacts] = {}
@@ -131,10 +152,21 @@ def measure_zoo(settings: Settings, cache=None, step: Step = _noop_step,
         from dla_docs.measure.extract import extract_structure
 
         facts = {n: VariantFacts(m, extract_structure(n, m)) for n, m in known.items()}
-    missing = [name for name in list_models() if name not in facts]
-    if missing:
-        facts.update(measure_all(missing, settings.image_size, cache, None, step("measuring", len(missing))))
-    return {name: facts[name] for name in list_models()}
+    names = [name for name in list_models() if name not in facts]
+    advance = step("measuring", len(names)) if names else _noop_step("", 0)
+    found, missing = cached(names, settings.image_size, cache, advance)
+    facts.update(found)
+    if len(missing) > 1:
+        start_workers()
+    return Measuring(facts, missing, advance)
+
+
+def finish_measuring(measuring: Measuring, settings: Settings, cache=None) -> dict[str, VariantFacts]:
+    """Every variant's measurement and structure at the configured size, in the zoo's order."""
+    from dla_docs.measure.runner import measure_missing
+
+    measuring.facts.update(measure_missing(measuring.missing, settings.image_size, cache, None, measuring.advance))
+    return {name: measuring.facts[name] for name in list_models()}
 
 
 def _entries(templates: Sequence[Template]) -> dict[str, ModelEntry]:
@@ -222,10 +254,11 @@ def start(settings: Settings, no_cache: bool = False, step: Step = _noop_step,
     command are checked by it (see :func:`check`).
     """
     cache = cache_for(settings, no_cache)
+    measuring = begin_measuring(settings, cache, step, measurements)  # the workers' server starts now
     keep_compiled(project_environment(settings.root), cache)
     templates = list(templates) if templates is not None else read_project_templates(settings)
     results = load_results(settings)  # read once; a bad results file is reported before any measuring
-    facts = measure_zoo(settings, cache, step, measurements)
+    facts = finish_measuring(measuring, settings, cache)
     return _checked(settings, templates, {n: f.measurement for n, f in facts.items()},
                     {n: f.structure for n, f in facts.items()}, cache, render, results)
 

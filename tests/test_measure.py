@@ -186,9 +186,11 @@ def test_measurement_workers_die_with_a_killed_parent():
         deadline = time.monotonic() + 120
         workers: list[psutil.Process] = []
         while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
-            workers = process.children()  # wait for the pool to start its workers
+            # the workers are forked by a server process the parent started (with a resource tracker)
+            workers = [worker for child in process.children() for worker in child.children()]
             time.sleep(0.05)
         assert len(workers) >= 2, "the workers never started"
+        workers += process.children(recursive=True)  # the server and the tracker must end too
     finally:
         parent.kill()
         parent.wait()

@@ -91,7 +91,7 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
     root = copy_project(tmp_path / "project")
     page = root / "templates" / "pages" / "architecture.md"
     page.write_text(page.read_text() + "{% if %}\n")
-    monkeypatch.setattr("dla_docs.measure.runner.measure_all",
+    monkeypatch.setattr("dla_docs.measure.runner.measure_missing",
                         lambda *a, **k: pytest.fail("measured before the templates were checked"))
     with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
         generate_docs(load_settings(root))

@@ -167,6 +167,10 @@ class MeasurementCache:
             return None
         return facts
 
+    def may_hold(self, variant: str, image_size: int) -> bool:
+        """Whether an entry for the facts is there to be read (a hint: nothing is read or checked)."""
+        return self.readable and self._path(cache_key(variant, image_size)).is_file()
+
     def get(self, variant: str, image_size: int):
         """The cached :class:`~dla_docs.measure.record.Measurement`, or ``None``."""
         facts = self.get_facts(variant, image_size)

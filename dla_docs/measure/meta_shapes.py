@@ -20,6 +20,11 @@ from torch.utils._python_dispatch import TorchDispatchMode
 _aten = torch.ops.aten
 
 
+def _new(like: torch.Tensor, shape: Any, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A new tensor of ``shape`` on ``like``'s device (``like.new_empty`` runs a Python reference)."""
+    return torch.empty(shape, dtype=like.dtype if dtype is None else dtype, device=like.device)
+
+
 # Shape rules for the hottest operators: the meta kernels of these run in Python and cost
 # far more than the whole rest of the trace. Each returns fresh tensors of the real shapes.
 def _conv(args: tuple) -> torch.Tensor:
@@ -28,24 +33,24 @@ def _conv(args: tuple) -> torch.Tensor:
         raise NotImplementedError("transposed convolution")
     side = [(x.shape[2 + i] + 2 * padding[i] - dilation[i] * (w.shape[2 + i] - 1) - 1) // stride[i] + 1
             for i in range(x.dim() - 2)]
-    return x.new_empty((x.shape[0], w.shape[0], *side))
+    return _new(x, (x.shape[0], w.shape[0], *side))
 
 
 def _conv_backward(args: tuple) -> tuple:
     x, w, mask = args[1], args[2], args[10]
-    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
-            w.new_empty((w.shape[0],)) if mask[2] else None)
+    return (_new(x, x.shape) if mask[0] else None, _new(w, w.shape) if mask[1] else None,
+            _new(w, (w.shape[0],)) if mask[2] else None)
 
 
 def _batch_norm(args: tuple) -> tuple:
     x = args[0]
-    return x.new_empty(x.shape), x.new_empty((x.shape[1],)), x.new_empty((x.shape[1],))
+    return _new(x, x.shape), _new(x, (x.shape[1],)), _new(x, (x.shape[1],))
 
 
 def _batch_norm_backward(args: tuple) -> tuple:
     x, w, mask = args[1], args[2], args[9]
-    return (x.new_empty(x.shape) if mask[0] else None, w.new_empty(w.shape) if mask[1] else None,
-            w.new_empty(w.shape) if mask[2] else None)
+    return (_new(x, x.shape) if mask[0] else None, _new(w, w.shape) if mask[1] else None,
+            _new(w, w.shape) if mask[2] else None)
 
 
 def _in_place(args: tuple) -> torch.Tensor | None:
@@ -61,7 +66,7 @@ def _elementwise(args: tuple) -> torch.Tensor | None:
     x, other = args[0], args[1]
     if isinstance(other, torch.Tensor) and other.shape != x.shape:
         return None
-    return x.new_empty(x.shape)
+    return _new(x, x.shape)
 
 
 def _cat(args: tuple) -> torch.Tensor | None:
@@ -74,7 +79,7 @@ def _cat(args: tuple) -> torch.Tensor | None:
         return None
     shape = list(first.shape)
     shape[dim] = sum(t.shape[dim] for t in tensors)
-    return first.new_empty(shape)
+    return _new(first, shape)
 
 
 def _pooled(x: torch.Tensor, kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> list[int]:
@@ -91,25 +96,25 @@ def _max_pool(args: tuple) -> tuple | None:
     if len(args) > 5 and args[5]:  # ceil_mode
         return None
     shape = _pooled(x, *args[1:5])
-    return x.new_empty(shape), x.new_empty(shape, dtype=torch.long)
+    return _new(x, shape), _new(x, shape, torch.long)
 
 
 def _avg_pool(args: tuple) -> torch.Tensor | None:
     x = args[0]
     if len(args) > 4 and args[4]:  # ceil_mode
         return None
-    return x.new_empty(_pooled(x, *args[1:4]))
+    return _new(x, _pooled(x, *args[1:4]))
 
 
 def _ones_like(args: tuple, kwargs: dict) -> torch.Tensor | None:
     """The backward pass's seed gradient (its reference kernel would import sympy: 0.5 s)."""
     if set(kwargs) - {"memory_format", "pin_memory"} or len(args) > 1:
         return None
-    return args[0].new_empty(args[0].shape)
+    return _new(args[0], args[0].shape)
 
 
 def _like(index: int) -> Callable[[tuple], torch.Tensor]:
-    return lambda args: args[index].new_empty(args[index].shape)
+    return lambda args: _new(args[index], args[index].shape)
 
 
 def _mean(args: tuple) -> torch.Tensor | None:
@@ -119,7 +124,7 @@ def _mean(args: tuple) -> torch.Tensor | None:
         return None
     dims = {d % x.dim() for d in dims}
     shape = [1 if i in dims else n for i, n in enumerate(x.shape) if keep or i not in dims]
-    return x.new_empty(shape)
+    return _new(x, shape)
 
 
 _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
@@ -131,7 +136,7 @@ _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
     _aten._log_softmax.default: _like(0),
     _aten._log_softmax_backward_data.default: _like(0),
     _aten.div.Scalar: _like(0),
-    _aten.nll_loss_forward.default: lambda args: (args[0].new_empty(()), args[0].new_empty(()))
+    _aten.nll_loss_forward.default: lambda args: (_new(args[0], ()), _new(args[0], ()))
     if args[3] != 0 else None,  # mean or sum reduction: a scalar loss and total weight
     _aten.nll_loss_backward.default: _like(1),
     _aten.cat.default: _cat,
