@@ -207,3 +207,28 @@ def test_measuring_imports_neither_sympy_nor_dynamo():
             "print(sorted(m for m in ('sympy', 'torch._dynamo') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_command_measures_in_the_server_without_importing_torch(measurements):
+    """A process without torch measures through the server (torch is imported there); the
+    results equal the ones this test session measured in workers forked from itself."""
+    code = ("import json, sys\nfrom dla_docs.measure.runner import measure_many\n"
+            "found = measure_many(['dla46_c', 'dla34'], 224, None, jobs=2)\n"
+            "print(json.dumps({'torch': 'torch' in sys.modules,"
+            " 'measured': {n: m.to_dict() for n, m in found.items()}}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    answer = json.loads(out.stdout)
+    assert answer["torch"] is False
+    assert {n: Measurement.from_dict(d) for n, d in answer["measured"].items()} == {
+        n: measurements[n] for n in ("dla46_c", "dla34")}
+
+
+def test_a_failure_in_the_server_reaches_the_caller_as_it_was_raised():
+    code = ("from dla_docs.measure.runner import _Server\n"
+            "server = _Server()\n"
+            "try:\n    server.measure(['dla46_c', 'no_such_variant'], 224, 2, lambda *a: None)\n"
+            "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+            "finally:\n    server.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert "no_such_variant" in out.stdout
+    assert out.stdout.split()[0] == "UnknownVariantError"

@@ -1,22 +1,23 @@
 """Measure many variants: cached results first, the rest in parallel across the cores.
 
-Workers are forked from a server process that imports torch once (``multiprocessing``'s
-forkserver, preloaded with the measuring code); the caller never imports torch. The server
-can be started early (:func:`start_workers`), so that it imports torch while the caller reads
-its templates. Each worker runs one intra-op thread, so N cores measure N variants at once;
-the largest variants are started first so that the last worker does not finish alone.
+The measuring happens in the server process (:mod:`dla_docs.measure.server`), in workers
+forked from it once it has imported torch; the caller never imports torch (a caller that
+already has, forks the workers itself). The server can be
+started early (:func:`start_workers`), so that it imports torch while the caller reads its
+templates. Each worker runs one intra-op thread, so N cores measure N variants at once; the
+largest variants are started first so that the last worker does not finish alone.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
-import multiprocessing
 import os
-import select
-import threading
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing.context import BaseContext
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 from dla_docs.measure.cache import MeasurementCache
 from dla_docs.measure.record import Measurement, VariantFacts
@@ -28,35 +29,71 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, bool], None]  # (variant, came from cache)
 
 
-_MEASURING_CODE = "dla_docs.measure.core"  # what the server imports before forking workers
+class _Server:
+    """The parent's end of a running measuring server."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])  # where ``dla_docs`` is imported from
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen([sys.executable, "-m", "dla_docs.measure.server", str(os.getpid())],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.answers = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+        atexit.register(self.close)  # a command that fails before measuring does not leave it running
+
+    def measure(self, names: Sequence[str], image_size: int, jobs: int, done: Progress) -> dict[str, VariantFacts]:
+        self.requests.send((list(names), image_size, jobs))
+        results: dict[str, VariantFacts] = {}
+        while len(results) < len(names):
+            try:
+                kind, name, payload = self.answers.recv()
+            except EOFError:
+                raise RuntimeError(f"the measuring server ended (exit status {self.process.wait()})") from None
+            if kind == "error":
+                raise payload
+            results[name] = payload
+            done(name, False)
+        return results
+
+    def close(self, kill: bool = True) -> None:
+        """End the server and reap it: killed (it may be importing torch or measuring), or,
+        once it has answered everything, asked to end, so that its workers end first."""
+        if self.process.poll() is None:
+            if kill:
+                self.process.kill()
+            else:
+                try:
+                    self.requests.send(None)
+                except OSError:
+                    self.process.kill()
+        self.process.wait()
+        self.requests.close()
+        self.answers.close()
+        atexit.unregister(self.close)
 
 
-def _exit_with(command: int) -> None:
-    """End this worker as soon as process ``command`` (the command it measures for) ends.
+_server: _Server | None = None
 
-    The workers are the server's children, and the server outlives a killed command while
-    any worker holds its pipe: each worker therefore waits on the command itself, in a thread,
-    through a Linux process file descriptor (an event, not polling).
-    """
-    try:
-        watched = os.pidfd_open(command)
-    except ProcessLookupError:  # it ended before this worker started
-        os._exit(1)
-    except (AttributeError, OSError):  # not Linux: workers end when their queue closes
+
+def start_workers() -> None:
+    """Start the measuring server, if not yet running; it imports torch and the measuring code
+    in the background (seconds), while the caller goes on."""
+    global _server
+    if "torch" in sys.modules:  # forking from here is cheaper than importing it again
         return
-
-    def watch() -> None:
-        select.select([watched], [], [])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-command", daemon=True).start()
+    if _server is None or _server.process.poll() is not None:
+        _server = _Server()
 
 
-def _worker_init(command: int) -> None:
-    import torch
-
-    _exit_with(command)
-    torch.set_num_threads(1)
+def _stop_workers(kill: bool) -> None:
+    global _server
+    if _server is not None:
+        _server.close(kill)
+        _server = None
 
 
 def _measure_facts(name: str, image_size: int) -> VariantFacts:
@@ -65,45 +102,35 @@ def _measure_facts(name: str, image_size: int) -> VariantFacts:
     return measure_facts(name, image_size)
 
 
-def _context() -> BaseContext:
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([_MEASURING_CODE])
-    return context
-
-
-def start_workers() -> None:
-    """Start the server the workers are forked from, if not yet running; it imports torch
-    and the measuring code in the background (seconds), while the caller goes on."""
-    if _context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
 def _expected_cost(name: str) -> int:
     config = get_config(name)
     return sum(config.levels) * config.channels[-1]
 
 
 def _measure_in_parallel(names: Sequence[str], image_size: int, jobs: int, done: Progress) -> dict[str, VariantFacts]:
-    """Measure in workers forked from the server (one variant alone is measured here)."""
+    """Measure in the server's workers (one variant alone is measured here)."""
     if jobs <= 1 or len(names) == 1:
         results = {}
         for name in names:
             results[name] = _measure_facts(name, image_size)
             done(name, False)
         return results
-    start_workers()
     order = sorted(names, key=_expected_cost, reverse=True)
-    results = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(), initializer=_worker_init,
-                             initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(_measure_facts, name, image_size): name for name in order}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done(futures[future], False)
+    start_workers()
+    if _server is None:  # torch is imported here already
+        from dla_docs.measure.server import measure_in_workers
+
+        results = {}
+        for name, facts in measure_in_workers(order, image_size, jobs):
+            results[name] = facts
+            done(name, False)
+        return results
+    try:
+        results = _server.measure(order, image_size, jobs, done)
+    except BaseException:
+        _stop_workers(kill=True)
+        raise
+    _stop_workers(kill=False)
     return results
 
 
