@@ -130,7 +130,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
     if add_missing and not fix:
         raise click.UsageError("--add-missing works with --fix")
     settings = obj.settings()
-    runs.prepare_measuring(settings, no_cache)  # measuring starts up while the inputs are read
+    runs.prepare(settings, no_cache)  # compiled templates from the cache; measuring starts up meanwhile
     paths = resolve_paths(settings, templates)
     checkpoint_folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
     own = set(paths) == set(settings.templates)

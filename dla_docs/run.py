@@ -119,13 +119,15 @@ def pages_to_check(settings: Settings) -> bool:
     return has_pages(settings.docs_dir)
 
 
-def prepare_measuring(settings: Settings, no_cache: bool = False) -> None:
-    """When some variant will be measured (the cache has no entry for it), start the measuring
-    workers' server now: it imports torch while the command reads its inputs. A hint only;
-    :func:`begin_measuring` reads the cache and starts the server if this did not."""
+def prepare(settings: Settings, no_cache: bool = False) -> None:
+    """Set a command up before it reads its inputs: its templates compile from the cache, and
+    when some variant will be measured (the cache has no entry for it), the measuring server
+    starts now and imports torch meanwhile. The latter is a hint only: :func:`begin_measuring`
+    reads the cache and starts the server if this did not."""
     from dla_docs.measure.runner import start_workers
 
     cache = cache_for(settings, no_cache)
+    keep_compiled(project_environment(settings.root), cache)
     if cache is None or sum(not cache.may_hold(n, settings.image_size) for n in list_models()) > 1:
         start_workers()
 
@@ -291,6 +293,7 @@ def hf_export(settings: Settings, names: Sequence[str], no_cache: bool = False,
     as the site; every card is validated before any is returned."""
     from dla_docs.render.hf_card import check_hf_template, hf_files
 
+    prepare(settings, no_cache)
     templates = read_project_templates(settings)
     check_hf_template(settings)
     run = start(settings, no_cache, step, templates=templates, render=False)

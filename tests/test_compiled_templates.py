@@ -8,7 +8,13 @@ import jinja2
 import pytest
 
 from dla_docs.measure.cache import MeasurementCache
-from dla_docs.render.templating import environment, keep_compiled, remember_compiled, render_template
+from dla_docs.render.templating import (
+    environment,
+    keep_compiled,
+    load_template,
+    remember_compiled,
+    render_template,
+)
 
 
 @pytest.fixture
@@ -79,3 +85,50 @@ def test_a_tampered_or_unreadable_entry_is_compiled_again(project, compiles):
     compiles.clear()
     _render(project, readable=False)  # as in CI: never read
     assert len(compiles) == 2
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Every template source Jinja parses (to compile it or to follow its includes)."""
+    seen = []
+    real = jinja2.Environment._parse
+
+    def counting(self, source, name, filename):
+        seen.append(name)
+        return real(self, source, name, filename)
+
+    monkeypatch.setattr(jinja2.Environment, "_parse", counting)
+    return seen
+
+
+def test_unchanged_templates_are_neither_parsed_nor_compiled_again(project, parses):
+    _render(project)
+    assert sorted(parses) == ["pages/page.md", "pages/page.md", "pages/part.md", "pages/part.md"]  # compile + includes
+    parses.clear()
+    assert _render(project) == "# dla34\nDLA34 part\n"
+    assert parses == []
+
+
+def test_an_include_edited_to_a_missing_template_is_still_refused(project, parses):
+    from dla_docs.errors import InputError
+
+    _render(project)
+    (project / "templates" / "pages" / "part.md").write_text("{% include 'pages/gone.md' %}\n")
+    with pytest.raises(InputError, match=r"pages/part\.md:1: include: included template 'pages/gone\.md' not found"):
+        _render(project)
+
+
+def test_a_tampered_include_list_is_not_believed(project):
+    """An include list under the old seal but naming nothing: the includes are followed again."""
+    from dla_docs.errors import InputError
+
+    _render(project)
+    (project / "templates" / "pages" / "part.md").unlink()
+    for entry in (project / "cache" / "jinja-includes").glob("*.json"):
+        record = json.loads(entry.read_text())
+        record["payload"] = []
+        entry.write_text(json.dumps(record))
+    env = environment(project / "templates", project)
+    keep_compiled(env, MeasurementCache(project / "cache"))
+    with pytest.raises(InputError, match="included template 'pages/part.md' not found"):
+        load_template(env, "pages/page.md")  # the check alone, before anything renders

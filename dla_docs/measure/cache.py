@@ -202,6 +202,13 @@ class MeasurementCache:
     def put_bytecode(self, name: str, code: bytes) -> None:
         self._write(self.root / "jinja" / f"{name}.json", name, base64.b64encode(code).decode("ascii"))
 
+    def get_includes(self, name: str) -> list | None:
+        payload = self._read(self.root / "jinja-includes" / f"{name}.json", name)
+        return payload if isinstance(payload, list) else None
+
+    def put_includes(self, name: str, includes: list) -> None:
+        self._write(self.root / "jinja-includes" / f"{name}.json", name, includes)
+
     # -- the last site build (dla_docs.publish.uptodate) ---------------------------------------
 
     def get_site(self) -> dict | None:

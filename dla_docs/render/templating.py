@@ -151,22 +151,43 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
     code is stored through ``store`` (:class:`dla_docs.measure.cache.MeasurementCache`), whose
     entries carry an HMAC under the cache's own key and are not read in CI; an entry is named
     by Jinja's and Python's versions, the environment's settings, the template and the
-    checksum of its source, so an edited template is compiled again. Newly compiled code is
-    written only by :meth:`keep`, once the command succeeded: one that fails on bad input
-    leaves the cache as it was.
+    checksum of its source, so an edited template is compiled again. It also remembers the
+    literal includes of each template source, so that checking the includes of unchanged
+    templates parses nothing. Newly compiled code is written only by :meth:`keep`, once the
+    command succeeded: one that fails on bad input leaves the cache as it was.
     """
 
     def __init__(self, store: Any) -> None:
         self.store = store
         self.pending: dict[str, bytes] = {}
+        self.pending_includes: dict[str, list] = {}
 
     @staticmethod
-    def _name(bucket: jinja2.bccache.Bucket) -> str:
-        env = bucket.environment
-        settings = (jinja2.__version__, sys.version, type(env).__qualname__, env.autoescape, env.trim_blocks,
-                    env.lstrip_blocks, env.keep_trailing_newline, getattr(env.finalize, "__qualname__", None),
-                    bucket.key, bucket.checksum)
+    def _settings(env: jinja2.Environment) -> tuple:
+        return (jinja2.__version__, sys.version, type(env).__qualname__, env.autoescape, env.trim_blocks,
+                env.lstrip_blocks, env.keep_trailing_newline, getattr(env.finalize, "__qualname__", None))
+
+    @classmethod
+    def _name(cls, bucket: jinja2.bccache.Bucket) -> str:
+        settings = (*cls._settings(bucket.environment), bucket.key, bucket.checksum)
         return hashlib.sha256(repr(settings).encode()).hexdigest()
+
+    @classmethod
+    def _includes_name(cls, env: jinja2.Environment, source: str) -> str:
+        settings = ("includes", *cls._settings(env), hashlib.sha256(source.encode("utf-8")).hexdigest())
+        return hashlib.sha256(repr(settings).encode()).hexdigest()
+
+    def includes(self, env: jinja2.Environment, source: str) -> list[tuple[str, int]] | None:
+        """The literal includes of a template with exactly this ``source``, if remembered."""
+        found = self.store.get_includes(self._includes_name(env, source))
+        if found is None or not all(
+                isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int
+                for item in found):
+            return None
+        return [(name, line) for name, line in found]
+
+    def remember_includes(self, env: jinja2.Environment, source: str, found: list[tuple[str, int]]) -> None:
+        self.pending_includes[self._includes_name(env, source)] = [[name, line] for name, line in found]
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = self.store.get_bytecode(self._name(bucket))
@@ -177,12 +198,15 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
         self.pending[self._name(bucket)] = bucket.bytecode_to_string()
 
     def keep(self) -> None:
-        for name, code in self.pending.items():
-            try:
+        try:
+            for name, code in self.pending.items():
                 self.store.put_bytecode(name, code)
-            except OSError:
-                break  # compiled again next time
+            for name, includes in self.pending_includes.items():
+                self.store.put_includes(name, includes)
+        except OSError:
+            pass  # compiled (or parsed) again next time
         self.pending.clear()
+        self.pending_includes.clear()
 
 
 def project_environment(root: Path) -> PageSandbox:
@@ -291,14 +315,29 @@ def _include_names(node: nodes.Template) -> list[tuple[str, int]]:
     return found
 
 
-def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_map: LineMap = same_line,
+def _includes_of(env: PageSandbox, source: str, name: str, filename: str) -> list[tuple[str, int]]:
+    """:func:`_include_names` of a template file's source: parsed, or as the sealed cache
+    remembers them for exactly this source (a warm command parses no template)."""
+    memo = env.bytecode_cache if isinstance(env.bytecode_cache, SealedBytecodeCache) else None
+    found = memo.includes(env, source) if memo is not None else None
+    if found is None:
+        try:
+            found = _include_names(env.parse(source, name, filename))
+        except jinja2.TemplateSyntaxError as exc:
+            raise template_error(exc, env, Path(filename)) from None
+        if memo is not None:
+            memo.remember_includes(env, source, found)
+    return found
+
+
+def check_includes(env: PageSandbox, includes: list[tuple[str, int]], display: str, line_map: LineMap = same_line,
                    chain: tuple[str, ...] = ()) -> None:
     """Refuse, before rendering, an include that is missing, leaves templates/ or loops.
 
-    Follows every literal include from ``parsed`` (the template shown as ``display``), so a
-    loop is reported at the include that closes it, with the whole chain.
+    Follows every literal include in ``includes`` (from the template shown as ``display``),
+    so a loop is reported at the include that closes it, with the whole chain.
     """
-    for name, line in _include_names(parsed):
+    for name, line in includes:
         where = Location(display, line_map(line))
         if name in chain:
             loop = " -> ".join((*chain[chain.index(name):], name))
@@ -309,11 +348,8 @@ def check_includes(env: PageSandbox, parsed: nodes.Template, display: str, line_
             raise InputError(where, "include", exc.message or "refused") from None
         except jinja2.TemplateNotFound:
             raise InputError(where, "include", f"included template {name!r} not found under templates/") from None
-        try:
-            child = env.parse(source, name, filename)
-        except jinja2.TemplateSyntaxError as exc:
-            raise template_error(exc, env, Path(filename)) from None
-        check_includes(env, child, shown(filename, env.project_root), same_line, (*chain, name))
+        check_includes(env, _includes_of(env, source, name, filename), shown(filename, env.project_root), same_line,
+                       (*chain, name))
 
 
 def _where(env: PageSandbox, template: str) -> Path:
@@ -334,7 +370,7 @@ def load_template(env: PageSandbox, template: str, where: Path | None = None) ->
         raise template_error(exc, env, where) from None
     if template not in env.checked:
         source, filename, _ = env.loader.get_source(env, template)
-        check_includes(env, env.parse(source, template, filename), shown(where, env.project_root),
+        check_includes(env, _includes_of(env, source, template, filename), shown(where, env.project_root),
                        chain=(template,))
         env.checked.add(template)
     return compiled
@@ -350,7 +386,7 @@ def load_string(env: PageSandbox, source: str, where: Path, line_map: LineMap = 
         template = env.from_string(parsed)
     except jinja2.TemplateSyntaxError as exc:
         raise template_error(exc, env, where, line_map) from None
-    check_includes(env, parsed, shown(where, env.project_root), line_map, (env.template_name(where),))
+    check_includes(env, _include_names(parsed), shown(where, env.project_root), line_map, (env.template_name(where),))
     return template
 
 
