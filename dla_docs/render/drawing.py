@@ -14,12 +14,13 @@ import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
-
-import graphviz
+from typing import TYPE_CHECKING, Protocol
 
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import render_svg, require_dot
+
+if TYPE_CHECKING:
+    import graphviz
 
 _RENDER_DIR = Path(__file__).resolve().parent
 

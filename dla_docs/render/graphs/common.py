@@ -16,11 +16,19 @@ from __future__ import annotations
 import html
 import re
 import shutil
-
-import graphviz
+from typing import TYPE_CHECKING
 
 from dla_docs.errors import ToolMissingError
-from dla_docs.render.graphs.style import CHANNEL_FILLS, FONT, INK, MAC_BINS, NO_COST_FILL
+from dla_docs.render.graphs.style import (
+    CHANNEL_FILLS,
+    FONT,
+    INK,
+    MAC_BINS,
+    NO_COST_FILL,
+)
+
+if TYPE_CHECKING:
+    import graphviz  # imported where a graph is drawn: a warm run draws none
 
 FORMATS = ("svg", "dot", "png")
 DOT_MISSING = "Graphviz 'dot' was not found on PATH; install the Debian package: apt-get install graphviz"
@@ -39,6 +47,8 @@ def text(value: object) -> str:
 
 def tooltip(*lines: str) -> str:
     """Lines joined by DOT's ``\\n``; ``nohtml`` so a tooltip like ``<x>`` stays text."""
+    import graphviz
+
     return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines))
 
 
@@ -78,6 +88,8 @@ def new_digraph(name: str, graph_id: str, rankdir: str, accessible_name: str, **
     """A Digraph with fixed fonts, a fixed name and no background (the page shows through)."""
     if len(accessible_name) > MAX_NAME:
         raise ValueError(f"accessible name longer than {MAX_NAME} characters: {accessible_name!r}")
+    import graphviz  # only when drawing: a warm run draws nothing
+
     graph = graphviz.Digraph(name=name, comment=accessible_name)
     graph.attr(id=graph_id, rankdir=rankdir, fontname=FONT, fontcolor=INK, bgcolor="transparent", **attrs)
     graph.attr("node", fontname=FONT, fontsize="10", fontcolor=INK, color=INK, margin="0.1,0.03", height="0.3")
@@ -106,6 +118,8 @@ def render(graph: graphviz.Digraph, fmt: str = "svg") -> bytes:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "dot":
         return graph.source.encode("utf-8")
+    import graphviz
+
     try:
         data = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:

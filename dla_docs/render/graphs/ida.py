@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import graphviz
-
+from dla_docs.measure.structure import Level, ModelStructure
 from dla_docs.render.graphs.common import (
-    channel_fill, count, dom_id, new_digraph, shape_text, share, text, tooltip,
+    channel_fill,
+    count,
+    dom_id,
+    new_digraph,
+    shape_text,
+    share,
+    text,
+    tooltip,
 )
 from dla_docs.render.graphs.style import EDGE_STYLES, GREEN, NO_COST_FILL, font_colour
-from dla_docs.measure.structure import Level, ModelStructure
+
+if TYPE_CHECKING:
+    import graphviz
 
 IDA_COLUMNS = (62, 80, 84, 52, 36)  # points: name, operation, output, stride, root
 

@@ -10,13 +10,29 @@ Stages stand side by side, so the figure stays short and its labels keep their s
 
 from __future__ import annotations
 
-import graphviz
+from typing import TYPE_CHECKING
 
-from dla_docs.render.graphs.common import (
-    count, dom_id, mac_fill, new_digraph, shape_text, share, text, tooltip,
-)
-from dla_docs.render.graphs.style import EDGE_STYLES, NO_COST_FILL, PANEL, PANEL_LINE, font_colour
 from dla_docs.measure.structure import ModelStructure, Stage
+from dla_docs.render.graphs.common import (
+    count,
+    dom_id,
+    mac_fill,
+    new_digraph,
+    shape_text,
+    share,
+    text,
+    tooltip,
+)
+from dla_docs.render.graphs.style import (
+    EDGE_STYLES,
+    NO_COST_FILL,
+    PANEL,
+    PANEL_LINE,
+    font_colour,
+)
+
+if TYPE_CHECKING:
+    import graphviz
 
 
 def units(stage: Stage) -> dict[str, list[str]]:
