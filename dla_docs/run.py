@@ -128,8 +128,7 @@ def prepare(settings: Settings, no_cache: bool = False) -> None:
 
     cache = cache_for(settings, no_cache)
     keep_compiled(project_environment(settings.root), cache)
-    if cache is None or sum(not cache.may_hold(n, settings.image_size) for n in list_models()) > 1:
-        start_workers()
+    start_workers(sum(cache is None or not cache.may_hold(n, settings.image_size) for n in list_models()))
 
 
 @dataclass
@@ -158,8 +157,7 @@ def begin_measuring(settings: Settings, cache=None, step: Step = _noop_step,
     advance = step("measuring", len(names)) if names else _noop_step("", 0)
     found, missing = cached(names, settings.image_size, cache, advance)
     facts.update(found)
-    if len(missing) > 1:
-        start_workers()
+    start_workers(len(missing))
     return Measuring(facts, missing, advance)
 
 

@@ -26,18 +26,23 @@ def project(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def compiles(monkeypatch):
-    """Every template Jinja compiles from source (not loaded from a cache)."""
+def _names_passed_to(monkeypatch, method: str) -> list:
+    """The template name of every call of ``jinja2.Environment.<method>`` from now on."""
     seen = []
-    real = jinja2.Environment.compile
+    real = getattr(jinja2.Environment, method)
 
     def counting(self, source, name=None, *args, **kwargs):
         seen.append(name)
         return real(self, source, name, *args, **kwargs)
 
-    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    monkeypatch.setattr(jinja2.Environment, method, counting)
     return seen
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """Every template Jinja compiles from source (not loaded from a cache)."""
+    return _names_passed_to(monkeypatch, "compile")
 
 
 def _render(project, readable=True, succeeded=True):
@@ -90,15 +95,7 @@ def test_a_tampered_or_unreadable_entry_is_compiled_again(project, compiles):
 @pytest.fixture
 def parses(monkeypatch):
     """Every template source Jinja parses (to compile it or to follow its includes)."""
-    seen = []
-    real = jinja2.Environment._parse
-
-    def counting(self, source, name, filename):
-        seen.append(name)
-        return real(self, source, name, filename)
-
-    monkeypatch.setattr(jinja2.Environment, "_parse", counting)
-    return seen
+    return _names_passed_to(monkeypatch, "_parse")
 
 
 def test_unchanged_templates_are_neither_parsed_nor_compiled_again(project, parses):

@@ -225,9 +225,8 @@ class Recorder(TorchFunctionMode):
         super().__init__()
         self.aliases = aliases
         self.scopes: list[str | None] = []
-        self.nodes: list[Node] = []
-        # The tensors each node read and wrote (held, so that no id is reused while recording).
-        self.dataflow: list[tuple[list[torch.Tensor], list[torch.Tensor]]] = []
+        # Each node with the tensors it read and wrote (held, so that no id is reused while recording).
+        self.calls: list[tuple[Node, list[torch.Tensor], list[torch.Tensor]]] = []
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
@@ -242,15 +241,15 @@ class Recorder(TorchFunctionMode):
             raise UnrecordedOperation(f"cannot record this call of {func.__qualname__} for fvcore: {exc}") from None
         out = func(*args, **kwargs)
         scope = "/".join(name for name in self.scopes if name is not None)
-        self.nodes.append(Node(kind, scope, [_value(a) for a in jit_args], [_value(out)]))
-        self.dataflow.append((_tensors(jit_args), _tensors(out)))
+        self.calls.append((Node(kind, scope, [_value(a) for a in jit_args], [_value(out)]),
+                           _tensors(jit_args), _tensors(out)))
         return out
 
     def live_nodes(self, outputs: Any) -> list[Node]:
         """The nodes the tracer keeps: those ``outputs`` depend on (it removes dead code)."""
         live = {id(t) for t in _tensors(outputs)}
         kept = []
-        for node, (uses, defs) in zip(reversed(self.nodes), reversed(self.dataflow)):
+        for node, uses, defs in reversed(self.calls):
             if not any(id(t) in live for t in defs):
                 continue
             kept.append(node)

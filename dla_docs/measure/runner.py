@@ -79,11 +79,12 @@ class _Server:
 _server: _Server | None = None
 
 
-def start_workers() -> None:
-    """Start the measuring server, if not yet running; it imports torch and the measuring code
+def start_workers(to_measure: int) -> None:
+    """Start the measuring server for ``to_measure`` variants, if it is worth it (one variant
+    is measured in this process) and not yet running; it imports torch and the measuring code
     in the background (seconds), while the caller goes on."""
     global _server
-    if "torch" in sys.modules:  # forking from here is cheaper than importing it again
+    if to_measure < 2 or "torch" in sys.modules:  # forking from here is cheaper than importing it again
         return
     if _server is None or _server.process.poll() is not None:
         _server = _Server()
@@ -116,7 +117,7 @@ def _measure_in_parallel(names: Sequence[str], image_size: int, jobs: int, done:
             done(name, False)
         return results
     order = sorted(names, key=_expected_cost, reverse=True)
-    start_workers()
+    start_workers(len(names))
     if _server is None:  # torch is imported here already
         from dla_docs.measure.server import measure_in_workers
 

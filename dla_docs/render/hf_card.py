@@ -153,8 +153,7 @@ def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> s
 
 def check_hf_template(settings) -> None:
     """Compile ``templates/hf/README.md`` (and follow its includes) before anything is measured."""
-    templates_dir = settings.root / "templates"
-    load_template(project_environment(settings.root), HF_TEMPLATE, templates_dir / HF_TEMPLATE)
+    load_template(project_environment(settings.root), HF_TEMPLATE)
 
 
 def hf_files(site: Site, names: Sequence[str], results: ResultsSource | None) -> dict[str, bytes]:

@@ -18,34 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs.common import (
-    DOT_MISSING,
-    FORMATS,
-    channel_fill,
-    dom_id,
-    mac_fill,
-    render,
-    render_svg,
-    require_dot,
-    svg_for_inline,
+    DOT_MISSING, FORMATS, channel_fill, dom_id, mac_fill, render, render_svg, require_dot, svg_for_inline,
 )
 from dla_docs.render.graphs.family import family_graph
 from dla_docs.render.graphs.hda import hda_graph
 from dla_docs.render.graphs.ida import ida_graph
 from dla_docs.render.graphs.overview import overview_graph
 from dla_docs.render.graphs.style import (
-    CHANNEL_FILLS,
-    EDGE_NAMES,
-    EDGE_STYLES,
-    FONT,
-    MAC_BINS,
-    NO_COST_FILL,
-    SHAPES,
-    contrast,
-    font_colour,
-    graph_css,
+    CHANNEL_FILLS, EDGE_NAMES, EDGE_STYLES, FONT, MAC_BINS, NO_COST_FILL, SHAPES, contrast, font_colour, graph_css,
 )
+from dla_docs.measure.structure import ModelStructure
 
 if TYPE_CHECKING:
     import graphviz

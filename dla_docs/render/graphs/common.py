@@ -19,13 +19,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from dla_docs.errors import ToolMissingError
-from dla_docs.render.graphs.style import (
-    CHANNEL_FILLS,
-    FONT,
-    INK,
-    MAC_BINS,
-    NO_COST_FILL,
-)
+from dla_docs.render.graphs.style import CHANNEL_FILLS, FONT, INK, MAC_BINS, NO_COST_FILL
 
 if TYPE_CHECKING:
     import graphviz  # imported where a graph is drawn: a warm run draws none

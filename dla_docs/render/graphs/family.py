@@ -5,22 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from dla_docs.render.graphs.common import channel_fill, count, dom_id, new_digraph, short, text, tooltip
+from dla_docs.render.graphs.style import CHANNEL_FILLS, MIN_POINTS, PANEL_LINE, font_colour
 from dla_docs.measure.structure import ModelStructure, Stage
-from dla_docs.render.graphs.common import (
-    channel_fill,
-    count,
-    dom_id,
-    new_digraph,
-    short,
-    text,
-    tooltip,
-)
-from dla_docs.render.graphs.style import (
-    CHANNEL_FILLS,
-    MIN_POINTS,
-    PANEL_LINE,
-    font_colour,
-)
 
 if TYPE_CHECKING:
     import graphviz

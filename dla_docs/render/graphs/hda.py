@@ -8,30 +8,14 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dla_docs.measure.receptive_field import node_windows
-from dla_docs.measure.structure import Edge, ModelStructure, Node, Stage
 from dla_docs.render.graphs.common import (
-    count,
-    dom_id,
-    mac_fill,
-    new_digraph,
-    shape_text,
-    share,
-    short,
-    text,
-    tooltip,
+    count, dom_id, mac_fill, new_digraph, shape_text, share, short, text, tooltip,
 )
 from dla_docs.render.graphs.style import (
-    EDGE_NAMES,
-    EDGE_STYLES,
-    MAC_BINS,
-    NO_COST_FILL,
-    PANEL,
-    PANEL_LINE,
-    SHAPE_NAMES,
-    SHAPES,
-    font_colour,
+    EDGE_NAMES, EDGE_STYLES, MAC_BINS, NO_COST_FILL, PANEL, PANEL_LINE, SHAPE_NAMES, SHAPES, font_colour,
 )
+from dla_docs.measure.receptive_field import node_windows
+from dla_docs.measure.structure import Edge, ModelStructure, Node, Stage
 
 if TYPE_CHECKING:
     import graphviz

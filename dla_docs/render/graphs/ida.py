@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dla_docs.measure.structure import Level, ModelStructure
 from dla_docs.render.graphs.common import (
-    channel_fill,
-    count,
-    dom_id,
-    new_digraph,
-    shape_text,
-    share,
-    text,
-    tooltip,
+    channel_fill, count, dom_id, new_digraph, shape_text, share, text, tooltip,
 )
 from dla_docs.render.graphs.style import EDGE_STYLES, GREEN, NO_COST_FILL, font_colour
+from dla_docs.measure.structure import Level, ModelStructure
 
 if TYPE_CHECKING:
     import graphviz

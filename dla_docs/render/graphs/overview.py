@@ -12,24 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dla_docs.measure.structure import ModelStructure, Stage
 from dla_docs.render.graphs.common import (
-    count,
-    dom_id,
-    mac_fill,
-    new_digraph,
-    shape_text,
-    share,
-    text,
-    tooltip,
+    count, dom_id, mac_fill, new_digraph, shape_text, share, text, tooltip,
 )
-from dla_docs.render.graphs.style import (
-    EDGE_STYLES,
-    NO_COST_FILL,
-    PANEL,
-    PANEL_LINE,
-    font_colour,
-)
+from dla_docs.render.graphs.style import EDGE_STYLES, NO_COST_FILL, PANEL, PANEL_LINE, font_colour
+from dla_docs.measure.structure import ModelStructure, Stage
 
 if TYPE_CHECKING:
     import graphviz
