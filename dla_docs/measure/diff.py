@@ -50,11 +50,6 @@ class VariantDiff:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @property
-    def changed_levels(self) -> list[str]:
-        return [level.name for level in self.levels
-                if level.parameters.changed or level.macs.changed or level.receptive_field.changed]
-
 
 def _change(name: str, a: Any, b: Any) -> Change:
     return Change(name, list(a) if isinstance(a, tuple) else a, list(b) if isinstance(b, tuple) else b)

@@ -74,10 +74,6 @@ def bibtex(c: Citation) -> str:
     return f"@{_BIBTEX_TYPES[c.kind]}{{{c.key},\n{body}\n}}"
 
 
-def bibtex_all(citations: Sequence[Citation]) -> str:
-    return "\n\n".join(bibtex(c) for c in citations)
-
-
 def cff_reference(c: Citation) -> dict[str, Any]:
     """One CFF 1.2.0 reference (also the shape of ``preferred-citation``)."""
     ref: dict[str, Any] = {

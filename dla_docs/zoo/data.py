@@ -136,8 +136,3 @@ def _classes() -> tuple[tuple[str, str], ...]:
 def imagenet_classes() -> list[str]:
     """The 1,000 ImageNet-1k class names in model output order (``"tench, Tinca tinca"``, ...)."""
     return [names for _, names in _classes()]
-
-
-def imagenet_synsets() -> list[str]:
-    """The WordNet ids of the 1,000 classes in model output order (``"n01440764"``, ...)."""
-    return [synset for synset, _ in _classes()]
