@@ -39,6 +39,18 @@ def one_line(text: str, limit: int = MAX_LINE_CHARS) -> str:
     return text
 
 
+def error_lines(exc: Exception) -> list[str]:
+    """The one-line messages for an error a user can cause (an ``OSError`` or ``UnicodeDecodeError``
+    that no reader turned into a :class:`DlaDocsError` is still an input or environment problem)."""
+    if isinstance(exc, UnicodeDecodeError):
+        lines = [f"an input file is not UTF-8 text ({exc.reason} at byte {exc.start})"]
+    elif isinstance(exc, OSError):
+        lines = [f"{exc.filename if exc.filename is not None else 'dla-docs'}: {exc.strerror or exc}"]
+    else:
+        lines = str(exc).splitlines() or [type(exc).__name__]
+    return [one_line(line) for line in lines]
+
+
 class DlaDocsError(Exception):
     """Base class: ``str(error)`` is the whole one-line message."""
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-Advance = Callable[[str, bool], None]  # (item just finished, came from the cache)
+Progress = Callable[[str, bool], None]  # the one progress callback: (item just finished, came from the store)
 
 
 class Steps:
@@ -19,7 +19,7 @@ class Steps:
     def __init__(self) -> None:
         self._bars: list[Any] = []
 
-    def __call__(self, description: str, total: int) -> Advance:
+    def __call__(self, description: str, total: int) -> Progress:
         if not sys.stderr.isatty():
             return lambda item, cached=False: None
         from tqdm import tqdm  # only when a person is watching
@@ -27,11 +27,11 @@ class Steps:
         bar = tqdm(total=total, desc=description, unit="step", file=sys.stderr, leave=False)
         self._bars.append(bar)
 
-        def advance(item: str, cached: bool = False) -> None:
+        def progress(item: str, cached: bool = False) -> None:
             bar.set_postfix_str(f"{item}{' (cached)' if cached else ''}", refresh=False)
             bar.update(1)
 
-        return advance
+        return progress
 
     def __enter__(self) -> "Steps":
         return self

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-# Under CI, commands do not read the measurement cache (see dla_docs.run.cache_for); the
-# tests pre-fill caches on purpose, so they run as on a developer's machine. The CI rule
+# Under CI, commands do not read the store (see dla_docs.store.open_store); the
+# tests pre-fill stores on purpose, so they run as on a developer's machine. The CI rule
 # itself is tested with CI set explicitly.
 os.environ.pop("CI", None)
 
@@ -33,17 +34,40 @@ def seed_flops() -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def measurements(tmp_path_factory):
-    """Every variant measured once at 224 (cold, in parallel) for the whole session."""
-    from dla_docs import list_models
-    from dla_docs.measure.cache import MeasurementCache
-    from dla_docs.measure.runner import measure_many
+    """Every variant measured once at 224 (cold, by the measuring server) for the whole session."""
+    from dla_docs import list_models, run
+    from dla_docs.config import load_settings
 
     global SESSION_CACHE
     SESSION_CACHE = tmp_path_factory.mktemp("measure-cache")
-    return measure_many(list_models(), 224, MeasurementCache(SESSION_CACHE))
+    return run.measure(session_settings(load_settings(PROJECT)), list_models())
 
 
-SESSION_CACHE: Path | None = None  # the sealed cache the session's measurements were written to
+SESSION_CACHE: Path | None = None  # the sealed store the session's measurements were written to
+
+
+def session_settings(settings):
+    """``settings`` with the session's store, which holds every measurement (use ``measurements`` first)."""
+    assert SESSION_CACHE is not None, "use the measurements fixture first"
+    return settings.replace(cache_dir=SESSION_CACHE)
+
+
+@dataclass
+class Rendered:
+    """Every docs/ file of a project rendered in memory, with what they were rendered from."""
+
+    files: dict[str, bytes]
+    measurements: dict
+    report: object
+
+
+def render_project(settings) -> Rendered:
+    """What ``dla-docs build`` renders for ``settings``'s project (nothing is written)."""
+    from dla_docs.pipeline import Run
+
+    with Run(settings) as run:
+        report = run.check()
+        return Rendered(run.render(report), run.measurements, report)
 
 
 def fill_cache(folder: Path) -> None:
@@ -78,9 +102,8 @@ def copy_project(target: Path, measurements=None) -> Path:
 def generated(measurements):
     """Every docs/ file of this project, rendered in memory from the session's measurements."""
     from dla_docs.config import load_settings
-    from dla_docs.run import generate_docs
 
-    return generate_docs(load_settings(PROJECT), measurements=measurements)
+    return render_project(session_settings(load_settings(PROJECT)))
 
 
 @pytest.fixture(scope="session")

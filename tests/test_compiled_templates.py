@@ -7,7 +7,7 @@ import json
 import jinja2
 import pytest
 
-from dla_docs.measure.cache import MeasurementCache
+from dla_docs.store import SealedFolder, Store
 from dla_docs.render.templating import (
     environment,
     keep_compiled,
@@ -47,7 +47,7 @@ def compiles(monkeypatch):
 
 def _render(project, readable=True, succeeded=True):
     env = environment(project / "templates", project)
-    keep_compiled(env, MeasurementCache(project / "cache", readable=readable))
+    keep_compiled(env, Store(SealedFolder(project / "cache", readable=readable)).templates)
     text = render_template(env, "pages/page.md", title="dla34")
     if succeeded:
         remember_compiled(env)
@@ -81,9 +81,9 @@ def test_a_tampered_or_unreadable_entry_is_compiled_again(project, compiles):
     _render(project)
     entries = sorted((project / "cache" / "jinja").glob("*.json"))
     assert len(entries) == 2
-    record = json.loads(entries[0].read_text())
-    record["payload"] = "AAAA" + record["payload"][4:]  # different code under the old seal
-    entries[0].write_text(json.dumps(record))
+    head, _, payload = entries[0].read_bytes().partition(b"\n")
+    code = json.loads(payload)
+    entries[0].write_bytes(head + b"\n" + json.dumps("AAAA" + code[4:]).encode())  # other code under the old seal
     compiles.clear()
     assert _render(project) == "# dla34\nDLA34 part\n"
     assert len(compiles) == 1
@@ -122,10 +122,9 @@ def test_a_tampered_include_list_is_not_believed(project):
     _render(project)
     (project / "templates" / "pages" / "part.md").unlink()
     for entry in (project / "cache" / "jinja-includes").glob("*.json"):
-        record = json.loads(entry.read_text())
-        record["payload"] = []
-        entry.write_text(json.dumps(record))
+        head, _, _ = entry.read_bytes().partition(b"\n")
+        entry.write_bytes(head + b"\n[]")
     env = environment(project / "templates", project)
-    keep_compiled(env, MeasurementCache(project / "cache"))
+    keep_compiled(env, Store(SealedFolder(project / "cache")).templates)
     with pytest.raises(InputError, match="included template 'pages/part.md' not found"):
         load_template(env, "pages/page.md")  # the check alone, before anything renders

@@ -233,6 +233,7 @@ def test_missing_dot_is_a_clear_error(monkeypatch, tmp_path, structures, capsys)
     with pytest.raises(ToolMissingError, match="apt-get install graphviz"):
         render_svg(graph)
     assert b"\ndigraph dla34_ida {" in render(graph, "dot")  # DOT source needs no dot
+    (tmp_path / "pyproject.toml").write_text("[tool.dla-docs]\n", encoding="utf-8")  # a bare project
     code = main(["--project", str(tmp_path), "graph", "dla34"])
     assert code == 2
     assert DOT_MISSING in capsys.readouterr().err
@@ -257,4 +258,4 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert "dla35" in capsys.readouterr().err
     assert main(["graph", "dla34", "--kind", "tree"]) == 2
     assert main(["--project", str(tmp_path), "graph", "dla34", "-o", str(tmp_path / "no" / "x.svg")]) == 2
-    assert "cannot write" in capsys.readouterr().err
+    assert "x.svg: its folder" in capsys.readouterr().err

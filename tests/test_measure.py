@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
 
 from dla_docs import list_models
-from dla_docs.measure.cache import MeasurementCache, cache_key
 from dla_docs.measure.core import measure_variant
 from dla_docs.measure.record import Measurement
-from dla_docs.measure.runner import measure_many
 from dla_docs.measure.spec import InvalidImageSize
 from dla_docs.zoo.factory import create_uninitialised
 
@@ -133,70 +130,9 @@ def test_image_size_must_be_a_multiple_of_32_in_range(size):
         measure_variant("dla34", size)
 
 
-def test_cache_hit_returns_identical_numbers_without_tracing(tmp_path, monkeypatch):
-    cache = MeasurementCache(tmp_path)
-    first = measure_many(["dla46_c"], 224, cache)
-    monkeypatch.setattr("dla_docs.measure.core.measure_facts", lambda *a: pytest.fail("traced on a cache hit"))
-    again = measure_many(["dla46_c"], 224, cache)
-    assert again == first
-    assert again["dla46_c"].to_dict() == first["dla46_c"].to_dict()
-
-
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "tamper", "wrong-shape"])
-def test_damaged_cache_entry_is_ignored_and_rewritten(tmp_path, damage):
-    cache = MeasurementCache(tmp_path)
-    good = measure_many(["dla46_c"], 224, cache)["dla46_c"]
-    (entry,) = tmp_path.rglob("*.json")
-    text = entry.read_text()
-    if damage == "truncate":
-        entry.write_text(text[: len(text) // 2])
-    elif damage == "garbage":
-        entry.write_bytes(b"\x00\xff not json")
-    elif damage == "tamper":  # a plausible record whose checksum no longer matches
-        entry.write_text(text.replace(f'"parameters": {good.parameters}', '"parameters": 1', 1))
-    else:
-        record = json.loads(text)
-        record["payload"]["measurement"]["levels"] = "nope"
-        entry.write_text(json.dumps(record))
-    assert cache.get("dla46_c", 224) is None
-    assert measure_many(["dla46_c"], 224, cache)["dla46_c"] == good
-    assert cache.get("dla46_c", 224) == good
-
-
-def test_cache_key_depends_on_size_and_variant():
-    keys = {cache_key("dla34", 224), cache_key("dla34", 256), cache_key("dla46_c", 224)}
-    assert len(keys) == 3
-
-
 def test_measurement_round_trips_through_dict(measurements):
     m = measurements["dla102"]
     assert Measurement.from_dict(json.loads(json.dumps(m.to_dict()))) == m
-
-
-@pytest.mark.slow
-def test_measurement_workers_die_with_a_killed_parent():
-    """A build killed mid-measurement must not leave its parallel workers running."""
-    import psutil
-
-    parent = subprocess.Popen([sys.executable, "-c",
-                               "from dla_docs.measure.runner import measure_many; from dla_docs import list_models;"
-                               "measure_many(list_models(), 224, None, jobs=2)"])
-    try:
-        process = psutil.Process(parent.pid)
-        deadline = time.monotonic() + 120
-        workers: list[psutil.Process] = []
-        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
-            # the workers are forked by a server process the parent started (with a resource tracker)
-            workers = [worker for child in process.children() for worker in child.children()]
-            time.sleep(0.05)
-        assert len(workers) >= 2, "the workers never started"
-        workers += process.children(recursive=True)  # the server and the tracker must end too
-    finally:
-        parent.kill()
-        parent.wait()
-    _, alive = psutil.wait_procs(workers, timeout=60)  # returns as soon as every worker is gone
-    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert not alive, f"workers {[p.pid for p in alive]} outlived their killed parent"
 
 
 def test_measuring_imports_neither_sympy_nor_dynamo():
@@ -207,28 +143,3 @@ def test_measuring_imports_neither_sympy_nor_dynamo():
             "print(sorted(m for m in ('sympy', 'torch._dynamo') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_a_command_measures_in_the_server_without_importing_torch(measurements):
-    """A process without torch measures through the server (torch is imported there); the
-    results equal the ones this test session measured in workers forked from itself."""
-    code = ("import json, sys\nfrom dla_docs.measure.runner import measure_many\n"
-            "found = measure_many(['dla46_c', 'dla34'], 224, None, jobs=2)\n"
-            "print(json.dumps({'torch': 'torch' in sys.modules,"
-            " 'measured': {n: m.to_dict() for n, m in found.items()}}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    answer = json.loads(out.stdout)
-    assert answer["torch"] is False
-    assert {n: Measurement.from_dict(d) for n, d in answer["measured"].items()} == {
-        n: measurements[n] for n in ("dla46_c", "dla34")}
-
-
-def test_a_failure_in_the_server_reaches_the_caller_as_it_was_raised():
-    code = ("from dla_docs.measure.runner import _Server\n"
-            "server = _Server()\n"
-            "try:\n    server.measure(['dla46_c', 'no_such_variant'], 224, 2, lambda *a: None)\n"
-            "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
-            "finally:\n    server.close()\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
-    assert "no_such_variant" in out.stdout
-    assert out.stdout.split()[0] == "UnknownVariantError"

@@ -6,13 +6,12 @@ import html
 import re
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, render_project, session_settings
 
 from dla_docs import list_models
 from dla_docs.checks.freshness import check_pages
 from dla_docs.config import load_settings
 from dla_docs.render.diff_pages import DIFF_PAIRS
-from dla_docs.run import generate_docs
 
 VARIANTS = list_models()
 
@@ -72,7 +71,7 @@ def test_card_shows_measured_beside_recorded(generated, name, seed_flops):
 
 
 def test_rendering_is_deterministic(generated, measurements):
-    again = generate_docs(load_settings(PROJECT), measurements=measurements)
+    again = render_project(session_settings(load_settings(PROJECT)))
     assert again.files == generated.files
 
 
@@ -91,7 +90,7 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
     root = copy_project(tmp_path / "project")
     page = root / "templates" / "pages" / "architecture.md"
     page.write_text(page.read_text() + "{% if %}\n")
-    monkeypatch.setattr("dla_docs.measure.runner.measure_missing",
-                        lambda *a, **k: pytest.fail("measured before the templates were checked"))
+    monkeypatch.setattr("dla_docs.measure.runner.Measuring.as_they_come",
+                        lambda *a, **k: pytest.fail("waited for measurements before the templates were checked"))
     with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
-        generate_docs(load_settings(root))
+        render_project(load_settings(root))

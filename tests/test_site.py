@@ -121,9 +121,9 @@ def counted_builds(monkeypatch):
 
 
 def _stamps(tmp_path, readable=True):
-    from dla_docs.measure.cache import MeasurementCache
+    from dla_docs.store import SealedFolder, Store
 
-    return MeasurementCache(tmp_path / "cache", readable=readable)
+    return Store(SealedFolder(tmp_path / "cache", readable=readable)).site
 
 
 PAGES = {"index.md": b"# Hello\n", "more.md": b"# More\n"}

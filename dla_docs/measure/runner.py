@@ -1,195 +1,232 @@
-"""Measure many variants: cached results first, the rest in parallel across the cores.
+"""Measure variants: the store's entries first, the rest in the measuring server, in parallel.
 
-The measuring happens in the server process (:mod:`dla_docs.measure.server`), in workers
-forked from it once it has imported torch; the caller never imports torch (a caller that
-already has, forks the workers itself). The server can be
-started early (:func:`start_workers`), so that it imports torch while the caller reads its
-templates. Each worker runs one intra-op thread, so N cores measure N variants at once; the
-largest variants are started first so that the last worker does not finish alone.
+:func:`start_measuring` is the one way to measure. It takes what the store holds and, when
+something is missing, starts the measuring server (:mod:`dla_docs.measure.server`) at once,
+so that it imports torch while the caller reads its templates; :meth:`Measuring.results`
+then waits for the rest. The caller never imports torch, and tests take the same path.
+
+Every wait is bounded and watches the server: it ends, with one line and exit status 2
+(:class:`MeasuringLost`), when the server dies (naming the signal), when the server or a
+worker has been stopped for a few seconds, or when no variant was finished for
+:func:`progress_limit` seconds (``DLA_DOCS_MEASURE_TIMEOUT``, default 300). The server is
+killed when the command leaves the ``with`` block, whatever ended it.
 """
 
 from __future__ import annotations
 
-import atexit
-import logging
+import json
 import os
+import queue
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dla_docs.measure.cache import MeasurementCache
-from dla_docs.measure.record import Measurement, VariantFacts
-from dla_docs.measure.spec import check_image_size
-from dla_docs.zoo.variants import get_config
+from dla_docs.errors import DlaDocsError
+from dla_docs.progress import Progress
+from dla_docs.store import MeasurementShelf, StoredFacts
 
-log = logging.getLogger(__name__)
-
-Progress = Callable[[str, bool], None]  # (variant, came from cache)
-
-
-class _Server:
-    """The parent's end of a running measuring server."""
-
-    def __init__(self) -> None:
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])  # where ``dla_docs`` is imported from
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen([sys.executable, "-m", "dla_docs.measure.server", str(os.getpid())],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.requests = Connection(os.dup(self.process.stdin.fileno()), readable=False)
-        self.answers = Connection(os.dup(self.process.stdout.fileno()), writable=False)
-        self.process.stdin.close()
-        self.process.stdout.close()
-        atexit.register(self.close)  # a command that fails before measuring does not leave it running
-
-    def measure(self, names: Sequence[str], image_size: int, jobs: int, done: Progress) -> dict[str, VariantFacts]:
-        self.requests.send((list(names), image_size, jobs))
-        results: dict[str, VariantFacts] = {}
-        while len(results) < len(names):
-            try:
-                kind, name, payload = self.answers.recv()
-            except EOFError:
-                raise RuntimeError(f"the measuring server ended (exit status {self.process.wait()})") from None
-            if kind == "error":
-                raise payload
-            results[name] = payload
-            done(name, False)
-        return results
-
-    def close(self, kill: bool = True) -> None:
-        """End the server and reap it: killed (it may be importing torch or measuring), or,
-        once it has answered everything, asked to end, so that its workers end first."""
-        if self.process.poll() is None:
-            if kill:
-                self.process.kill()
-            else:
-                try:
-                    self.requests.send(None)
-                except OSError:
-                    self.process.kill()
-        self.process.wait()
-        self.requests.close()
-        self.answers.close()
-        atexit.unregister(self.close)
+DEFAULT_PROGRESS_LIMIT_S = 300.0
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder ``dla_docs`` is imported from
+_BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+         "from dla_docs.measure.server import main; main(int(sys.argv[2]))")
 
 
-_server: _Server | None = None
+class MeasuringLost(DlaDocsError):
+    """The measuring server or a worker died, was stopped, or stopped making progress."""
 
 
-def start_workers(to_measure: int) -> None:
-    """Start the measuring server for ``to_measure`` variants, if it is worth it (one variant
-    is measured in this process) and not yet running; it imports torch and the measuring code
-    in the background (seconds), while the caller goes on."""
-    global _server
-    if to_measure < 2 or "torch" in sys.modules:  # forking from here is cheaper than importing it again
-        return
-    if _server is None or _server.process.poll() is not None:
-        _server = _Server()
+def _no_progress(name: str, cached: bool) -> None:
+    pass
 
 
-def _stop_workers(kill: bool) -> None:
-    global _server
-    if _server is not None:
-        _server.close(kill)
-        _server = None
-
-
-def _measure_facts(name: str, image_size: int) -> VariantFacts:
-    from dla_docs.measure.core import measure_facts
-
-    return measure_facts(name, image_size)
-
-
-def _expected_cost(name: str) -> int:
-    config = get_config(name)
-    return sum(config.levels) * config.channels[-1]
-
-
-def _measure_in_parallel(names: Sequence[str], image_size: int, jobs: int, done: Progress) -> dict[str, VariantFacts]:
-    """Measure in the server's workers (one variant alone is measured here)."""
-    if jobs <= 1 or len(names) == 1:
-        results = {}
-        for name in names:
-            results[name] = _measure_facts(name, image_size)
-            done(name, False)
-        return results
-    order = sorted(names, key=_expected_cost, reverse=True)
-    start_workers(len(names))
-    if _server is None:  # torch is imported here already
-        from dla_docs.measure.server import measure_in_workers
-
-        results = {}
-        for name, facts in measure_in_workers(order, image_size, jobs):
-            results[name] = facts
-            done(name, False)
-        return results
+def progress_limit() -> float:
+    """Seconds a command waits for the next variant before giving up (``DLA_DOCS_MEASURE_TIMEOUT``)."""
+    text = os.environ.get("DLA_DOCS_MEASURE_TIMEOUT", "")
     try:
-        results = _server.measure(order, image_size, jobs, done)
-    except BaseException:
-        _stop_workers(kill=True)
-        raise
-    _stop_workers(kill=False)
-    return results
+        value = float(text) if text else DEFAULT_PROGRESS_LIMIT_S
+    except ValueError:
+        raise MeasuringLost(f"DLA_DOCS_MEASURE_TIMEOUT: {text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise MeasuringLost(f"DLA_DOCS_MEASURE_TIMEOUT: {text!r} must be more than 0 seconds")
+    return value
 
 
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def cached(names: Sequence[str], image_size: int, cache: MeasurementCache | None,
-           progress: Progress | None = None) -> tuple[dict[str, VariantFacts], list[str]]:
-    """What ``cache`` holds of ``names``, and the names it lacks (in order, once each)."""
-    check_image_size(image_size)
-    for name in names:
-        get_config(name)  # fail on an unknown name before any work starts
-    done = progress or (lambda name, cached: None)
-    found: dict[str, VariantFacts] = {}
-    for name in names:
-        hit = cache.get_facts(name, image_size) if cache else None
-        if hit is not None:
-            found[name] = hit
-            done(name, True)
-    return found, [n for n in dict.fromkeys(names) if n not in found]
+def server_path() -> list[str]:
+    """The server's module path: this process's, without the working folder (a ``torch.py`` or
+    ``fvcore.py`` lying there must not be imported), and with the folder ``dla_docs`` came from."""
+    here = os.path.realpath(os.getcwd())
+    path = [p for p in sys.path if p and os.path.realpath(p) != here]
+    return path + ([str(_PACKAGE_ROOT)] if str(_PACKAGE_ROOT) not in path else [])
 
 
-def measure_missing(missing: Sequence[str], image_size: int, cache: MeasurementCache | None = None,
-                    jobs: int | None = None, progress: Progress | None = None) -> dict[str, VariantFacts]:
-    """Measure ``missing`` (in parallel) and store the results in ``cache``."""
-    if not missing:
-        return {}
-    done = progress or (lambda name, cached: None)
-    measured = _measure_in_parallel(missing, image_size, min(jobs or default_jobs(), len(missing)), done)
-    for facts in measured.values():
-        if cache:
+class MeasuringServer:
+    """The command's end of a running measuring server."""
+
+    def __init__(self) -> None:
+        # -I: no working folder on the path, no PYTHON* variables, no user site; the path is ours
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-c", _BOOT, json.dumps(server_path()), str(os.getpid())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.answers: queue.Queue[bytes | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.answers.put(line)
+        self.answers.put(None)  # the server ended
+
+    def request(self, names: Sequence[str], image_size: int, jobs: int) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps({"names": list(names), "image_size": image_size,
+                                                 "jobs": jobs}).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError:
+            pass  # it ended: the next answer says how
+
+    def answers_for(self, count: int) -> Iterator[dict]:
+        """The server's next ``count`` answers, each waited for boundedly (see the module's docstring)."""
+        from dla_docs.measure.server import StoppedWatch
+
+        stopped, limit = StoppedWatch(), progress_limit()
+        for _ in range(count):
+            deadline = time.monotonic() + limit
+            while True:
+                try:
+                    line = self.answers.get(timeout=1.0)
+                    break
+                except queue.Empty:
+                    pass
+                if time.monotonic() > deadline:
+                    raise MeasuringLost(f"the measuring server (pid {self.process.pid}) finished no variant in "
+                                        f"{limit:.0f} s; set DLA_DOCS_MEASURE_TIMEOUT to wait longer")
+                if stopped.stopped_too_long([self.process.pid]) is not None:
+                    raise MeasuringLost(f"the measuring server (pid {self.process.pid}) has been stopped (SIGSTOP) "
+                                        "for several seconds; nothing was written")
+            if line is None:
+                raise MeasuringLost(f"the measuring server (pid {self.process.pid}) "
+                                    f"{self._ending()} before it answered; nothing was written")
+            yield json.loads(line)
+
+    def _ending(self) -> str:
+        from dla_docs.measure.server import how_it_ended
+
+        try:
+            return how_it_ended(self.process.wait(timeout=10))
+        except subprocess.TimeoutExpired:
+            return "closed its output"
+
+    def close(self) -> None:
+        """Kill the server (its workers die with it) and reap it."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
             try:
-                cache.put(facts)
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+class Measuring:
+    """The measurements of some variants under way: what the store held, the rest being measured.
+
+    Use as a context manager: leaving it kills the server, whatever happened.
+    """
+
+    def __init__(self, names: Sequence[str], image_size: int, shelf: MeasurementShelf | None,
+                 progress: Progress = _no_progress, jobs: int | None = None) -> None:
+        from dla_docs.measure.spec import check_image_size
+        from dla_docs.zoo.variants import get_config
+
+        check_image_size(image_size)
+        self.names = list(dict.fromkeys(names))
+        for name in self.names:
+            get_config(name)  # an unknown name fails before any work starts
+        self.image_size, self.shelf, self.progress = image_size, shelf, progress
+        self.found: dict[str, StoredFacts] = {}
+        for name in self.names:
+            hit = shelf.get(name, image_size) if shelf is not None else None
+            if hit is not None:
+                self.found[name] = hit
+                progress(name, True)
+        self.missing = [n for n in self.names if n not in self.found]
+        self.server: MeasuringServer | None = None
+        if self.missing:
+            self.server = MeasuringServer()
+            self.server.request(sorted(self.missing, key=_expected_cost, reverse=True), image_size,
+                                min(jobs or default_jobs(), len(self.missing)))
+
+    def __enter__(self) -> Measuring:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def as_they_come(self) -> Iterator[tuple[str, StoredFacts]]:
+        """Every variant's facts: the stored ones first, then each as it is measured (and stored)."""
+        from dla_docs.measure.record import VariantFacts
+
+        yield from list(self.found.items())
+        if self.server is None:
+            return
+        for answer in self.server.answers_for(len(self.missing)):
+            if answer.get("kind") == "lost":
+                raise MeasuringLost(str(answer.get("message")))
+            if answer.get("kind") != "done":
+                raise RuntimeError(f"measuring {answer.get('name')} failed in the measuring worker:\n"
+                                   f"{answer.get('error')}")
+            facts = VariantFacts.from_dict(answer["facts"])
+            stored = self._keep(facts, answer["code"])
+            self.found[facts.measurement.variant] = stored
+            self.progress(facts.measurement.variant, False)
+            yield facts.measurement.variant, stored
+        self.close()
+
+    def _keep(self, facts, code: dict[str, str]) -> StoredFacts:
+        if self.shelf is not None:
+            try:
+                return self.shelf.put(facts, code)
             except OSError as exc:
-                log.warning("could not write the measurement cache at %s: %s", cache.root, exc)
-    return measured
+                import logging
+
+                logging.getLogger(__name__).warning("could not write the store at %s: %s",
+                                                    self.shelf.folder.root, exc)
+        from dla_docs.store import SealedFolder
+
+        digest = SealedFolder.digest_of({"code": code, "facts": facts.to_dict()})
+        return StoredFacts(facts, digest)
+
+    def results(self) -> dict[str, StoredFacts]:
+        """Every variant's facts, in the order asked, once all are there."""
+        for _ in self.as_they_come():
+            pass
+        return {name: self.found[name] for name in self.names}
 
 
-def measure_all(
-    names: Sequence[str],
-    image_size: int,
-    cache: MeasurementCache | None = None,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, VariantFacts]:
-    """Measurement and structure for ``names`` (in that order), from ``cache`` where it holds them."""
-    found, missing = cached(names, image_size, cache, progress)
-    found.update(measure_missing(missing, image_size, cache, jobs, progress))
-    return {name: found[name] for name in names}
+def start_measuring(names: Sequence[str], image_size: int, shelf: MeasurementShelf | None,
+                    progress: Progress = _no_progress, jobs: int | None = None) -> Measuring:
+    """Start measuring ``names`` at ``image_size``: see :class:`Measuring`."""
+    return Measuring(names, image_size, shelf, progress, jobs)
 
 
-def measure_many(
-    names: Sequence[str],
-    image_size: int,
-    cache: MeasurementCache | None = None,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Measurement]:
-    """Measurements for ``names`` (in that order), from ``cache`` where it holds them."""
-    return {name: facts.measurement for name, facts in measure_all(names, image_size, cache, jobs, progress).items()}
+def _expected_cost(name: str) -> int:
+    """A rough cost for ordering: the largest variants start first, so no worker finishes alone."""
+    from dla_docs.zoo.variants import get_config
+
+    config = get_config(name)
+    return sum(config.levels) * config.channels[-1]

@@ -53,7 +53,7 @@ from dla_docs.errors import DlaDocsError, InputError, Location, OutputError
 from dla_docs.fs import exchange as _exchange
 from dla_docs.fs import write_atomic
 from dla_docs.publish import uptodate
-from dla_docs.publish.uptodate import SiteStamps
+from dla_docs.store import SiteShelf
 
 LOCK_NAME = ".dla-docs.lock"
 STAGING_PREFIX = ".dla-docs-staging-"
@@ -338,7 +338,7 @@ def _swap_all(staging: Path, swaps: list[Swap]) -> None:
 
 
 def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, builder: str = "mkdocs",
-            stamps: SiteStamps | None = None) -> Published:
+            stamps: SiteShelf | None = None) -> Published:
     """Replace ``docs/`` with ``files`` and rebuild ``site/``, all or nothing.
 
     The caller holds :func:`build_lock`. Nothing under ``docs/`` or ``site/`` changes unless
@@ -351,7 +351,6 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, b
         raise ValueError(f"unknown site builder {builder!r}")
     root = settings.root
     config_file = check_mkdocs_config(settings)
-    recover(root)
     inputs = None
     if site and stamps is not None:
         inputs = uptodate.inputs_digest(config_file, files, builder, _source_date_epoch(root))
@@ -379,7 +378,7 @@ def publish(settings: Settings, files: Mapping[str, bytes], site: bool = True, b
             shutil.rmtree(staging, ignore_errors=True)
     if stamp is not None:
         try:
-            stamps.put_site(stamp)
+            stamps.put(stamp)
         except OSError as exc:  # the site is published; the next build just rebuilds it
             logging.getLogger(__name__).warning("could not record the site build in the cache: %s", exc)
     return Published(len(files), site)

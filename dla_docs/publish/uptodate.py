@@ -10,7 +10,7 @@ still matches the manifest byte for byte has nothing to do.
 Any doubt means a rebuild: a configuration that can read things outside the pages
 (``!ENV`` tags, ``hooks``, a theme ``custom_dir``), an edited, added or removed file in either
 folder, another builder or another version of any package in :data:`BUILDER_PACKAGES`. The
-stamp is kept in the measurement cache (sealed like its entries, never read in CI), so
+stamp is kept in the store (:class:`dla_docs.store.SiteShelf`, sealed, never read in CI), so
 ``--no-cache`` also rebuilds the site.
 """
 
@@ -21,9 +21,8 @@ import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
-
 from dla_docs.fs import files_under
+from dla_docs.store import SiteShelf
 
 # The packages whose version can change what each builder writes.
 BUILDER_PACKAGES = {
@@ -33,14 +32,6 @@ BUILDER_PACKAGES = {
 }
 # mkdocs.yml features that make the site depend on more than the pages and the file itself.
 _OPEN_INPUTS = ("!ENV", "!relative", "hooks:", "custom_dir:", "!!python")
-
-
-class SiteStamps(Protocol):
-    """Where stamps are kept (:class:`dla_docs.measure.cache.MeasurementCache`)."""
-
-    def get_site(self) -> dict | None: ...
-
-    def put_site(self, stamp: dict) -> None: ...
 
 
 def _version(package: str) -> str:
@@ -74,9 +65,9 @@ def _holds(folder: Path, files: Mapping[str, bytes]) -> bool:
     return on_disk.keys() == files.keys() and all(on_disk[n].read_bytes() == files[n] for n in files)
 
 
-def is_current(stamps: SiteStamps, inputs: str, docs_dir: Path, site_dir: Path, files: Mapping[str, bytes]) -> bool:
+def is_current(stamps: SiteShelf, inputs: str, docs_dir: Path, site_dir: Path, files: Mapping[str, bytes]) -> bool:
     """Whether ``docs_dir`` holds exactly ``files`` and ``site_dir`` is the build of ``inputs``."""
-    stamp = stamps.get_site()
+    stamp = stamps.get()
     if not stamp or stamp.get("inputs") != inputs or not site_dir.is_dir():
         return False
     try:

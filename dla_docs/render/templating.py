@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, decode_utf8, read_bounded, shown
 from dla_docs.render import formatting
+from dla_docs.store import TemplateShelf
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
 MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'
@@ -148,7 +149,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
 
     Compiling the page templates is a good part of a warm ``verify``; Jinja can keep the
     compiled code, but its own file cache would load whatever code a file holds. Here the
-    code is stored through ``store`` (:class:`dla_docs.measure.cache.MeasurementCache`), whose
+    code is stored through ``store`` (:class:`dla_docs.store.TemplateShelf`), whose
     entries carry an HMAC under the cache's own key and are not read in CI; an entry is named
     by Jinja's and Python's versions, the environment's settings, the template and the
     checksum of its source, so an edited template is compiled again. It also remembers the
@@ -157,7 +158,7 @@ class SealedBytecodeCache(jinja2.BytecodeCache):
     command succeeded: one that fails on bad input leaves the cache as it was.
     """
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: TemplateShelf) -> None:
         self.store = store
         self.pending: dict[str, bytes] = {}
         self.pending_includes: dict[str, list] = {}
@@ -214,11 +215,10 @@ def project_environment(root: Path) -> PageSandbox:
     return shared_environment(root / "templates", root)
 
 
-def keep_compiled(env: PageSandbox, store: Any) -> None:
-    """Load ``env``'s compiled templates from ``store`` (a measurement cache) from now on,
-    and keep the ones it compiles there when :func:`remember_compiled` is called."""
-    if store is not None and not isinstance(env.bytecode_cache, SealedBytecodeCache):
-        env.bytecode_cache = SealedBytecodeCache(store)
+def keep_compiled(env: PageSandbox, store: TemplateShelf | None) -> None:
+    """Load ``env``'s compiled templates from ``store`` from now on (none without one), and keep
+    the ones it compiles there when :func:`remember_compiled` is called."""
+    env.bytecode_cache = SealedBytecodeCache(store) if store is not None else None
 
 
 def remember_compiled(env: PageSandbox) -> None:

@@ -77,3 +77,19 @@ def diff_text(diff) -> str:
 
 def diff_json(diff) -> str:
     return json.dumps(diff.to_dict(), indent=2) + "\n"
+
+
+def build_summary(built, settings, builder: str) -> str:
+    """The closing line of ``dla-docs build`` (a :class:`~dla_docs.run.Built`)."""
+    from dla_docs.fs import shown
+
+    findings = len(built.report.findings)
+    if built.published is None:
+        return f"dla-docs build: {findings} finding(s) with --strict; nothing written"
+    docs, site = (shown(folder, settings.root) for folder in (settings.docs_dir, settings.site_dir))
+    if built.published.up_to_date:
+        done = f"{docs}/ ({built.published.docs_files} files) and {site}/ ({builder}) are up to date, nothing written"
+    else:
+        done = f"{built.published.docs_files} files in {docs}/" + (
+            f", site built in {site}/ by {builder}" if built.published.site_built else " (site not built)")
+    return f"dla-docs build: {done}; {findings} metadata finding(s)"

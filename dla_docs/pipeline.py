@@ -1,0 +1,181 @@
+"""One pass over the project: read its inputs once, measure once, check once, draw and render once.
+
+A :class:`Run` starts the measuring (the store's entries, the server for the rest) before it
+reads the templates, so torch is imported meanwhile; :attr:`Run.facts` waits for the
+measurements, and starts drawing each variant's graphs as soon as its facts are known.
+:meth:`Run.check` and :meth:`Run.render` are views of those facts. The commands of
+:mod:`dla_docs.run` compose these steps; nothing here knows an option name or an output format.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+
+from dla_docs.checks.findings import VerifyReport
+from dla_docs.checks.verify import card_checks, load_results, verify_templates
+from dla_docs.config import Settings
+from dla_docs.measure.record import Measurement
+from dla_docs.measure.runner import start_measuring
+from dla_docs.metadata import ModelEntry, Template, read_templates
+from dla_docs.metadata.recorded import recorded_facts
+from dla_docs.metadata.results import BenchmarkSource, read_benchmarks
+from dla_docs.progress import Progress
+from dla_docs.render import diff_pages, graphs
+from dla_docs.render.card import Card
+from dla_docs.render.drawing import Drawer, Drawing
+from dla_docs.render.pages import Site, check_templates, render_docs
+from dla_docs.render.templating import (
+    keep_compiled,
+    project_environment,
+    remember_compiled,
+)
+from dla_docs.store import StoredFacts, open_store
+from dla_docs.zoo.variants import VARIANTS, list_models
+
+PER_VARIANT = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview", graphs.overview_graph))
+
+
+def _quiet(name: str, cached: bool) -> None:
+    pass
+
+
+def load_benchmarks(settings: Settings) -> BenchmarkSource | None:
+    """The configured benchmark source, read and validated (``None`` when none is configured)."""
+    if settings.benchmarks is None:
+        return None
+    return read_benchmarks(settings.benchmarks, settings.root, set(list_models()))
+
+
+def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages: bool = True) -> list[Template]:
+    """The configured templates and ``extra`` ones, each read once; with ``pages``, the page
+    templates are compiled too, so a template error is reported in a second, not after measuring."""
+    paths = list(dict.fromkeys([*settings.templates, *extra]))
+    # the configured ones were held inside the project when the settings were read; the
+    # extra ones were named by the user (--template), who may name any file to be read
+    templates = read_templates(paths, settings.root, allow_outside=True)
+    if pages:
+        check_templates(settings, templates[0])
+    return templates
+
+
+class Run:
+    """One command's pass over the project. A context manager: leaving it ends the measuring
+    server and waits for the drawings under way, whatever happened."""
+
+    def __init__(self, settings: Settings, no_cache: bool = False, progress: Progress = _quiet, *,
+                 extra: Sequence[Path] = (), pages: bool = True, draw: bool = True,
+                 before_reading: Callable[[], None] = lambda: None) -> None:
+        self.settings = settings
+        self.store = open_store(settings.cache_dir, no_cache)
+        self.env = project_environment(settings.root)
+        keep_compiled(self.env, self.store.templates if self.store else None)
+        shelf = self.store.measurements if self.store else None
+        self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
+        self.drawer = Drawer(self.store.drawings if self.store else None) if draw else None
+        try:
+            before_reading()
+            self.templates = read_project_templates(settings, extra, pages)
+            self.results = load_results(settings)  # a bad results file is reported before any waiting
+            self.benchmarks = load_benchmarks(settings)
+        except BaseException:
+            self.close()
+            raise
+        self._svgs: dict[str, list[Future[str]]] = {}
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.measuring.close()
+        if self.drawer is not None:
+            self.drawer.__exit__()
+
+    # -- the facts ------------------------------------------------------------------------
+
+    @functools.cached_property
+    def facts(self) -> dict[str, StoredFacts]:
+        """Every variant's facts at the configured size, in the zoo's order (waited for here)."""
+        for name, stored in self.measuring.as_they_come():
+            if self.drawer is not None:
+                self._svgs[name] = [self.drawer.draw(Drawing(kind, [stored.digest],
+                                                             functools.partial(build, stored.facts.structure)))
+                                    for kind, build in PER_VARIANT]
+        return {name: self.measuring.found[name] for name in list_models()}
+
+    @property
+    def measurements(self) -> dict[str, Measurement]:
+        return {name: stored.facts.measurement for name, stored in self.facts.items()}
+
+    def templates_at(self, paths: Sequence[Path]) -> list[Template]:
+        return [t for t in self.templates if t.path in paths]
+
+    @property
+    def configured(self) -> list[Template]:
+        return self.templates_at(self.settings.templates)
+
+    def reread(self) -> None:
+        """Read the templates again, after ``--fix`` changed them on disk (as first read)."""
+        self.templates = read_templates([t.path for t in self.templates], self.settings.root, allow_outside=True)
+
+    # -- checks and pages -----------------------------------------------------------------
+
+    def check(self, templates: Sequence[Template] | None = None, checkpoints=None) -> VerifyReport:
+        """The metadata checks of ``templates`` (default: the configured ones, which the pages show)."""
+        return verify_templates(self.settings, self.configured if templates is None else templates,
+                                self.measurements, checkpoints=checkpoints, results=self.results)
+
+    def cards(self, report: VerifyReport) -> list[Card]:
+        """One card per variant: every fact its pages show (graphs included when drawn)."""
+        entries: dict[str, ModelEntry] = {}
+        for template in self.configured:
+            for entry in template.index.models:
+                entries.setdefault(entry.name, entry)
+        text_of = {e.name: t.text for t in reversed(self.configured) for e in t.index.models}
+        collections = [c for t in self.configured for c in t.index.collections]
+        cards = []
+        for name, stored in self.facts.items():
+            entry, m = entries.get(name), stored.facts.measurement
+            svgs = [f.result() for f in self._svgs[name]] if self.drawer is not None else ["", "", ""]
+            cards.append(Card(
+                name=name, config=VARIANTS[name], measurement=m, structure=stored.facts.structure, entry=entry,
+                checks=card_checks(entry, report.fields_of(name) if entry is not None else [], m, self.settings),
+                hda_svg=svgs[0], ida_svg=svgs[1], overview_svg=svgs[2],
+                recorded=recorded_facts(name, entry, text_of.get(name, ""), collections, self.results,
+                                        self.benchmarks, VARIANTS[name].block == "res2net"),
+            ))
+        return cards
+
+    def site(self, report: VerifyReport) -> Site:
+        """What every rendering shows: the cards, the family figure and the diff pages."""
+        cards = self.cards(report)
+        planned = diff_pages.plan(self.measurements, {c.name: c.structure for c in cards})
+        family_svg, diffs = "", []
+        if self.drawer is not None:
+            digests = [self.facts[c.name].digest for c in cards]
+            family = self.drawer.draw(Drawing("family", digests,
+                                              lambda: graphs.family_graph([c.structure for c in cards])))
+            drawn = [self.drawer.draw(Drawing(
+                f"diff-{d.a}-{d.b}", [self.facts[d.a].digest, self.facts[d.b].digest],
+                functools.partial(graphs.hda_graph, self.facts[d.b].facts.structure, changed)))
+                for d, changed in planned]
+            family_svg = family.result()
+            diffs = [diff_pages.DiffPage(d, changed, svg.result()) for (d, changed), svg in zip(planned, drawn)]
+        return Site(settings=self.settings, family=self.configured[0], cards=cards, report=report,
+                    family_svg=family_svg, diffs=diffs)
+
+    def render(self, report: VerifyReport) -> dict[str, bytes]:
+        """Every file of ``docs/``."""
+        return render_docs(self.site(report))
+
+    def remember(self) -> None:
+        """Keep the newly drawn SVGs and compiled templates: called when the command succeeded,
+        so that one failing on bad input leaves the store as it was."""
+        if self.drawer is not None:
+            self.drawer.keep()
+        remember_compiled(self.env)
