@@ -25,7 +25,7 @@ from dla_docs.checks.freshness import check_pages, has_pages
 from dla_docs.checks.verify import card_checks, load_results, verify_templates
 from dla_docs.config import Settings
 from dla_docs.fs import shown
-from dla_docs.measure.record import Measurement, VariantFacts
+from dla_docs.measure.facts import Measurement, VariantFacts
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import ModelEntry, Template, read_templates
 from dla_docs.metadata.recorded import recorded_facts

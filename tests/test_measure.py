@@ -13,7 +13,7 @@ import torch
 from dla_docs import list_models
 from dla_docs.measure.cache import MeasurementCache, cache_key
 from dla_docs.measure.core import measure_variant
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import measure_many
 from dla_docs.measure.spec import InvalidImageSize
 from dla_docs.zoo.factory import create_uninitialised

@@ -17,7 +17,7 @@ from torch import nn
 from dla_docs.measure.memory import TRACE_BATCH, measure_peak_memory
 from dla_docs.measure.receptive_field import receptive_fields
 from dla_docs.measure.reconcile import reconcile
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import ModelStructure
 
 

@@ -2,7 +2,7 @@
 
 Entries are keyed by everything a measurement depends on: the measuring code (a hash of
 its source files), the variant's configuration, the image size and the torch and fvcore
-versions; an entry holds the :class:`~dla_docs.measure.record.VariantFacts` (measurement and
+versions; an entry holds the :class:`~dla_docs.measure.facts.VariantFacts` (measurement and
 aggregation structure). Rendered graph SVGs are kept beside them, keyed by their DOT source
 and the version of ``dot`` that drew them, and so is the stamp of the last site build
 (:mod:`dla_docs.publish.uptodate`).
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from dla_docs.fs import contained, write_atomic
-from dla_docs.measure.record import VariantFacts
+from dla_docs.measure.facts import VariantFacts
 from dla_docs.measure.serial import RecordError
 from dla_docs.zoo.variants import get_config
 
@@ -46,9 +46,9 @@ MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the largest entry (dla169) is about 250 kB
 KEY_FILE = ".key"
 # The modules whose source decides what a measurement returns.
 _MEASURED_CODE = ("zoo/blocks.py", "zoo/network.py", "zoo/variants.py", "zoo/factory.py", "measure/counting.py",
-                  "measure/core.py", "measure/record.py", "measure/spec.py", "measure/checkpoint.py",
+                  "measure/core.py", "measure/facts.py", "measure/spec.py", "measure/checkpoint.py",
                   "measure/structure.py", "measure/extract.py", "measure/serial.py", "measure/analysis.py",
-                  "measure/analysis_records.py", "measure/geometry.py", "measure/windows.py", "measure/memory.py",
+                  "measure/analysis_facts.py", "measure/geometry.py", "measure/windows.py", "measure/memory.py",
                   "measure/receptive_field.py", "measure/reconcile.py", "measure/recorder.py", "measure/meta_shapes.py")
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -172,7 +172,7 @@ class MeasurementCache:
         return self.readable and self._path(cache_key(variant, image_size)).is_file()
 
     def get(self, variant: str, image_size: int):
-        """The cached :class:`~dla_docs.measure.record.Measurement`, or ``None``."""
+        """The cached :class:`~dla_docs.measure.facts.Measurement`, or ``None``."""
         facts = self.get_facts(variant, image_size)
         return facts.measurement if facts else None
 

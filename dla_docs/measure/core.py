@@ -17,7 +17,7 @@ from torch import nn
 from dla_docs.measure import counting
 from dla_docs.measure.checkpoint import checkpoint_bytes
 from dla_docs.measure.recorder import recorded
-from dla_docs.measure.record import (
+from dla_docs.measure.facts import (
     LevelMeasurement,
     Measurement,
     ModuleCount,

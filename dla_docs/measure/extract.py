@@ -12,7 +12,7 @@ from torch import nn
 from dla_docs.measure.core import measure_variant
 from dla_docs.measure.geometry import IDENTITY, Window
 from dla_docs.measure.windows import module_window, traced_window
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import Edge, Level, ModelStructure, Node, Stage, Totals
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
 from dla_docs.zoo.factory import create_uninitialised

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.utils._pytree import tree_flatten
 
-from dla_docs.measure.analysis_records import PeakAtBatch, PeakMemory
+from dla_docs.measure.analysis_facts import PeakAtBatch, PeakMemory
 from dla_docs.measure.meta_shapes import MetaShapes, shape_of
 
 BATCH_SIZES = (1, 8, 32, 128)

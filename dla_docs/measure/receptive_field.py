@@ -11,7 +11,7 @@ negative or half-pixel offset is normal: padding and 2x2 pooling shift it).
 
 from __future__ import annotations
 
-from dla_docs.measure.analysis_records import ReceptiveField, ReceptiveFields
+from dla_docs.measure.analysis_facts import ReceptiveField, ReceptiveFields
 from dla_docs.measure.geometry import IDENTITY, Window
 from dla_docs.measure.structure import ModelStructure
 

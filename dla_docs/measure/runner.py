@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from dla_docs.measure.cache import MeasurementCache
-from dla_docs.measure.record import Measurement, VariantFacts
+from dla_docs.measure.facts import Measurement, VariantFacts
 from dla_docs.measure.spec import check_image_size
 from dla_docs.zoo.variants import get_config
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.connection import Connection
 
-from dla_docs.measure.record import VariantFacts
+from dla_docs.measure.facts import VariantFacts
 
 _PR_SET_PDEATHSIG = 1
 

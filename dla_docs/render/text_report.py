@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.render.formatting import megabytes, millions
 
 

@@ -1,11 +1,11 @@
-"""What a measurement of one variant holds: plain, torch-free records (cached as JSON)."""
+"""The facts measured about one variant: plain, torch-free dataclasses (cached as JSON)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from dla_docs.measure.analysis_records import FlopsReconciliation, PeakMemory, ReceptiveFields
+from dla_docs.measure.analysis_facts import FlopsReconciliation, PeakMemory, ReceptiveFields
 from dla_docs.measure.serial import from_data, to_data
 from dla_docs.measure.spec import CONVENTIONS
 from dla_docs.measure.structure import ModelStructure
