@@ -190,7 +190,7 @@ def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, 
           no_cache: bool) -> int:
     """Draw the aggregation graph of one variant with Graphviz."""
     from dla_docs.errors import OutputError
-    from dla_docs.measure.extract import extract_structure
+    from dla_docs.measure.core import extract_structure
     from dla_docs.measure.runner import measure_many
     from dla_docs.render import graphs
 

@@ -150,7 +150,7 @@ def begin_measuring(settings: Settings, cache=None, step: Step = _noop_step,
     known = {n: m for n, m in (known or {}).items() if m.image_size == settings.image_size}
     facts: dict[str, VariantFacts] = {}
     if known:
-        from dla_docs.measure.extract import extract_structure
+        from dla_docs.measure.core import extract_structure
 
         facts = {n: VariantFacts(m, extract_structure(n, m)) for n, m in known.items()}
     names = [name for name in list_models() if name not in facts]

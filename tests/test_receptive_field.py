@@ -25,7 +25,7 @@ from dla_docs import list_models
 from dla_docs.measure.receptive_field import receptive_fields
 from dla_docs.zoo.blocks import AggregationNode
 from dla_docs.measure.geometry import Window
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
 from dla_docs.zoo.network import DLA
 from dla_docs.zoo.factory import BLOCKS
 from dla_docs.zoo.variants import get_config

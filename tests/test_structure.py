@@ -1,8 +1,8 @@
 """The aggregation structure read from each model, proven against a real forward pass.
 
-:mod:`dla_docs.measure.structure` replays ``AggregationTree.forward`` symbolically; here hooks on
-every residual block and aggregation node record which tensors they really receive, so a
-change to ``forward`` that the replay does not follow fails here.
+:mod:`dla_docs.measure.views.structure` reads it from the dataflow of a forward pass recorded on
+the meta device; here hooks on every residual block and aggregation node of a real CPU pass
+record which tensors they really receive, so a structure that does not follow ``forward`` fails here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from dla_docs import list_models
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
 from dla_docs.measure.structure import EDGE_KINDS, NODE_KINDS, ModelStructure
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
 from dla_docs.zoo.factory import create_uninitialised

@@ -47,9 +47,12 @@ KEY_FILE = ".key"
 # The modules whose source decides what a measurement returns.
 _MEASURED_CODE = ("zoo/blocks.py", "zoo/network.py", "zoo/variants.py", "zoo/factory.py", "measure/counting.py",
                   "measure/core.py", "measure/facts.py", "measure/spec.py", "measure/checkpoint.py",
-                  "measure/structure.py", "measure/extract.py", "measure/serial.py", "measure/analysis.py",
-                  "measure/analysis_facts.py", "measure/geometry.py", "measure/windows.py", "measure/memory.py",
-                  "measure/receptive_field.py", "measure/reconcile.py", "measure/recorder.py", "measure/meta_shapes.py")
+                  "measure/structure.py", "measure/serial.py", "measure/analysis.py", "measure/analysis_facts.py",
+                  "measure/geometry.py", "measure/memory.py", "measure/receptive_field.py", "measure/reconcile.py",
+                  "measure/recording.py", "measure/lowering.py", "measure/meta_shapes.py", "measure/views/counts.py",
+                  "measure/views/levels.py", "measure/views/structure.py", "measure/views/windows.py",
+                  "measure/adapters/__init__.py", "measure/adapters/torch_private.py",
+                  "measure/adapters/fvcore_private.py")
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 

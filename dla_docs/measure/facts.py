@@ -79,10 +79,14 @@ class Measurement:
 
 @dataclass(frozen=True)
 class VariantFacts:
-    """What the measuring workers return and the cache keeps for one variant at one size."""
+    """What the measuring workers return and the cache keeps for one variant at one size.
+
+    ``notes``: one line each on how it was measured, for the user (e.g. that fvcore traced the
+    model itself because a call had no recording rule); empty when nothing is worth saying."""
 
     measurement: Measurement
     structure: ModelStructure
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return to_data(self)
