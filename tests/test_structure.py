@@ -99,22 +99,22 @@ def _paths(model: nn.Module, kinds: tuple[type, ...]) -> set[str]:
 @pytest.mark.parametrize("name", VARIANTS)
 def test_root_inputs_equal_a_real_forward_pass(name, structures):
     s, real = structures[name], trace(name)
-    replayed = {n.id: s.stage(n.stage).inputs_of(n.id) for n in s.nodes() if n.kind == "root"}
-    assert replayed == real.root_inputs
+    read = {n.id: s.stage(n.stage).inputs_of(n.id) for n in s.nodes() if n.kind == "root"}
+    assert read == real.root_inputs
 
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_block_inputs_and_shortcuts_equal_a_real_forward_pass(name, structures):
     s, real = structures[name], trace(name)
-    replayed = {}
+    read = {}
     for stage in s.stages:
         for node in stage.of_kind("block"):
             into = [e for e in stage.edges if e.target == node.id]
             main = [e.source for e in into if e.kind == "chain"]
             extra = [e.source for e in into if e.kind == "shortcut"]
             assert len(main) == 1 and len(extra) <= 1, (node.id, into)
-            replayed[node.id] = (main[0], extra[0] if extra else None)
-    assert replayed == real.block_inputs
+            read[node.id] = (main[0], extra[0] if extra else None)
+    assert read == real.block_inputs
 
 
 @pytest.mark.parametrize("name", VARIANTS)

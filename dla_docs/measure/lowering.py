@@ -6,7 +6,7 @@ is recorded as ``aten::_convolution`` with thirteen arguments). The views of the
 read the bound arguments (a convolution's stride, a pooling's kernel); fvcore's handles read
 the node. A call that a rule cannot bind or lower raises ``TypeError``, and a function without
 a rule has none: the recording keeps such a call without a node and fvcore traces the model
-itself (:mod:`dla_docs.measure.views.counts`). ``tests/test_recorder.py`` compares every
+itself (:mod:`dla_docs.measure.views.counts`). ``tests/test_recording.py`` compares every
 lowered node with a real JIT trace.
 """
 
