@@ -167,12 +167,13 @@ def _stage(recording: Recording, index: int, measurement: Measurement, producers
             continue  # inside a block, a root or a projection
         if isinstance(call.module, AggregationTree) or call.outputs[0] in call.inputs:  # a subtree; an identity
             continue
+        role = call.path.rsplit(".", 1)[-1]  # the tree's attribute holding the module
         if isinstance(call.module, RESIDUAL_BLOCKS):
             b.block(call)
         elif isinstance(call.module, AggregationNode):
             b.root(call)
-        elif call.path.rsplit(".", 1)[-1] in _SHORTCUT_KINDS:
-            b.pending[call.outputs[0]] = (*_SHORTCUT_KINDS[call.path.rsplit(".", 1)[-1]], call)
+        elif role in _SHORTCUT_KINDS:
+            b.pending[call.outputs[0]] = (*_SHORTCUT_KINDS[role], call)
         else:
             raise TypeError(f"{call.path}: unexpected {type(call.module).__name__} inside an aggregation tree")
     output = b.use(stage_call.outputs[0])
