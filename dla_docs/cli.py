@@ -76,8 +76,10 @@ def measure(obj: Context, variants: list[str], image_size: int | None, as_json: 
     from dla_docs import run
     from dla_docs.render import text_report as report
 
-    results = run.measure(obj.settings(), variants, image_size, no_cache, jobs, obj.progress("measuring", len(variants)))
-    click.echo(report.measurements_json(results) if as_json else report.measurements_table(results))
+    measured = run.measure(obj.settings(), variants, image_size, no_cache, jobs, obj.progress("measuring", len(variants)))
+    for note in measured.notes:
+        click.echo(f"dla-docs: note: {one_line(note)}", err=True)
+    click.echo((report.measurements_json if as_json else report.measurements_table)(measured.measurements))
     return 0
 
 
@@ -155,20 +157,18 @@ def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: boo
     the metadata is reported; with --strict it fails the build (exit 1), nothing written.
     """
     from dla_docs import run
-    from dla_docs.checks.report import finding_line
-    from dla_docs.render.text_report import build_summary
+    from dla_docs.render.text_report import build_lines
 
     settings = obj.settings()
     built = run.build(settings, strict, not no_site, builder, no_cache, obj.progress("measuring", len(list_models())))
-    for finding in built.report.findings:
-        click.echo(f"{'error' if strict else 'warning'}: {finding_line(finding)}", err=True)
-    click.echo(build_summary(built, settings, builder), err=built.published is None)
+    for line, to_stderr in build_lines(built, settings, builder, strict):
+        click.echo(line, err=to_stderr)
     return 0 if built.published is not None else 1
 
 
 @cli.group()
 def export() -> None:
-    """Write the documentation in other formats (CITATION.cff, Hugging Face model cards)."""
+    """Write the documentation as CITATION.cff or Hugging Face model cards."""
 
 @export.command("cff")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,

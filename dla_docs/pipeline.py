@@ -17,7 +17,7 @@ from pathlib import Path
 from dla_docs.checks.findings import VerifyReport
 from dla_docs.checks.verify import card_checks, load_results, verify_templates
 from dla_docs.config import Settings
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
 from dla_docs.metadata import ModelEntry, Template, read_templates
 from dla_docs.metadata.recorded import recorded_facts
@@ -127,8 +127,10 @@ class Run:
 
     def check(self, templates: Sequence[Template] | None = None, checkpoints=None) -> VerifyReport:
         """The metadata checks of ``templates`` (default: the configured ones, which the pages show)."""
-        return verify_templates(self.settings, self.configured if templates is None else templates,
-                                self.measurements, checkpoints=checkpoints, results=self.results)
+        report = verify_templates(self.settings, self.configured if templates is None else templates,
+                                  self.measurements, checkpoints=checkpoints, results=self.results)
+        report.notes.extend(self.measuring.notes)
+        return report
 
     def cards(self, report: VerifyReport) -> list[Card]:
         """One card per variant: every fact its pages show (graphs included when drawn)."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.config import Settings
 from dla_docs.fs import shown
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
 from dla_docs.pipeline import Run
 from dla_docs.progress import Progress
@@ -33,20 +33,29 @@ def _quiet(name: str, cached: bool) -> None:
     pass
 
 
+@dataclass
+class Measured:
+    """The measurements asked for, in the order asked, and how they were measured (one line each)."""
+
+    measurements: dict[str, Measurement]
+    notes: list[str]
+
+
 def measure(settings: Settings, names: Sequence[str], image_size: int | None = None, no_cache: bool = False,
-            jobs: int | None = None, progress: Progress = _quiet) -> dict[str, Measurement]:
+            jobs: int | None = None, progress: Progress = _quiet) -> Measured:
     """The measurements of ``names`` (in that order) at ``image_size`` (default: the project's)."""
     store = open_store(settings.cache_dir, no_cache)
     size = image_size or settings.image_size
     with start_measuring(names, size, store.measurements if store else None, progress, jobs) as measuring:
-        return {name: stored.facts.measurement for name, stored in measuring.results().items()}
+        found = {name: stored.facts.measurement for name, stored in measuring.results().items()}
+        return Measured(found, measuring.notes)
 
 
 def diff(settings: Settings, a: str, b: str, image_size: int | None = None, no_cache: bool = False) -> VariantDiff:
     """What changes from variant ``a`` to variant ``b``."""
     from dla_docs.measure.diff import diff_variants
 
-    found = measure(settings, [a, b], image_size, no_cache)
+    found = measure(settings, [a, b], image_size, no_cache).measurements
     return diff_variants(found[a], found[b])
 
 

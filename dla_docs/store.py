@@ -3,7 +3,7 @@
 One folder (the project's ``cache-dir``, ``.dla-docs-cache`` by default) holds four kinds of
 entry, each reached through its own typed shelf:
 
-- :class:`MeasurementShelf`: each variant's :class:`~dla_docs.measure.record.VariantFacts`
+- :class:`MeasurementShelf`: each variant's :class:`~dla_docs.measure.facts.VariantFacts`
   (measurement and aggregation structure) at one image size;
 - :class:`DrawingShelf`: drawn SVGs, by the digest of what they show;
 - :class:`TemplateShelf`: page templates as Jinja compiled them, and their include lists;
@@ -220,7 +220,7 @@ class SealedFolder:
 class StoredFacts:
     """One variant's facts as the store holds them, with the digest of their content."""
 
-    facts: Any  # dla_docs.measure.record.VariantFacts
+    facts: Any  # dla_docs.measure.facts.VariantFacts
     digest: str
 
 
@@ -248,7 +248,7 @@ class MeasurementShelf:
 
     def get(self, variant: str, image_size: int) -> StoredFacts | None:
         """The facts, or ``None`` when absent, unsealed, damaged or measured by other code."""
-        from dla_docs.measure.record import VariantFacts
+        from dla_docs.measure.facts import VariantFacts
         from dla_docs.measure.serial import RecordError
 
         name = self.entry_name(variant, image_size)

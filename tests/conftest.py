@@ -40,7 +40,7 @@ def measurements(tmp_path_factory):
 
     global SESSION_CACHE
     SESSION_CACHE = tmp_path_factory.mktemp("measure-cache")
-    return run.measure(session_settings(load_settings(PROJECT)), list_models())
+    return run.measure(session_settings(load_settings(PROJECT)), list_models()).measurements
 
 
 SESSION_CACHE: Path | None = None  # the sealed store the session's measurements were written to

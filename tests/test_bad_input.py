@@ -25,7 +25,7 @@ import pytest
 from conftest import copy_project
 
 from dla_docs.cli import main
-from dla_docs.measure import extract as extract_module
+from dla_docs.measure import core as measure_core
 from dla_docs.metadata import MAX_TEMPLATE_BYTES
 from dla_docs.render import graphs
 
@@ -199,7 +199,7 @@ def graphs_drawn_once():
     """
     drawn: dict[str, str] = {}
     structures: dict[tuple[str, int], object] = {}
-    draw, extract = graphs.render_svg, extract_module.extract_structure
+    draw, extract = graphs.render_svg, measure_core.extract_structure
 
     def draw_once(graph) -> str:
         if graph.source not in drawn:
@@ -214,7 +214,7 @@ def graphs_drawn_once():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(graphs, "render_svg", draw_once)
-        patch.setattr(extract_module, "extract_structure", extract_once)
+        patch.setattr(measure_core, "extract_structure", extract_once)
         yield
 
 

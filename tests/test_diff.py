@@ -8,7 +8,7 @@ from conftest import copy_project
 
 from dla_docs.cli import main
 from dla_docs.measure.diff import changed_nodes
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
 from dla_docs.zoo.variants import list_models
 
 

@@ -16,7 +16,7 @@ import pytest
 from dla_docs import list_models
 from dla_docs.cli import main
 from dla_docs.errors import ToolMissingError
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import (
     DOT_MISSING,

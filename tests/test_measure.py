@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from dla_docs import list_models
-from dla_docs.measure.core import measure_variant
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.core import measure_facts
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.spec import InvalidImageSize
 from dla_docs.zoo.factory import create_uninitialised
 
@@ -50,9 +50,10 @@ def test_levels_shapes_and_costs(name, measurements):
         assert level.parameters == m.parts[level.name].parameters
 
 
-@pytest.mark.parametrize("name", ["dla34", "dla46x_c", "dla60_res2next"])
+@pytest.mark.parametrize("name", [name if name in ("dla34", "dla46x_c", "dla60_res2next")
+                                  else pytest.param(name, marks=pytest.mark.slow) for name in VARIANTS])
 def test_counts_equal_a_real_fvcore_trace_at_full_size_module_by_module(name, measurements):
-    """fvcore walks a graph recorded on the meta device (dla_docs.measure.recorder); the oracle
+    """fvcore walks the nodes recorded on the meta device (dla_docs.measure.recording); the oracle
     is fvcore itself tracing the model on a real 224x224 image, with the project's handles."""
     from fvcore.nn.jit_analysis import JitModelAnalysis
 
@@ -107,7 +108,7 @@ def test_checkpoint_bytes_equal_a_real_saved_file(tmp_path):
     path = tmp_path / "ckpt.pth"
     with path.open("wb") as f:
         torch.save(model.state_dict(), f)
-    assert measure_variant("dla46x_c").checkpoint_bytes == path.stat().st_size
+    assert measure_facts("dla46x_c").measurement.checkpoint_bytes == path.stat().st_size
 
 
 def test_res2net_skipped_ops_reported_with_sizes(measurements):
@@ -118,7 +119,7 @@ def test_res2net_skipped_ops_reported_with_sizes(measurements):
 
 
 def test_image_size_changes_macs(measurements):
-    small = measure_variant("dla34", 128)
+    small = measure_facts("dla34", 128).measurement
     assert small.image_size == 128
     assert [lvl.height for lvl in small.levels] == [128, 64, 32, 16, 8, 4]
     assert small.macs < measurements["dla34"].macs
@@ -127,7 +128,7 @@ def test_image_size_changes_macs(measurements):
 @pytest.mark.parametrize("size", [0, 16, 112, 225, 4096])
 def test_image_size_must_be_a_multiple_of_32_in_range(size):
     with pytest.raises(InvalidImageSize, match="multiple of 32"):
-        measure_variant("dla34", size)
+        measure_facts("dla34", size)
 
 
 def test_measurement_round_trips_through_dict(measurements):

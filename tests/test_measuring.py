@@ -15,7 +15,7 @@ import psutil
 import pytest
 from conftest import copy_project
 
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 
 WAIT_S = 150  # a hang guard only: the command must end long before (see the runner's bounds)
 
@@ -135,7 +135,7 @@ def test_the_command_imports_no_torch_and_nothing_from_the_working_folder(tmp_pa
     script = ("import json, sys\nfrom pathlib import Path\nfrom dla_docs import run\nfrom dla_docs.config import load_settings\n"
               f"found = run.measure(load_settings(Path({str(project)!r})), ['dla46_c', 'dla34'], no_cache=True)\n"
               "print(json.dumps({'torch': 'torch' in sys.modules, "
-              "'measured': {n: m.to_dict() for n, m in found.items()}}))")
+              "'measured': {n: m.to_dict() for n, m in found.measurements.items()}}))")
     script_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     script_env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])  # this checkout, not the folder
     done = subprocess.run([sys.executable, "-P", "-c", script], cwd=folder, capture_output=True, text=True,

@@ -25,7 +25,9 @@ from dla_docs import list_models
 from dla_docs.measure.receptive_field import receptive_fields
 from dla_docs.zoo.blocks import AggregationNode
 from dla_docs.measure.geometry import Window
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
+from dla_docs.measure.recording import record_forward
+from dla_docs.measure.views.windows import window
 from dla_docs.zoo.network import DLA
 from dla_docs.zoo.factory import BLOCKS
 from dla_docs.zoo.variants import get_config
@@ -132,3 +134,19 @@ def test_fields_grow_and_fit_the_published_strides(measurements):
     assert sizes == sorted(sizes) and [f.stride for f in fields.levels] == [1, 1, 2, 4, 8, 16, 32]
     # The stem's 7x7 convolution and level 0's 3x3: fixed by the architecture, not by this code.
     assert sizes[:2] == [7, 9]
+
+
+class _Sigmoid(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
+
+
+def test_a_window_through_a_function_it_cannot_place_is_refused_with_its_name():
+    """Known functions compose (a 3x3 convolution, then a 2x2 max-pool); an unknown one raises."""
+    known = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)).to_empty(device="meta")
+    recording = record_forward(known, 8)
+    assert window(recording, recording.modules[0]) == Window(2, -1, 2)  # pixels 2i-1 .. 2i+2
+    unknown = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), _Sigmoid()).to_empty(device="meta")
+    recording = record_forward(unknown, 8)
+    with pytest.raises(ValueError, match="no window for function 'sigmoid'"):
+        window(recording, recording.modules[0])

@@ -1,8 +1,8 @@
 """The aggregation structure read from each model, proven against a real forward pass.
 
-:mod:`dla_docs.measure.structure` replays ``AggregationTree.forward`` symbolically; here hooks on
-every residual block and aggregation node record which tensors they really receive, so a
-change to ``forward`` that the replay does not follow fails here.
+:mod:`dla_docs.measure.views.structure` reads it from the dataflow of a forward pass recorded on
+the meta device; here hooks on every residual block and aggregation node of a real CPU pass
+record which tensors they really receive, so a structure that does not follow ``forward`` fails here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from dla_docs import list_models
-from dla_docs.measure.extract import extract_structure
+from dla_docs.measure.core import extract_structure
 from dla_docs.measure.structure import EDGE_KINDS, NODE_KINDS, ModelStructure
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
 from dla_docs.zoo.factory import create_uninitialised
@@ -99,22 +99,22 @@ def _paths(model: nn.Module, kinds: tuple[type, ...]) -> set[str]:
 @pytest.mark.parametrize("name", VARIANTS)
 def test_root_inputs_equal_a_real_forward_pass(name, structures):
     s, real = structures[name], trace(name)
-    replayed = {n.id: s.stage(n.stage).inputs_of(n.id) for n in s.nodes() if n.kind == "root"}
-    assert replayed == real.root_inputs
+    read = {n.id: s.stage(n.stage).inputs_of(n.id) for n in s.nodes() if n.kind == "root"}
+    assert read == real.root_inputs
 
 
 @pytest.mark.parametrize("name", VARIANTS)
 def test_block_inputs_and_shortcuts_equal_a_real_forward_pass(name, structures):
     s, real = structures[name], trace(name)
-    replayed = {}
+    read = {}
     for stage in s.stages:
         for node in stage.of_kind("block"):
             into = [e for e in stage.edges if e.target == node.id]
             main = [e.source for e in into if e.kind == "chain"]
             extra = [e.source for e in into if e.kind == "shortcut"]
             assert len(main) == 1 and len(extra) <= 1, (node.id, into)
-            replayed[node.id] = (main[0], extra[0] if extra else None)
-    assert replayed == real.block_inputs
+            read[node.id] = (main[0], extra[0] if extra else None)
+    assert read == real.block_inputs
 
 
 @pytest.mark.parametrize("name", VARIANTS)

@@ -11,7 +11,7 @@ from conftest import fill_cache
 
 from dla_docs.cli import main
 from dla_docs.config import Settings, load_settings
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "modelindex"

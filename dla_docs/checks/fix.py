@@ -21,7 +21,7 @@ from typing import Any
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.errors import DlaDocsError, InputError, Location
 from dla_docs.fs import ChangedOnDisk, remove_stale_temps, replace_if_unchanged, write_atomic  # noqa: F401
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.metadata import (
     Located,
     ModelEntry,

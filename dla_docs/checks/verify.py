@@ -37,7 +37,7 @@ from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings
 from dla_docs.errors import Location
 from dla_docs.fs import inside
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.metadata import ModelEntry, Template
 from dla_docs.metadata.results import ResultsSource, read_results
 from dla_docs.zoo.variants import list_models

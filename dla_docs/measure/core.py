@@ -1,39 +1,30 @@
-"""Measure one variant: parameters, MACs, FLOPs, activations, checkpoint size, level shapes.
+"""Measure one variant: parameters, MACs, FLOPs, activations, checkpoint size, level shapes,
+aggregation structure and architecture analysis.
 
-A single fvcore analysis (see :mod:`dla_docs.measure.counting`) feeds every count, and the model
-is built without weight initialisation: the numbers depend on shapes only. fvcore walks the
-graph of one forward pass on the meta device (:mod:`dla_docs.measure.recorder`), which also
-gives the level shapes; the model ends on the meta device.
+The model is built without weight initialisation (the numbers depend on shapes only), its
+parameters are counted and its checkpoint sized, then it moves to the meta device and runs
+once, recorded (:func:`~dla_docs.measure.recording.record_forward`). Every count, the level
+shapes, the aggregation structure and the receptive-field windows are views of that one
+recording (:mod:`dla_docs.measure.views`); peak memory traces its own passes
+(:mod:`dla_docs.measure.analysis`). Importing this module measures nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
-from fvcore.nn.jit_analysis import JitModelAnalysis
 from torch import nn
 
 from dla_docs.measure import counting
+from dla_docs.measure.analysis import analyse
 from dla_docs.measure.checkpoint import checkpoint_bytes
-from dla_docs.measure.recorder import recorded
-from dla_docs.measure.record import (
-    LevelMeasurement,
-    Measurement,
-    ModuleCount,
-    PartCount,
-    VariantFacts,
-)
+from dla_docs.measure.facts import Measurement, ModuleCount, PartCount, VariantFacts
+from dla_docs.measure.recording import Recording, record_forward
 from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, check_image_size
+from dla_docs.measure.structure import ModelStructure
+from dla_docs.measure.views.counts import count
+from dla_docs.measure.views.levels import levels
+from dla_docs.measure.views.structure import aggregation_structure
 from dla_docs.zoo.factory import create_uninitialised
 from dla_docs.zoo.network import LEVEL_NAMES, PARTS
-
-
-def _analysis(model: nn.Module, image: torch.Tensor) -> JitModelAnalysis:
-    analysis = JitModelAnalysis(model, (image,))
-    analysis.set_op_handle(**counting.combined_handles())
-    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    return analysis.tracer_warnings("none")
 
 
 def _parameter_counts(model: nn.Module) -> dict[str, int]:
@@ -47,84 +38,60 @@ def _parameter_counts(model: nn.Module) -> dict[str, int]:
     return totals
 
 
-def _capture_level_shapes(model: nn.Module) -> tuple[dict[str, tuple[int, ...]], list[Any]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    handles = []
-    for name in LEVEL_NAMES:
-        def hook(_m: nn.Module, _i: Any, out: torch.Tensor, name: str = name) -> None:
-            shapes[name] = tuple(out.shape)
-        handles.append(getattr(model, name).register_forward_hook(hook))
-    return shapes, handles
-
-
-def measure_variant(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurement:
-    """Measure variant ``name`` on one ``1x3xSxS`` image in eval mode."""
-    return measure_model(name, create_uninitialised(name), image_size)
-
-
-def measure_model(name: str, model: nn.Module, image_size: int = DEFAULT_IMAGE_SIZE) -> Measurement:
-    """Measure ``model`` (variant ``name``, built uninitialised on the CPU) on one ``1x3xSxS`` image.
-
-    The model ends on the meta device (its storage is no longer needed).
-    """
+def _measure(name: str, model: nn.Module, image_size: int) -> tuple[Measurement, Recording, tuple[str, ...]]:
+    """The measurement of ``model`` (variant ``name``, built on the CPU), the recording it was read
+    from, and its notes. The model ends on the meta device."""
     check_image_size(image_size)
-    model.eval()
     params = _parameter_counts(model)
     checkpoint = checkpoint_bytes(model.state_dict())
-    model.to_empty(device="meta")  # every count below depends on shapes only
-    shapes, hooks = _capture_level_shapes(model)
-    with recorded():
-        analysis = _analysis(model, torch.empty(1, 3, image_size, image_size, device="meta"))
-        by_module = analysis.by_module_and_operator()
-    for hook in hooks:
-        hook.remove()
-    counts = by_module[""]
+    model.to_empty(device="meta")  # every figure below depends on shapes only
+    recording = record_forward(model, image_size)
+    counts = count(model, recording, image_size)
+    by_module = counts.by_module
+    totals = by_module[""]
 
     def macs_of(module: str) -> int:
         return counting.total(by_module[module], counting.MACS)
 
-    levels = []
-    for info in model.level_info:
-        _, channels, height, width = shapes[info.name]
-        levels.append(
-            LevelMeasurement(info.name, info.stride, int(channels), int(height), int(width),
-                             params[info.name], macs_of(info.name))
-        )
-    macs = counting.total(counts, counting.MACS)
-    return Measurement(
+    measurement = Measurement(
         variant=name,
         image_size=image_size,
         parameters=params[""],
-        macs=macs,
-        flops_model_index=counting.convention_total(counts, "model-index"),
-        activations=counting.total(counts, counting.ACTS),
+        macs=counting.total(totals, counting.MACS),
+        flops_model_index=counting.convention_total(totals, "model-index"),
+        activations=counting.total(totals, counting.ACTS),
         checkpoint_bytes=checkpoint,
         parts={
             part: PartCount(params[part], macs_of(part), counting.total(by_module[part], counting.ACTS))
             for part in PARTS
         },
-        levels=levels,
-        macs_by_operator=counting.select(counts, counting.MACS),
-        convention_terms=counting.select(counts, counting.EXTRA),
-        skipped_ops=counting.merge_skipped(
-            counting.select(counts, counting.SKIPPED), analysis.unsupported_ops().items()
-        ),
-        skipped_op_elements=counting.select(counts, counting.SKIPPED_ELEMS),
-        modules={
-            module: ModuleCount(params[module], macs_of(module))
-            for module in sorted(params)
-            if module
-        },
+        levels=levels(recording, LEVEL_NAMES, image_size, params, {n: macs_of(n) for n in LEVEL_NAMES}),
+        macs_by_operator=counting.select(totals, counting.MACS),
+        convention_terms=counting.select(totals, counting.EXTRA),
+        skipped_ops=counting.merge_skipped(counting.select(totals, counting.SKIPPED), counts.unsupported.items()),
+        skipped_op_elements=counting.select(totals, counting.SKIPPED_ELEMS),
+        modules={module: ModuleCount(params[module], macs_of(module)) for module in sorted(params) if module},
     )
+    return measurement, recording, (f"{name}: {counts.note}",) if counts.note else ()
 
 
 def measure_facts(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> VariantFacts:
-    """Measure variant ``name``, read its aggregation structure from the same model, analyse both."""
-    from dla_docs.measure.extract import extract_structure
-
-    from dla_docs.measure.analysis import analyse
-
+    """Measure variant ``name`` on one ``1x3xSxS`` image in eval mode: its measurement with the
+    architecture analysis, its aggregation structure, and notes on how it was measured."""
     model = create_uninitialised(name)
-    measurement = measure_model(name, model, image_size)
-    structure = extract_structure(name, measurement, model)
-    return VariantFacts(analyse(structure, model, measurement), structure)
+    measurement, recording, notes = _measure(name, model, image_size)
+    structure = aggregation_structure(name, recording, measurement)
+    return VariantFacts(analyse(structure, model, measurement), structure, notes)
+
+
+def extract_structure(variant: str, measurement: Measurement | None = None,
+                      model: nn.Module | None = None) -> ModelStructure:
+    """The aggregation structure of ``variant``, with the costs of ``measurement`` (measured here
+    when not given), read from a recorded forward pass of ``model`` (default: the variant's own,
+    built here) at the measurement's image size. A given ``model`` is recorded on its device."""
+    if measurement is None:
+        return measure_facts(variant).structure
+    if measurement.variant != variant:
+        raise ValueError(f"measurement is of {measurement.variant!r}, not {variant!r}")
+    model = model if model is not None else create_uninitialised(variant).to_empty(device="meta")
+    return aggregation_structure(variant, record_forward(model, measurement.image_size), measurement)

@@ -1,9 +1,10 @@
 """Operator handles: what one recorded operator contributes to each count.
 
-fvcore walks the recorded graph (:mod:`dla_docs.measure.recorder`) once and asks a handle per operator kind for a ``Counter``.
-We give it a single table whose handles answer for every count at once, each keyed by
-``(Count, name)``, so one trace yields fvcore's MACs, fvcore's activations, the extra terms of
-the published model-index convention and the size of what fvcore skips:
+fvcore walks the recorded nodes (:mod:`dla_docs.measure.views.counts`) once and asks a handle
+per operator kind for a ``Counter``. We give it a single table whose handles answer for every
+count at once, each keyed by ``(Count, name)``, so one walk yields fvcore's MACs, fvcore's
+activations, the extra terms of the published model-index convention and the size of what
+fvcore skips:
 
 - ``Count.MACS``: fvcore's default flop handles (one multiply-add counts as one "flop");
 - ``Count.ACTS``: fvcore's default activation handles;
@@ -21,16 +22,14 @@ from math import prod
 from numbers import Number
 from typing import Any
 
-from fvcore.nn.activation_count import (
-    _DEFAULT_SUPPORTED_OPS as FVCORE_ACTIVATION_HANDLES,
-)
-from fvcore.nn.flop_count import _DEFAULT_SUPPORTED_OPS as FVCORE_FLOP_HANDLES
 from fvcore.nn.jit_handles import get_shape
 
+from dla_docs.measure.adapters.fvcore_private import default_activation_handles, default_flop_handles
 from dla_docs.measure.spec import CONVENTIONS
 
 Handle = Callable[[list[Any], list[Any]], Counter]
-
+FVCORE_FLOP_HANDLES = default_flop_handles()
+FVCORE_ACTIVATION_HANDLES = default_activation_handles()
 
 
 class Count(enum.Enum):

@@ -1,9 +1,10 @@
 """Peak memory of inference and of a training step, without allocating a single real tensor.
 
 The model is built on the meta device, so every tensor has a shape and a byte size but no
-storage behind it. A :class:`~torch.utils._python_dispatch.TorchDispatchMode` sees every
+storage behind it. A dispatch mode (:class:`~dla_docs.measure.meta_shapes.MetaShapes`) sees every
 operator's outputs; each new storage is counted when it appears and uncounted when Python
-frees it (a weak-reference finaliser), so the live total follows the same lifetimes as a
+frees it (a weak-reference finaliser on torch's one Python object per storage, whose ``id``
+names the storage while it lives), so the live total follows the same lifetimes as a
 real CPU run of the same code: views share their base's storage, in-place operators
 allocate nothing, and tensors autograd saves for the backward pass live until it ends.
 
@@ -33,9 +34,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._pytree import tree_flatten
 
-from dla_docs.measure.analysis_records import PeakAtBatch, PeakMemory
+from dla_docs.measure.analysis_facts import PeakAtBatch, PeakMemory
 from dla_docs.measure.meta_shapes import MetaShapes, shape_of
 
 BATCH_SIZES = (1, 8, 32, 128)
@@ -60,17 +60,20 @@ class StorageTracker(MetaShapes):
         out = shape_of(func, args, kwargs)
         if self._on_operator is not None:
             self._on_operator(func, args, kwargs or {}, out)
+        self._track_all(out)
+        return out
+
+    def _track_all(self, out: Any) -> None:
+        """Track every tensor an operator returned (one, or a tuple or list of them and ``None``)."""
         if isinstance(out, torch.Tensor):
             self._track(out)
-        else:
-            for tensor in tree_flatten(out)[0]:
-                if isinstance(tensor, torch.Tensor):
-                    self._track(tensor)
-        return out
+        elif isinstance(out, (tuple, list)):
+            for item in out:
+                self._track_all(item)
 
     def _track(self, tensor: torch.Tensor) -> None:
         storage = tensor.untyped_storage()
-        key = storage._cdata
+        key = id(storage)
         if key in self._live:
             return
         self._live.add(key)

@@ -5,8 +5,10 @@ anything; but many of torch's meta kernels are written in Python (convolution, B
 decomposition into primitives, pooling) and cost far more than the rest of such a pass. The
 rules below give the same outputs for the operators of a DLA's forward and backward passes;
 any other operator, or any call a rule does not recognise, goes to torch's own kernel.
+A rule reads its operator's arguments by position: each names the arguments it reads, and is
+used only where the installed operator's schema has them there (else torch's kernel runs).
 :class:`MetaShapes` applies them to everything run inside it; the peak-memory tracer
-(:mod:`dla_docs.measure.memory`) and the graph recorder (:mod:`dla_docs.measure.recorder`) use them.
+(:mod:`dla_docs.measure.memory`) and the forward recording (:mod:`dla_docs.measure.recording`) use them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from dla_docs.measure.adapters.torch_private import DispatchMode, argument_names
 
 _aten = torch.ops.aten
 
@@ -127,35 +130,46 @@ def _mean(args: tuple) -> torch.Tensor | None:
     return _new(x, shape)
 
 
-_SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = {
-    _aten.max_pool2d_with_indices.default: _max_pool,
-    _aten.max_pool2d_with_indices_backward.default: _like(1),
-    _aten.avg_pool2d.default: _avg_pool,
-    _aten.avg_pool2d_backward.default: _like(1),
-    _aten.mean.dim: _mean,
-    _aten._log_softmax.default: _like(0),
-    _aten._log_softmax_backward_data.default: _like(0),
-    _aten.div.Scalar: _like(0),
-    _aten.nll_loss_forward.default: lambda args: (_new(args[0], ()), _new(args[0], ()))
-    if args[3] != 0 else None,  # mean or sum reduction: a scalar loss and total weight
-    _aten.nll_loss_backward.default: _like(1),
-    _aten.cat.default: _cat,
-    _aten.relu_.default: _in_place,
-    _aten.add_.Tensor: _in_place,
-    _aten.mul_.Tensor: _in_place,
-    _aten.add.Tensor: _elementwise,
-    _aten.threshold_backward.default: _elementwise,
-    _aten.convolution.default: _conv,
-    _aten.convolution_backward.default: _conv_backward,
-    _aten.native_batch_norm.default: _batch_norm,
-    _aten.native_batch_norm_backward.default: _batch_norm_backward,
+# Each operator's rule, with the names of the leading arguments it reads by position.
+_RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = {
+    _aten.max_pool2d_with_indices.default: (_max_pool, ("self", "kernel_size", "stride", "padding", "dilation",
+                                                        "ceil_mode")),
+    _aten.max_pool2d_with_indices_backward.default: (_like(1), ("grad_output", "self")),
+    _aten.avg_pool2d.default: (_avg_pool, ("self", "kernel_size", "stride", "padding", "ceil_mode")),
+    _aten.avg_pool2d_backward.default: (_like(1), ("grad_output", "self")),
+    _aten.mean.dim: (_mean, ("self", "dim", "keepdim", "dtype")),
+    _aten._log_softmax.default: (_like(0), ("self",)),
+    _aten._log_softmax_backward_data.default: (_like(0), ("grad_output",)),
+    _aten.div.Scalar: (_like(0), ("self",)),
+    _aten.nll_loss_forward.default: (lambda args: (_new(args[0], ()), _new(args[0], ())) if args[3] != 0 else None,
+                                     ("self", "target", "weight", "reduction")),  # mean or sum: scalars
+    _aten.nll_loss_backward.default: (_like(1), ("grad_output", "self")),
+    _aten.cat.default: (_cat, ("tensors", "dim")),
+    _aten.relu_.default: (_in_place, ("self",)),
+    _aten.add_.Tensor: (_in_place, ("self", "other")),
+    _aten.mul_.Tensor: (_in_place, ("self", "other")),
+    _aten.add.Tensor: (_elementwise, ("self", "other")),
+    _aten.threshold_backward.default: (_elementwise, ("grad_output", "self")),
+    _aten.convolution.default: (_conv, ("input", "weight", "bias", "stride", "padding", "dilation", "transposed")),
+    _aten.convolution_backward.default: (_conv_backward, (
+        "grad_output", "input", "weight", "bias_sizes", "stride", "padding", "dilation", "transposed",
+        "output_padding", "groups", "output_mask")),
+    _aten.native_batch_norm.default: (_batch_norm, ("input",)),
+    _aten.native_batch_norm_backward.default: (_batch_norm_backward, (
+        "grad_out", "input", "weight", "running_mean", "running_var", "save_mean", "save_invstd", "train", "eps",
+        "output_mask")),
 }
 
 
+def _where_positions_hold(table: dict[Any, tuple[Any, tuple[str, ...]]]) -> dict[Any, Any]:
+    """The rules whose operators still have the arguments they read at those positions."""
+    return {op: rule for op, (rule, names) in table.items() if argument_names(op)[:len(names)] == names}
+
+
+_SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = _where_positions_hold(_RULES_BY_POSITION)
 # Operators whose rule also takes the keyword arguments (the others fall back when given any).
-_KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = {_aten.ones_like.default: _ones_like}
-
-
+_KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = _where_positions_hold(
+    {_aten.ones_like.default: (_ones_like, ("self",))})
 
 
 def shape_of(func: Any, args: tuple, kwargs: dict | None) -> Any:
@@ -169,14 +183,8 @@ def shape_of(func: Any, args: tuple, kwargs: dict | None) -> Any:
     return func(*args, **(kwargs or {})) if out is None else out
 
 
-class MetaShapes(TorchDispatchMode):
+class MetaShapes(DispatchMode):
     """Every operator run inside goes through :func:`shape_of`."""
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        """No: this mode never runs under ``torch.compile``, and the wrapper torch would put
-        around ``__torch_dispatch__`` imports ``torch._dynamo`` (seconds) in every worker."""
-        return False
 
     def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         return shape_of(func, args, kwargs)

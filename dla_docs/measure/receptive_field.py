@@ -1,9 +1,10 @@
 """Theoretical receptive fields through the aggregation structure (IDA and HDA).
 
-Pure arithmetic on :class:`~dla_docs.zoo.structure.ModelStructure`, no torch: every node's
-window (read from its module by :mod:`dla_docs.zoo.windows`) is composed with the receptive
-field of each of its inputs, and the paths that meet at a node are joined by their hull, so
-each side of a window is the max over all paths of the aggregation tree. Results are in
+Pure arithmetic on :class:`~dla_docs.measure.structure.ModelStructure`, no torch: every
+node's window (read from its recorded calls by :mod:`dla_docs.measure.views.windows`) is
+composed with the receptive field of each of its inputs, and the paths that meet at a node
+are joined by their hull, so each side of a window is the max over all paths of the
+aggregation tree. Results are in
 input pixels: ``size`` is the side of the square receptive field, ``stride`` the step
 between neighbouring output pixels, ``offset`` the centre of output pixel 0's field (a
 negative or half-pixel offset is normal: padding and 2x2 pooling shift it).
@@ -11,7 +12,7 @@ negative or half-pixel offset is normal: padding and 2x2 pooling shift it).
 
 from __future__ import annotations
 
-from dla_docs.measure.analysis_records import ReceptiveField, ReceptiveFields
+from dla_docs.measure.analysis_facts import ReceptiveField, ReceptiveFields
 from dla_docs.measure.geometry import IDENTITY, Window
 from dla_docs.measure.structure import ModelStructure
 

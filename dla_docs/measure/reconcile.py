@@ -17,7 +17,7 @@ under each convention, so a reader can convert any published figure into any oth
 
 from __future__ import annotations
 
-from dla_docs.measure.analysis_records import FlopsReconciliation, Term
+from dla_docs.measure.analysis_facts import FlopsReconciliation, Term
 
 _FLOP_COUNTER_OPERATORS = {"convolution": "conv"}  # FlopCounterMode operator -> fvcore operator
 

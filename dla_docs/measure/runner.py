@@ -161,6 +161,7 @@ class Measuring:
                 progress(name, True)
         self.missing = [n for n in self.names if n not in self.found]
         self.server: MeasuringServer | None = None
+        self.measured_here = bool(self.missing)
         if self.missing:
             self.server = MeasuringServer()
             self.server.request(sorted(self.missing, key=_expected_cost, reverse=True), image_size,
@@ -179,7 +180,7 @@ class Measuring:
 
     def as_they_come(self) -> Iterator[tuple[str, StoredFacts]]:
         """Every variant's facts: the stored ones first, then each as it is measured (and stored)."""
-        from dla_docs.measure.record import VariantFacts
+        from dla_docs.measure.facts import VariantFacts
 
         yield from list(self.found.items())
         if self.server is None:
@@ -210,6 +211,16 @@ class Measuring:
 
         digest = SealedFolder.digest_of({"code": code, "facts": facts.to_dict()})
         return StoredFacts(facts, digest)
+
+    @property
+    def notes(self) -> list[str]:
+        """How the variants were measured, one line each: the version guard's note when something
+        was measured here, then each variant's own notes (a fallback to fvcore's trace, say)."""
+        from dla_docs.measure.adapters import version_note
+
+        guard = version_note() if self.measured_here else None
+        return [*([guard] if guard else []),
+                *(note for name in self.names if name in self.found for note in self.found[name].facts.notes)]
 
     def results(self) -> dict[str, StoredFacts]:
         """Every variant's facts, in the order asked, once all are there."""

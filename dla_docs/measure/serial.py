@@ -1,6 +1,6 @@
 """Records to JSON data and back, with every field's type checked on the way back.
 
-The measurement cache stores :class:`~dla_docs.measure.record.Measurement` and
+The measurement cache stores :class:`~dla_docs.measure.facts.Measurement` and
 :class:`~dla_docs.measure.structure.ModelStructure` as JSON. A cache entry is untrusted
 input, so :func:`from_data` rebuilds a record only when the data has exactly the record's
 fields with exactly the annotated types (``int`` is not ``bool``, a float is not an int,

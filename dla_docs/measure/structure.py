@@ -1,11 +1,10 @@
-"""The aggregation structure of a DLA variant, read from the live model.
+"""The aggregation structure of a DLA variant: torch-free records.
 
 The graphs, the model pages and the tests share this small data model. Nothing here is a
-per-variant table: the stages are walked module by module, and the inputs of every
-aggregation node (root) follow from replaying :meth:`AggregationTree.forward` symbolically,
-with node ids standing in for tensors. ``tests/test_structure.py`` checks that replay
-against a real forward pass (hooks on every root), so a change to ``forward`` that this
-module does not follow fails a test instead of drawing a wrong graph.
+per-variant table: :mod:`dla_docs.measure.views.structure` reads the structure from the
+dataflow of the variant's recorded forward pass, and ``tests/test_structure.py`` checks it
+against a real forward pass (hooks on every block and root), so a change to ``forward``
+cannot draw a wrong graph.
 
 Node ids are module paths (``level3.tree1.root``) except the one tensor per stage that no
 module of the stage produces: its input, ``<stage>.input`` (the previous level's output).

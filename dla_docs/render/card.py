@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dla_docs.checks.findings import FieldCheck
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import METADATA_FIELDS, ModelEntry
 from dla_docs.metadata.recorded import Recorded

@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.measure.diff import VariantDiff, changed_nodes, diff_variants
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import svg_for_inline
 from dla_docs.render.templating import render_template

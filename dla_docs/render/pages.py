@@ -24,7 +24,7 @@ from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, shown
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import Template, citations
 from dla_docs.metadata.recorded import RES2NET_PAPER

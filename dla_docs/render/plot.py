@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 
 WIDTH, HEIGHT = 720, 440
 LEFT, RIGHT, TOP, BOTTOM = 70, 130, 20, 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from dla_docs.measure.record import Measurement
+from dla_docs.measure.facts import Measurement
 from dla_docs.render.formatting import megabytes, millions
 
 
@@ -79,8 +79,19 @@ def diff_json(diff) -> str:
     return json.dumps(diff.to_dict(), indent=2) + "\n"
 
 
+def build_lines(built, settings, builder: str, strict: bool) -> list[tuple[str, bool]]:
+    """What ``dla-docs build`` prints of a :class:`~dla_docs.run.Built`: each finding (a warning, an
+    error with ``strict``), each note, then the closing line; ``True`` for standard error."""
+    from dla_docs.checks.report import finding_line
+    from dla_docs.errors import one_line
+
+    lines = [(f"{'error' if strict else 'warning'}: {finding_line(f)}", True) for f in built.report.findings]
+    lines += [(f"dla-docs: note: {one_line(note)}", True) for note in built.report.notes]
+    return lines + [(build_summary(built, settings, builder), built.published is None)]
+
+
 def build_summary(built, settings, builder: str) -> str:
-    """The closing line of ``dla-docs build`` (a :class:`~dla_docs.run.Built`)."""
+    """The closing line of ``dla-docs build``."""
     from dla_docs.fs import shown
 
     findings = len(built.report.findings)

@@ -1,16 +1,19 @@
-"""The recorded graph fvcore walks, against the oracle it replaces: torch's JIT tracer."""
+"""The recorded forward pass, against the oracles it replaces: torch's JIT tracer and fvcore's own trace."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from fvcore.nn import FlopCountAnalysis
 from fvcore.nn.jit_analysis import JitModelAnalysis, _get_scoped_trace_graph
 from fvcore.nn.jit_handles import get_shape
 from torch import nn
 
 from dla_docs import list_models
-from dla_docs.measure import counting
-from dla_docs.measure.recorder import UnrecordedOperation, record, recorded
+from dla_docs.measure import counting, lowering
+from dla_docs.measure.core import measure_facts
+from dla_docs.measure.recording import record_forward
+from dla_docs.measure.views.counts import count, jit_graph
 from dla_docs.zoo.factory import create_uninitialised
 
 FAST = ("dla34", "dla46x_c", "dla169", "dla60_res2next")
@@ -32,9 +35,7 @@ def _traced(model: nn.Module, side: int) -> list[tuple]:
 
 
 def _recorded(model: nn.Module, side: int) -> list[tuple]:
-    aliases = {module: name for name, module in model.named_modules()}
-    graph = record(model.to_empty(device="meta"), (torch.empty(1, 3, side, side, device="meta"),), aliases)
-    return [_described(n) for n in graph.nodes()]
+    return [_described(n) for n in jit_graph(record_forward(model.to_empty(device="meta"), side)).nodes()]
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -80,29 +81,49 @@ class _Sigmoid(nn.Module):
         return torch.sigmoid(x)
 
 
-def test_a_function_without_a_rule_stops_the_recording_with_its_name():
-    with pytest.raises(UnrecordedOperation, match="sigmoid"):
-        record(_Sigmoid(), (torch.empty(1, 3, 8, 8, device="meta"),), {})
+def test_a_function_without_a_rule_is_recorded_as_a_plain_call_and_named():
+    recording = record_forward(nn.Sequential(nn.Conv2d(3, 3, 1), _Sigmoid()).to_empty(device="meta"), 8)
+    assert not recording.walkable
+    assert recording.unrecorded == ["sigmoid"]
+    conv, sigmoid = recording.calls
+    assert (sigmoid.function, sigmoid.node, sigmoid.inputs) == ("sigmoid", None, conv.outputs)
+    assert recording.modules[-1].path == "1" and recording.modules[-1].outputs == recording.outputs
 
 
-def test_a_call_a_rule_cannot_bind_is_refused_not_guessed():
+def test_a_call_a_rule_cannot_lower_is_not_guessed():
     conv = nn.Conv2d(3, 4, 3, padding="same").to_empty(device="meta")
-    with pytest.raises(UnrecordedOperation, match="conv2d"):
-        record(conv, (torch.empty(1, 3, 8, 8, device="meta"),), {conv: ""})
+    recording = record_forward(conv, 8)
+    assert recording.unrecorded == ["conv2d (string padding)"]
+    assert recording.calls[0].node is None and recording.shape(recording.outputs[0]) == (1, 4, 8, 8)
 
 
 def test_fvcore_counts_the_recording_as_it_counts_the_trace():
     """fvcore's whole analysis (handles, ancestors, skipped operators) on both graphs."""
-    def analysed(model: nn.Module, image: torch.Tensor) -> tuple:
-        analysis = JitModelAnalysis(model, (image,)).set_op_handle(**counting.combined_handles())
-        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
-        return analysis.by_module_and_operator(), analysis.unsupported_ops()
-
     model = create_uninitialised("dla60_res2net").eval()
     with torch.no_grad():
-        traced = analysed(model, torch.zeros(1, 3, 64, 64))
+        analysis = JitModelAnalysis(model, (torch.zeros(1, 3, 64, 64),)).set_op_handle(**counting.combined_handles())
+        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+        traced = analysis.by_module_and_operator(), analysis.unsupported_ops()
     model.to_empty(device="meta")
-    with recorded():
-        ours = analysed(model, torch.empty(1, 3, 64, 64, device="meta"))
-    assert ours == traced
+    ours = count(model, record_forward(model, 64), 64)
+    assert ours.note is None
+    assert (ours.by_module, ours.unsupported) == traced
     assert traced[0][""][(counting.MACS, "conv")] > 0
+
+
+def test_without_a_rule_for_cat_fvcore_traces_the_model_with_the_same_counts(monkeypatch):
+    """The fallback: one rule removed, the variant is still measured, counted by fvcore's own
+    JIT trace, and says so in one line; everything else is read from the recording as before."""
+    normal = measure_facts("dla46_c", 64)
+    monkeypatch.delitem(lowering.RULES, torch.cat)
+    fallback = measure_facts("dla46_c", 64)
+    assert fallback.notes == ("dla46_c: counted by fvcore's own JIT trace (slower, same counts): "
+                              "calls without a recording rule: cat",)
+    assert fallback.measurement == normal.measurement and fallback.structure == normal.structure
+    model = create_uninitialised("dla46_c").eval()
+    with torch.no_grad():
+        plain = FlopCountAnalysis(model, torch.zeros(1, 3, 64, 64))  # fvcore as anyone calls it
+        plain.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+        assert fallback.measurement.macs == plain.total()
+        assert {m: c.macs for m, c in fallback.measurement.modules.items()} == {m: plain.by_module()[m]
+                                                                                for m in fallback.measurement.modules}

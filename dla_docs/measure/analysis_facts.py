@@ -1,4 +1,4 @@
-"""Records of the architecture analysis (torch-free, cached with the measurement as JSON).
+"""Facts of the architecture analysis: torch-free records, cached with the measurement as JSON.
 
 The computations live in :mod:`~dla_docs.measure.receptive_field`,
 :mod:`~dla_docs.measure.memory` and :mod:`~dla_docs.measure.reconcile`.

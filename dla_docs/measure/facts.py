@@ -1,11 +1,11 @@
-"""What a measurement of one variant holds: plain, torch-free records (cached as JSON)."""
+"""The facts measured about one variant: plain, torch-free dataclasses (cached as JSON)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from dla_docs.measure.analysis_records import FlopsReconciliation, PeakMemory, ReceptiveFields
+from dla_docs.measure.analysis_facts import FlopsReconciliation, PeakMemory, ReceptiveFields
 from dla_docs.measure.serial import from_data, to_data
 from dla_docs.measure.spec import CONVENTIONS
 from dla_docs.measure.structure import ModelStructure
@@ -79,10 +79,14 @@ class Measurement:
 
 @dataclass(frozen=True)
 class VariantFacts:
-    """What the measuring workers return and the cache keeps for one variant at one size."""
+    """What the measuring workers return and the cache keeps for one variant at one size.
+
+    ``notes``: one line each on how it was measured, for the user (e.g. that fvcore traced the
+    model itself because a call had no recording rule); empty when nothing is worth saying."""
 
     measurement: Measurement
     structure: ModelStructure
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return to_data(self)

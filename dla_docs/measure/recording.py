@@ -1,0 +1,188 @@
+"""One forward pass of a model on the meta device, recorded once for every view of it.
+
+The model runs once (shapes only, :class:`~dla_docs.measure.meta_shapes.MetaShapes`) under a
+``TorchFunctionMode`` that records every function call, and under the global module hooks
+(``register_module_forward_pre_hook`` / ``register_module_forward_hook``) that record every
+module call. A :class:`Call` keeps the function's name, its arguments bound by name, the ids of
+the tensors it read and returned, and the module call running it; where the tracer's lowering
+is known (:mod:`dla_docs.measure.lowering`), also the node torch's JIT tracer would record. A
+:class:`ModuleCall` keeps the module, its path, the ids of its tensor inputs and outputs, and
+the span of calls it ran. Every recorded tensor is held until the recording is dropped, so no
+id is reused: ids are the dataflow.
+
+The views read this one recording: fvcore's counts (:mod:`.views.counts`), the level shapes
+(:mod:`.views.levels`), the aggregation structure (:mod:`.views.structure`) and the
+receptive-field windows (:mod:`.views.windows`). A function without a lowering rule does not
+stop the pass: it is recorded as a plain call and the recording is marked not walkable by
+fvcore (:attr:`Recording.unrecorded`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+from torch.nn.modules import module as module_hooks
+from torch.overrides import TorchFunctionMode
+
+from dla_docs.measure.lowering import QUERIES, RULES
+from dla_docs.measure.meta_shapes import MetaShapes
+
+
+class TracerNode(NamedTuple):
+    """The node torch's JIT tracer records for a call: what fvcore's handles read."""
+
+    kind: str  # "aten::_convolution", "aten::add_" ...
+    arguments: list[Any]  # the operator's arguments, as the tracer lowers them
+    result: Any  # what the call returned
+
+
+@dataclass
+class Call:
+    """One function call of the forward pass."""
+
+    function: str  # the name the views know it by: "conv2d", "batch_norm", "add_", "cat" ...
+    arguments: dict[str, Any] | None  # bound by the function's rule; None without one
+    inputs: tuple[int, ...]  # ids of the tensors among its arguments, in order
+    outputs: tuple[int, ...]  # ids of the tensors it returned (an in-place call returns its input)
+    module: int  # index of the innermost module call running it (-1: none)
+    node: TracerNode | None  # None where the lowering is not known
+
+
+@dataclass
+class ModuleCall:
+    """One call of a module; the calls it ran (its submodules' included) are ``calls[first:end]``."""
+
+    path: str | None  # the module's name in the model ("" for the model itself; None if not in it)
+    module: nn.Module
+    parent: int  # index of the module call that made this one (-1: none)
+    scope: tuple[str, ...]  # the names of the named modules running, outermost first (fvcore's scope)
+    inputs: tuple[int, ...]  # ids of its positional tensor arguments, in order
+    first: int
+    outputs: tuple[int, ...] = ()
+    end: int = 0
+
+
+@dataclass
+class Recording:
+    """The calls and module calls of one forward pass, in the order they started
+    (``modules[0]`` is the call of the model itself)."""
+
+    calls: list[Call]
+    modules: list[ModuleCall]
+    tensors: dict[int, torch.Tensor]  # every tensor seen, by id (held, so no id is reused)
+    outputs: tuple[int, ...]  # the model's output
+    unrecorded: list[str]  # functions without a rule, and calls a rule cannot lower ("conv2d (string padding)")
+
+    @property
+    def walkable(self) -> bool:
+        """Whether every call has the tracer's node, so fvcore can walk the recording."""
+        return not self.unrecorded
+
+    def shape(self, tensor: int) -> tuple[int, ...]:
+        return tuple(self.tensors[tensor].shape)
+
+    def module_call(self, path: str) -> ModuleCall:
+        """The one call of the module at ``path``."""
+        found = [call for call in self.modules if call.path == path]
+        if len(found) != 1:
+            raise ValueError(f"module {path!r} was called {len(found)} times, not once")
+        return found[0]
+
+    def calls_in(self, module_call: ModuleCall) -> list[Call]:
+        return self.calls[module_call.first:module_call.end]
+
+
+class Recorder(TorchFunctionMode):
+    """Within: every function call is run and recorded (see the module docstring)."""
+
+    def __init__(self, aliases: dict[nn.Module, str]) -> None:
+        super().__init__()
+        self.aliases = aliases
+        self.calls: list[Call] = []
+        self.modules: list[ModuleCall] = []
+        self.running: list[int] = []  # the module calls in progress, innermost last
+        self.tensors: dict[int, torch.Tensor] = {}
+        self.unrecorded: list[str] = []
+
+    def ids(self, value: Any) -> tuple[int, ...]:
+        """The ids of the tensors in ``value`` (nested in lists, tuples and dicts), each held."""
+        found: list[int] = []
+        self._collect(value, found)
+        return tuple(found)
+
+    def _collect(self, value: Any, found: list[int]) -> None:
+        if isinstance(value, torch.Tensor):
+            self.tensors[id(value)] = value
+            found.append(id(value))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                self._collect(item, found)
+        elif isinstance(value, dict):
+            for item in value.values():
+                self._collect(item, found)
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in QUERIES:
+            return func(*args, **kwargs)
+        rule = RULES.get(func)
+        name = rule.name if rule is not None else getattr(func, "__name__", repr(func))
+        arguments = lowered = None
+        if rule is None:
+            self._unrecorded(name)
+        else:
+            try:
+                arguments = rule.bind(args, kwargs)
+                lowered = rule.lower(arguments)
+            except TypeError as exc:
+                self._unrecorded(f"{name} ({exc})")
+        out = func(*args, **kwargs)
+        module = self.running[-1] if self.running else -1
+        node = TracerNode(*lowered, out) if lowered is not None else None
+        self.calls.append(Call(name, arguments, self.ids((args, kwargs)), self.ids(out), module, node))
+        return out
+
+    def _unrecorded(self, description: str) -> None:
+        if description not in self.unrecorded:
+            self.unrecorded.append(description)
+
+    @contextlib.contextmanager
+    def module_hooks(self) -> Iterator[None]:
+        """Within: every module call is recorded, with the scope fvcore's trace would push."""
+        def enter(module: nn.Module, args: tuple) -> None:
+            parent = self.running[-1] if self.running else -1
+            path = self.aliases.get(module)  # fvcore scopes named modules only
+            scope = self.modules[parent].scope if parent >= 0 else ()
+            self.modules.append(ModuleCall(path, module, parent, scope if path is None else (*scope, path),
+                                           self.ids(args), len(self.calls)))
+            self.running.append(len(self.modules) - 1)
+
+        def leave(module: nn.Module, args: tuple, output: Any) -> None:
+            call = self.modules[self.running.pop()]
+            call.outputs, call.end = self.ids(output), len(self.calls)
+
+        pre = module_hooks.register_module_forward_pre_hook(enter)
+        post = module_hooks.register_module_forward_hook(leave, always_call=True)
+        try:
+            yield
+        finally:
+            pre.remove()
+            post.remove()
+
+
+def record_forward(model: nn.Module, image_size: int) -> Recording:
+    """Run ``model`` once, in eval mode and without grad, on one ``1x3xSxS`` image on the
+    device of its parameters (the meta device if it has none; there nothing is computed), and
+    record the pass."""
+    model.eval()
+    recorder = Recorder({module: name for name, module in model.named_modules()})
+    device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("meta"))
+    image = torch.empty(1, 3, image_size, image_size, device=device)
+    with torch.no_grad(), recorder.module_hooks(), MetaShapes(), recorder:
+        output = model(image)
+    return Recording(recorder.calls, recorder.modules, recorder.tensors, recorder.ids(output), recorder.unrecorded)
