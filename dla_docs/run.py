@@ -74,12 +74,15 @@ class Run:
 
 
 def citation_findings(settings: Settings) -> list[Finding]:
-    """``CITATION.cff`` against the citation records, when the project has one."""
+    """``CITATION.cff`` against the citation records: the configured one (``citation``, required),
+    or one in the project folder if it exists."""
     from dla_docs.checks.freshness import check_generated_file
     from dla_docs.render.citations import CFF_FILE, citation_cff
 
-    return check_generated_file(settings.root / CFF_FILE, CFF_FILE, citation_cff(settings.root).encode("utf-8"),
-                                "run `dla-docs export cff`")
+    path = settings.citation or settings.root / CFF_FILE  # required when configured
+    return check_generated_file(path, shown(path, settings.root, resolve=False),
+                                citation_cff(settings.root).encode("utf-8"), "run `dla-docs export cff`",
+                                required=settings.citation is not None)
 
 
 def in_ci() -> bool:

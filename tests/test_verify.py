@@ -79,6 +79,7 @@ def test_cli_exits_0_on_the_committed_template(tmp_path, measurements, capsys):
     root.mkdir()
     shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(PROJECT / "data", root / "data")  # the results source it names
+    shutil.copy(PROJECT / "CITATION.cff", root / "CITATION.cff")  # and the citation file
     (root / "templates" / "models").mkdir(parents=True)
     shutil.copy(COMMITTED, root / "templates" / "models" / "dla.md")
     make_project(tmp_path / "warm", measurements, {"x.md": ""})  # fills a cache to copy

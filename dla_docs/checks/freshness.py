@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -63,13 +64,25 @@ def check_pages(docs_dir: Path, rendered: Mapping[str, bytes], display: str | No
     return findings
 
 
-def check_generated_file(path: Path, display: str, rendered: bytes, remedy: str) -> list[Finding]:
+def check_generated_file(path: Path, display: str, rendered: bytes, remedy: str,
+                         required: bool = False) -> list[Finding]:
     """One generated file outside ``docs/`` (``CITATION.cff``) against a fresh rendering.
 
-    Nothing is reported while the file does not exist: a project need not publish it.
+    A missing file is a finding when ``required`` (the project says it publishes one);
+    otherwise nothing is reported while it does not exist. A link, FIFO or device in its
+    place is a finding: only ``lstat`` is asked before the file is read.
     """
-    if not path.is_file():
-        return []
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        if not required:
+            return []
+        return [Finding("missing-page", None, display, f"generated file is missing; {remedy}", Location(display),
+                        diff=_page_diff(display, b"", rendered))]
+    if not stat.S_ISREG(mode):
+        what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        return [Finding("extra-page", None, display, f"is {what}, not the generated file; remove it and {remedy}",
+                        Location(display))]
     old = path.read_bytes()
     if old == rendered:
         return []
