@@ -11,7 +11,9 @@
   unless real checkpoint files are given: then it must equal the file's size exactly, and
   every tensor's key, shape and dtype must be the model's (one that is not is a finding,
   naming the variant it belongs to if any, and its size is not taken as the entry's);
-- ``Image Size`` must be the configured one, since that is the size every figure is measured at;
+- ``Image Size`` must be the configured one, since that is the size every figure is measured at,
+  and, with ``Crop Pct``, ``Interpolation`` and ``ID``, what the published weights' configuration
+  says (:mod:`dla_docs.checks.recorded_fields`, which also lists the fields nothing can vouch for);
 - ``Results`` accuracies are checked for range when the template is read, and against the
   configured results source at the precision written (:mod:`dla_docs.checks.results`);
 
@@ -32,6 +34,7 @@ from dla_docs.checks.checkpoints import (
     scan_checkpoints,
 )
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
+from dla_docs.checks.recorded_fields import check_recorded_fields, unchecked_fields
 from dla_docs.checks.results import check_results
 from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings
@@ -147,12 +150,7 @@ def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
         fields.append(_field(template, entry, "File Size", recorded, measured, abs(relative) <= tolerance, detail,
                              finding("File Size", recorded, measured,
                                      f"differs by more than the {tolerance * 100:g}% tolerance", measured)))
-    if "Image Size" in meta:
-        recorded = meta["Image Size"].value
-        fields.append(_field(template, entry, "Image Size", recorded, settings.image_size, recorded == settings.image_size, "",
-                             finding("Image Size", recorded, settings.image_size,
-                                     "every figure is measured at the configured image-size; "
-                                     "change the setting or the entry", None)))
+    fields.extend(check_recorded_fields(template, entry, settings))  # Image Size, Crop Pct, Interpolation, ID
     checked += len(fields)
     checked += sum(len(result.metrics) for result in entry.results)  # ranges, checked when read
     return fields, checked
@@ -192,7 +190,7 @@ def with_checkpoints(report: VerifyReport, checkpoints: Mapping[str, CheckpointF
     order = {t: i for i, t in enumerate(report.templates)}
     findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
     return VerifyReport(findings=findings, fields=fields, checked=checked, models=report.models,
-                        templates=list(report.templates), notes=list(report.notes))
+                        templates=list(report.templates), notes=list(report.notes), unchecked=list(report.unchecked))
 
 
 def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurement: Measurement,
@@ -203,7 +201,8 @@ def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurem
                 "File Size": measurement.checkpoint_bytes}
     name = entry.name if entry else measurement.variant
     shown = tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in CARD_FIELDS)
-    return shown + tuple(f for f in fields if "Accuracy (" in f.field)  # against the results source
+    # then the fields checked against the weights' configuration and the results source
+    return shown + tuple(f for f in fields if f.field not in CARD_FIELDS)
 
 
 # -- the whole check -------------------------------------------------------------------------
@@ -249,6 +248,7 @@ def verify_templates(
             report.fields.extend(fields)
             report.findings.extend(f.finding for f in fields if f.finding is not None)
             report.checked += checked
+            report.unchecked.extend(unchecked_fields(template, entry))
             if results is not None:
                 accuracies = check_results(template, entry, results)
                 report.fields.extend(accuracies)
