@@ -189,9 +189,9 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
 def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, image_size: int | None,
           no_cache: bool) -> int:
     """Draw the aggregation graph of one variant with Graphviz."""
-    from dla_docs.errors import OutputError
     from dla_docs.measure.extract import extract_structure
     from dla_docs.measure.runner import measure_many
+    from dla_docs.publish.exports import refuse_managed, write_file
     from dla_docs.render import graphs
 
     name = _variants((variant,))[0]
@@ -200,6 +200,8 @@ def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, 
     if fmt == "png" and output is None and sys.stdout.isatty():
         raise click.UsageError("refusing to write PNG to a terminal; use -o FILE")
     settings = obj.settings()
+    if output is not None:
+        refuse_managed(output, settings)  # before measuring
     size = image_size or settings.image_size
     measurement = measure_many([name], size, _cache(settings, no_cache), jobs=1)[name]
     data = graphs.render(graphs.GRAPH_KINDS[kind](extract_structure(name, measurement)), fmt)
@@ -208,10 +210,7 @@ def graph(obj: Context, variant: str, kind: str, fmt: str, output: Path | None, 
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return 0
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    write_file(output, data, settings)  # atomically; never onto the project's managed paths
     return 0
 
 
@@ -274,8 +273,9 @@ def export_cff(obj: Context, output: Path | None) -> int:
     from dla_docs.render.citations import CFF_FILE, citation_cff
 
     settings = obj.settings()
-    target = output if output is not None else settings.root / CFF_FILE
-    write_file(target, citation_cff(settings.root).encode("utf-8"))
+    own = settings.citation or settings.root / CFF_FILE
+    target = output if output is not None else own
+    write_file(target, citation_cff(settings.root).encode("utf-8"), settings, allow=(own,))
     click.echo(f"dla-docs export cff: wrote {target}")
     return 0
 
@@ -293,14 +293,15 @@ def export_hf(obj: Context, variants: tuple[str, ...], output: Path, no_cache: b
     file is written. Nothing is uploaded; the Hub may apply further checks of its own.
     """
     from dla_docs.progress import Steps
-    from dla_docs.publish.exports import write_files
+    from dla_docs.publish.exports import refuse_managed, write_files
     from dla_docs.run import hf_export
 
     names = _variants(variants)
     settings = obj.settings()
+    refuse_managed(output, settings)  # before measuring
     with Steps() as steps:
         files = hf_export(settings, names, no_cache, steps)
-    write_files(output, files)
+    write_files(output, files, settings)
     click.echo(f"dla-docs export hf: {len(names)} card(s) in {output}/")
     return 0
 
