@@ -161,6 +161,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     if mode is None:
         mode = _mode_of(path)
     tmp = _write_temp(path, data, mode)
+    _keep_owner(path, tmp)
     try:
         os.replace(tmp, path)
     except OSError as exc:
@@ -176,6 +177,17 @@ def _mode_of(path: Path) -> int:
         umask = os.umask(0o22)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _keep_owner(path: Path, tmp: Path) -> None:
+    """Give ``tmp`` the owner and group of the file it replaces (only root can change them; a
+    process that cannot keeps its own, as any editor would)."""
+    try:
+        old, new = path.stat(), tmp.stat()
+        if (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+            os.chown(tmp, old.st_uid, old.st_gid)
+    except OSError:
+        pass
 
 
 _TMP_SUFFIX = ".tmp"
@@ -247,6 +259,7 @@ def replace_if_unchanged(path: Path, expected: bytes, data: bytes) -> None:
     """
     path = Path(os.path.realpath(path))
     tmp = _write_temp(path, data, _mode_of(path))
+    _keep_owner(path, tmp)
     keep_tmp = False
     try:
         if exchange(tmp, path):
