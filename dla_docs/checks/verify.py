@@ -36,13 +36,14 @@ from dla_docs.checks.checkpoints import (
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
 from dla_docs.checks.recorded_fields import check_recorded_fields, unchecked_fields
 from dla_docs.checks.results import check_results
+from dla_docs.checks.sources import check_source_rows
 from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings
 from dla_docs.errors import Location
 from dla_docs.fs import inside
 from dla_docs.measure.record import Measurement
 from dla_docs.metadata import ModelEntry, Template
-from dla_docs.metadata.results import ResultsSource, read_results
+from dla_docs.metadata.results import BenchmarkSource, ResultsSource, read_benchmarks, read_results
 from dla_docs.zoo.variants import list_models
 
 
@@ -254,6 +255,9 @@ def verify_templates(
                 report.fields.extend(accuracies)
                 report.findings.extend(f.finding for f in accuracies if f.finding is not None)
                 report.checked += len(accuracies)
+    sources, checked = check_source_rows(results, load_benchmarks(settings), measurements)
+    report.findings.extend(sources)
+    report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
     if checkpoints:
@@ -269,6 +273,13 @@ def load_results(settings: Settings) -> ResultsSource | None:
     if settings.results is None:
         return None
     return read_results(settings.results, settings.root, set(list_models()))
+
+
+def load_benchmarks(settings: Settings) -> BenchmarkSource | None:
+    """The configured benchmark source, read and validated (``None`` when none is configured)."""
+    if settings.benchmarks is None:
+        return None
+    return read_benchmarks(settings.benchmarks, settings.root, set(list_models()))
 
 
 def _documented_twice(templates: Sequence[Template]) -> list[str]:
