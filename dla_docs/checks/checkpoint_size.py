@@ -42,8 +42,9 @@ def _example(items: list[str]) -> str:
 def storage_problem(state_dict: Mapping[str, Any]) -> str | None:
     """Why the tensors of ``state_dict`` are not distinct, whole tensors, or ``None``.
 
-    Each tensor must own its storage: contiguous, from offset 0, exactly its own bytes long,
-    and no storage may back two tensors.
+    Each tensor must own its storage: from offset 0, exactly its own bytes long (a permuted
+    layout such as channels-last is fine: the bytes are the same), and no storage may back two
+    tensors.
     """
     owners: dict[int, str] = {}
     shared: list[str] = []
@@ -52,7 +53,7 @@ def storage_problem(state_dict: Mapping[str, Any]) -> str | None:
     for key, tensor in state_dict.items():
         storage = tensor.untyped_storage()
         need = tensor.numel() * tensor.element_size()
-        if storage.nbytes() < need or (need and not tensor.is_contiguous()):
+        if storage.nbytes() < need:  # a permuted dense tensor (channels-last) holds all its bytes: fine
             smaller.append(f"{key!r}: {need:,} bytes of data in a storage of {storage.nbytes():,}")
         elif storage.nbytes() > need or tensor.storage_offset():
             larger.append(f"{key!r}: {need:,} bytes of data in a storage of {storage.nbytes():,}")
