@@ -47,7 +47,7 @@ NOT_CHECKED = {
 }
 CHECKED_HERE = ("Image Size", "Crop Pct", "Interpolation", "ID")
 CHECKED_FIELDS = ("FLOPs", "Parameters", "File Size", *CHECKED_HERE)
-UNKNOWN_FIELD = "not a model-index field: kept, shown nowhere, checked against nothing"
+UNKNOWN_FIELD = "not a model-index field: kept as written, checked against nothing"
 UNKNOWN_METRIC = "not a metric the results source records"
 
 

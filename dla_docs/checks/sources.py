@@ -32,6 +32,7 @@ from dla_docs.zoo.data import data_config, pretrained_config
 def _finding(display: str, line: int, columns: tuple[str, ...], column: str, variant: str, what: str,
              recorded, expected, message: str) -> Finding:
     where = Location(display, line, columns.index(column) + 1 if column in columns else 0)
+    expected = float(expected) if isinstance(expected, Decimal) else expected  # JSON has no decimals
     return Finding(kind="mismatch", variant=variant, field=column, message=message, location=where,
                    recorded=recorded, measured=expected, label=what, measured_label="expected")
 
