@@ -66,7 +66,7 @@ def write_file(target: Path, data: bytes, settings: Settings | None = None, allo
         raise OutputError(f"{target}: is a folder; name a file to write")
     try:
         if not target.parent.is_dir():
-            raise OutputError(f"{target}: its folder {target.parent} does not exist")
+            raise OutputError(f"{target}: cannot write: its folder {target.parent} does not exist")
         write_atomic(target, data)
     except OSError as exc:
         raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from None
