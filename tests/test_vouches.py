@@ -329,6 +329,14 @@ def test_a_link_in_the_export_folder_cannot_lead_into_the_project(project, capsy
     assert snapshot(project) == before
 
 
+def test_an_export_onto_a_read_only_file_is_refused(project, capsys, tmp_path):
+    target = tmp_path / "CITATION.cff"
+    target.write_text("mine\n")
+    target.chmod(0o444)
+    code, _, err = run(["--project", project, "export", "cff", "-o", target], capsys)
+    assert code == 2 and "is read-only (mode 0444)" in err and target.read_text() == "mine\n"
+
+
 # -- 11. a results CSV with a byte-order mark -----------------------------------------------------
 
 def test_a_results_csv_with_a_byte_order_mark_is_read(project, capsys):

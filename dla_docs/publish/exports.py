@@ -7,12 +7,13 @@ folders, the cache, ``pyproject.toml``, ``mkdocs.yml``, the configured data file
 inside one of them, once links are resolved: ``export hf -o .git`` or ``graph -o
 pyproject.toml`` is refused with one line, before anything is written. Each file is replaced
 atomically (a reader sees the old file or the new one); nothing else in the target folder is
-touched.
+touched; a file its owner made read-only is refused, as a plain write would be.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -64,6 +65,12 @@ def write_file(target: Path, data: bytes, settings: Settings | None = None, allo
     refuse_managed(target, settings, allow)
     if target.is_dir():
         raise OutputError(f"{target}: is a folder; name a file to write")
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = stat.S_IWUSR  # a new file
+    if not mode & stat.S_IWUSR:  # an atomic replace would ignore the mode: refuse as a plain write would
+        raise OutputError(f"{target}: is read-only (mode {stat.S_IMODE(mode):04o}); make it writable to replace it")
     try:
         if not target.parent.is_dir():
             raise OutputError(f"{target}: cannot write: its folder {target.parent} does not exist")
