@@ -14,10 +14,13 @@ file-size-tolerance = 0.02                # relative tolerance for recorded File
 cache-dir = ".dla-docs-cache"             # measurement cache
 results = "data/timm_results_dla.csv"     # recorded accuracies (timm's results-*.csv rows)
 benchmarks = "data/timm_benchmark_dla.csv"  # recorded inference throughput (timm's benchmark rows)
+citation = "CITATION.cff"                 # the CITATION.cff the project publishes (`export cff`)
 ```
 
 ``results`` and ``benchmarks`` are optional: without them no accuracy is checked against a
-source and no throughput is shown.
+source and no throughput is shown. ``citation`` is optional too: when set, ``verify`` requires
+that file and checks it is fresh (a deleted one is a finding); when not, a ``CITATION.cff``
+in the project folder is checked if it exists.
 
 Every path must stay inside the project folder once links are resolved. A build replaces
 ``docs-dir`` and ``site-dir`` wholly, so each must be a folder of its own: not the project
@@ -62,6 +65,7 @@ class Settings:
     cache_dir: Path | None = None
     results: Path | None = None
     benchmarks: Path | None = None
+    citation: Path | None = None      # the CITATION.cff the project publishes; required when set
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
@@ -236,7 +240,7 @@ def load_settings(root: Path) -> Settings:
         return value
 
     known = {"templates", "docs-dir", "site-dir", "image-size", "convention", "file-size-tolerance", "cache-dir",
-             "results", "benchmarks"}
+             "results", "benchmarks", "citation"}
     for key in table:
         if key not in known:
             raise InputError(where(key), f"tool.{SECTION}.{key}", f"unknown setting; known: {', '.join(sorted(known))}")
@@ -287,12 +291,14 @@ def load_settings(root: Path) -> Settings:
         cache_dir=path("cache-dir", ".dla-docs-cache"),
         results=data_file("results"),
         benchmarks=data_file("benchmarks"),
+        citation=data_file("citation"),
     )
     protected = {"templates folder": root / "templates", "measurement cache": settings.cache_dir,
                  ".git folder": root / ".git", **{f"template {t.relative_to(root).as_posix()}": t
                                                   for t in settings.templates},
                  **{f"{key} file": p for key, p in (("results", settings.results),
-                                                    ("benchmarks", settings.benchmarks)) if p is not None}}
+                                                    ("benchmarks", settings.benchmarks),
+                                                    ("citation", settings.citation)) if p is not None}}
     check_output_dirs(root, {"docs-dir": (settings.docs_dir, where("docs-dir")),
                              "site-dir": (settings.site_dir, where("site-dir"))}, protected)
     return settings

@@ -1,6 +1,7 @@
 """The project's file-system rules, one helper per idea.
 
 - :func:`contained` / :func:`inside`: does a path stay inside a folder once links are resolved;
+- :func:`irregular_entries`: what in a folder of generated files is not a plain file or folder;
 - :func:`shown`: how messages name a file (relative to the project when inside it);
 - :func:`read_bounded` and :func:`decode_utf8`: read a regular file up to a size cap, decode it
   with the line and column of a bad byte;
@@ -45,6 +46,44 @@ def files_under(folder: Path) -> dict[str, Path]:
             if path.is_file() and (not path.is_symlink() or contained(path, folder)):
                 files[path.relative_to(folder).as_posix()] = path
     return dict(sorted(files.items()))
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def irregular_entries(folder: Path) -> dict[str, str]:
+    """Every entry under ``folder`` that is neither a regular file nor a real folder, by relative
+    POSIX path, with what it is: a symbolic link (to a file or a folder, inside or outside,
+    with its target), a FIFO, a socket or a device. Only ``lstat`` is asked: nothing is
+    opened or followed. A folder of generated files holds none of these, and a site builder
+    would copy what a link leads to (``/etc/passwd``) or block on a FIFO."""
+    found: dict[str, str] = {}
+    if not folder.is_dir():
+        return found
+    for top, dirs, names in os.walk(folder):  # links to folders are listed, never entered
+        dirs.sort()
+        for name in sorted([*dirs, *names]):
+            path = Path(top, name)
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
+                try:
+                    target = os.readlink(path)
+                except OSError:
+                    target = "?"
+                found[path.relative_to(folder).as_posix()] = f"a symbolic link (to {target})"
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found[path.relative_to(folder).as_posix()] = _kind_of(mode)
+    return dict(sorted(found.items()))
 
 
 def inside(root: Path, relative: str, where: Location, field: str) -> Path:
@@ -122,6 +161,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     if mode is None:
         mode = _mode_of(path)
     tmp = _write_temp(path, data, mode)
+    _keep_owner(path, tmp)
     try:
         os.replace(tmp, path)
     except OSError as exc:
@@ -137,6 +177,17 @@ def _mode_of(path: Path) -> int:
         umask = os.umask(0o22)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _keep_owner(path: Path, tmp: Path) -> None:
+    """Give ``tmp`` the owner and group of the file it replaces (only root can change them; a
+    process that cannot keeps its own, as any editor would)."""
+    try:
+        old, new = path.stat(), tmp.stat()
+        if (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+            os.chown(tmp, old.st_uid, old.st_gid)
+    except OSError:
+        pass
 
 
 _TMP_SUFFIX = ".tmp"
@@ -208,6 +259,7 @@ def replace_if_unchanged(path: Path, expected: bytes, data: bytes) -> None:
     """
     path = Path(os.path.realpath(path))
     tmp = _write_temp(path, data, _mode_of(path))
+    _keep_owner(path, tmp)
     keep_tmp = False
     try:
         if exchange(tmp, path):

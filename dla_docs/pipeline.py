@@ -15,13 +15,12 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from dla_docs.checks.findings import VerifyReport
-from dla_docs.checks.verify import card_checks, load_results, verify_templates
+from dla_docs.checks.verify import card_checks, load_benchmarks, load_results, verify_templates
 from dla_docs.config import Settings
 from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
 from dla_docs.metadata import ModelEntry, Template, read_templates
 from dla_docs.metadata.recorded import recorded_facts
-from dla_docs.metadata.results import BenchmarkSource, read_benchmarks
 from dla_docs.progress import Progress
 from dla_docs.render import diff_pages, graphs
 from dla_docs.render.card import Card
@@ -40,13 +39,6 @@ PER_VARIANT = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview"
 
 def _quiet(name: str, cached: bool) -> None:
     pass
-
-
-def load_benchmarks(settings: Settings) -> BenchmarkSource | None:
-    """The configured benchmark source, read and validated (``None`` when none is configured)."""
-    if settings.benchmarks is None:
-        return None
-    return read_benchmarks(settings.benchmarks, settings.root, set(list_models()))
 
 
 def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages: bool = True) -> list[Template]:
@@ -125,10 +117,10 @@ class Run:
 
     # -- checks and pages -----------------------------------------------------------------
 
-    def check(self, templates: Sequence[Template] | None = None, checkpoints=None) -> VerifyReport:
+    def check(self, templates: Sequence[Template] | None = None) -> VerifyReport:
         """The metadata checks of ``templates`` (default: the configured ones, which the pages show)."""
         report = verify_templates(self.settings, self.configured if templates is None else templates,
-                                  self.measurements, checkpoints=checkpoints, results=self.results)
+                                  self.measurements, results=self.results, benchmarks=self.benchmarks)
         report.notes.extend(self.measuring.notes)
         return report
 

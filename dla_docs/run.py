@@ -71,27 +71,26 @@ class Verified:
 
 
 def citation_findings(settings: Settings) -> list[Finding]:
-    """``CITATION.cff`` against the citation records."""
+    """``CITATION.cff`` against the citation records: the configured one (``citation``, required),
+    or one in the project folder if it exists."""
     from dla_docs.checks.freshness import check_generated_file
     from dla_docs.render.citations import CFF_FILE, citation_cff
 
-    return check_generated_file(settings.root / CFF_FILE, CFF_FILE, citation_cff(settings.root).encode("utf-8"),
-                                "run `dla-docs export cff`")
+    path = settings.citation or settings.root / CFF_FILE  # required when configured
+    return check_generated_file(path, shown(path, settings.root, resolve=False),
+                                citation_cff(settings.root).encode("utf-8"), "run `dla-docs export cff`",
+                                required=settings.citation is not None)
 
 
 def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -> VerifyReport:
     """The checks of the templates asked, with the checkpoints and (for the configured ones) the pages."""
-    from dla_docs.checks.checkpoints import checkpoint_notes, scan_checkpoints
     from dla_docs.checks.freshness import check_pages
-    from dla_docs.checks.verify import entries_to_measure, with_checkpoints
-    from dla_docs.zoo.variants import list_models
+    from dla_docs.checks.verify import with_checkpoints
 
     report = run.check(asked)
+    rendered = run.render(report) if own and pages else {}  # what build would write: before what follows
     if checkpoints is not None:
-        folder, facts = checkpoints
-        report = with_checkpoints(report, facts)
-        report.notes.extend(checkpoint_notes(scan_checkpoints(folder, list_models()), entries_to_measure(asked),
-                                             run.settings.root))
+        report = with_checkpoints(report, checkpoints)
     if not own:
         report.notes.append("pages not checked: they are generated from the configured templates")
         return report
@@ -100,7 +99,7 @@ def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -
     if not pages:
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
         return report
-    report.findings.extend(check_pages(run.settings.docs_dir, run.render(report), docs))
+    report.findings.extend(check_pages(run.settings.docs_dir, rendered, docs))
     report.checked += 1
     return report
 
@@ -124,7 +123,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
         asked = run.templates_at(paths)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
-            checkpoints = folder, inspect_checkpoints(settings, folder, entries_to_measure(asked))
+            checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(asked))
         report = _verify_report(run, asked, own, pages, checkpoints)
         fixes = fix_templates(asked, report, run.measurements, add_missing) if fix else []
         if any(result.changed for result in fixes):
@@ -169,23 +168,26 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
               progress: Progress = _quiet) -> list[Path]:
     """``<variant>/README.md`` and ``config.json`` for the Hugging Face Hub, from the same cards as
     the site (no graph is drawn); every card is validated before any file is written."""
-    from dla_docs.publish.exports import write_files
+    from dla_docs.publish.exports import refuse_managed, write_files
     from dla_docs.render.hf_card import check_hf_template, hf_files
 
+    refuse_managed(output, settings)  # before anything is measured
     with Run(settings, no_cache, progress, draw=False,
              before_reading=lambda: check_hf_template(settings)) as run:
         files = hf_files(run.site(run.check()), names, run.results)
         run.remember()
-    return write_files(output, files)
+    return write_files(output, files, settings)
 
 
 def export_cff(settings: Settings, output: Path | None = None) -> Path:
-    """``CITATION.cff`` from the citations the pages show (default: in the project folder)."""
+    """``CITATION.cff`` from the citations the pages show (default: the configured one, else in the
+    project folder); never onto another of the project's managed files."""
     from dla_docs.publish.exports import write_file
     from dla_docs.render.citations import CFF_FILE, citation_cff
 
-    target = output if output is not None else settings.root / CFF_FILE
-    write_file(target, citation_cff(settings.root).encode("utf-8"))
+    own = settings.citation or settings.root / CFF_FILE
+    target = output if output is not None else own
+    write_file(target, citation_cff(settings.root).encode("utf-8"), settings, allow=(own,))
     return target
 
 
@@ -193,17 +195,19 @@ def graph(settings: Settings, name: str, kind: str = "hda", fmt: str = "svg", im
           no_cache: bool = False, output: Path | None = None) -> bytes:
     """One aggregation graph of ``name`` as ``fmt`` (svg, png or the DOT source), drawn from its
     stored facts (measured first when the store lacks them); written to ``output`` when given."""
-    from dla_docs.publish.exports import write_file
+    from dla_docs.publish.exports import refuse_managed, write_file
     from dla_docs.render import graphs
 
     if fmt != "dot":
         graphs.require_dot()  # fail before measuring, not after
+    if output is not None:
+        refuse_managed(output, settings)
     store = open_store(settings.cache_dir, no_cache)
     with start_measuring([name], image_size or settings.image_size, store.measurements if store else None) as m:
         structure = m.results()[name].facts.structure
     data = graphs.render(graphs.GRAPH_KINDS[kind](structure), fmt)
     if output is not None:
-        write_file(output, data)
+        write_file(output, data, settings)  # atomically; never onto the project's managed paths
     return data
 
 

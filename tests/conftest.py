@@ -78,7 +78,7 @@ def fill_cache(folder: Path) -> None:
     shutil.copytree(SESSION_CACHE, folder, dirs_exist_ok=True)
 
 
-PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates", "data")
+PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates", "data", "CITATION.cff")
 
 
 def copy_project(target: Path, measurements=None) -> Path:

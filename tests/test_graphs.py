@@ -258,4 +258,4 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert "dla35" in capsys.readouterr().err
     assert main(["graph", "dla34", "--kind", "tree"]) == 2
     assert main(["--project", str(tmp_path), "graph", "dla34", "-o", str(tmp_path / "no" / "x.svg")]) == 2
-    assert "x.svg: its folder" in capsys.readouterr().err
+    assert "x.svg: cannot write: its folder" in capsys.readouterr().err

@@ -25,9 +25,9 @@ from verify_helpers import (
 )
 
 from dla_docs import create_model, list_models
-from dla_docs.checks.checkpoints import checkpoint_files
+from dla_docs.checks.checkpoints import checkpoint_files, inspect_checkpoints
 from dla_docs.checks.freshness import DIFF_LINES, check_pages
-from dla_docs.checks.verify import parameters_hold, verify_templates
+from dla_docs.checks.verify import entries_to_measure, parameters_hold, verify_templates, with_checkpoints
 from dla_docs.config import load_settings
 from dla_docs.errors import InputError
 from dla_docs.metadata import read_template, read_templates
@@ -50,8 +50,12 @@ def small(tmp_path, measurements, text, name="t.md"):
     return settings, read_template(root / name, root)
 
 
-def verify_small(settings, template, measurements, **kwargs):
-    return verify_templates(settings, [template], measurements, expected=template.index.names, **kwargs)
+def verify_small(settings, template, measurements, checkpoint_dir=None):
+    """The checks ``verify`` makes of one small template (with real checkpoints, as its flow applies them)."""
+    report = verify_templates(settings, [template], measurements, expected=template.index.names)
+    if checkpoint_dir is None:
+        return report
+    return with_checkpoints(report, inspect_checkpoints(settings, checkpoint_dir, entries_to_measure([template])))
 
 
 # -- the committed template ------------------------------------------------------------------
@@ -79,6 +83,7 @@ def test_cli_exits_0_on_the_committed_template(tmp_path, measurements, capsys):
     root.mkdir()
     shutil.copy(PROJECT / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(PROJECT / "data", root / "data")  # the results source it names
+    shutil.copy(PROJECT / "CITATION.cff", root / "CITATION.cff")  # and the citation file
     (root / "templates" / "models").mkdir(parents=True)
     shutil.copy(COMMITTED, root / "templates" / "models" / "dla.md")
     make_project(tmp_path / "warm", measurements, {"x.md": ""})  # fills a cache to copy

@@ -231,23 +231,54 @@ def inspect_checkpoint(variant: str, path: Path, root: Path) -> CheckpointFacts:
     if not contained(target, root):  # a link must not lead outside
         raise InputError(Location(display), "checkpoint",
                          f"is a link to {target}, outside the project folder {root}; refused")
-    from dla_docs.measure.checkpoint import CheckpointError, load_state_dict
+    from dla_docs.zoo.weights import CheckpointError, HeaderTooLarge, header_limits, load_state_dict
+
+    def limits(*names: str) -> tuple[int, int]:
+        bounds = [header_limits({k: shape for k, (shape, _) in variant_tensors(n).items()}) for n in names]
+        return max(b[0] for b in bounds), max(b[1] for b in bounds)
 
     try:
-        state_dict = load_state_dict(path)
+        try:  # a safetensors header is bounded by the variant's layout before it is parsed...
+            state_dict = load_state_dict(path, limits(variant))
+        except HeaderTooLarge:  # ...or, for another variant's file, by the largest in the zoo
+            state_dict = load_state_dict(path, limits(*list_models()))
     except CheckpointError as exc:
         message = str(exc).removeprefix(f"{path}: ")
         raise InputError(Location(display), "checkpoint", message) from None
-    return CheckpointFacts(path, display, path.stat().st_size, strict_load_problem(variant, state_dict))
+    return CheckpointFacts(path, display, path.stat().st_size, checkpoint_problem(variant, path, state_dict))
 
 
-def inspect_checkpoints(settings: Settings, folder: Path, variants: Sequence[str]) -> dict[str, CheckpointFacts]:
-    """Every checkpoint in ``folder`` for ``variants``, loaded safely and checked against its model."""
-    files = checkpoint_files(folder, list_models())
+def checkpoint_problem(variant: str, path: Path, state_dict: Mapping[str, Any]) -> str | None:
+    """Why the file at ``path`` is not ``variant``'s checkpoint, whose size File Size records:
+    another layout or dtype (:func:`strict_load_problem`), tensors that share storage or are
+    views, or a file that holds more than the state dict (:mod:`dla_docs.checks.checkpoint_size`)."""
+    from dla_docs.checks.checkpoint_size import archive_problem, storage_problem
+
+    problem = strict_load_problem(variant, state_dict)
+    if problem is None and path.suffix != ".safetensors":  # safetensors stores each tensor whole, once
+        problem = storage_problem(state_dict) or archive_problem(path, state_dict)
+    return problem
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    """A checkpoint folder as ``verify`` uses it: each documented variant's file, inspected, and
+    what a reader must know about the rest of the folder."""
+
+    files: dict[str, CheckpointFacts]
+    notes: tuple[str, ...]
+
+
+def inspect_checkpoints(settings: Settings, folder: Path, variants: Sequence[str]) -> Checkpoints:
+    """Every checkpoint in ``folder`` for ``variants`` (the documented ones, in the zoo's order),
+    loaded safely and checked against its model."""
+    scan = scan_checkpoints(folder, list_models())
+    files = scan.files
     if variants and not any(v in files for v in variants):
         others = ", ".join(p.name for p in files.values())
         raise InputError(Location(folder), "--checkpoint-dir",
                          f"no checkpoint for any variant the templates document ({', '.join(variants)}); "
                          f"it holds only {others}")
-    return {v: inspect_checkpoint(v, files[v], settings.root) for v in variants if v in files}
+    return Checkpoints({v: inspect_checkpoint(v, files[v], settings.root) for v in variants if v in files},
+                       tuple(checkpoint_notes(scan, variants, settings.root)))
 

@@ -45,8 +45,9 @@ class Finding:
 class FieldCheck:
     """One recorded field of one variant set against its measurement: what the pages show.
 
-    ``status`` is ``"ok"``, ``"drift"`` (then ``finding`` says where and by how much) or
-    ``"not recorded"``; ``detail`` qualifies the comparison (convention, tolerance, file).
+    ``status`` is ``"ok"``, ``"drift"`` (then ``finding`` says where and by how much),
+    ``"not recorded"``, or ``"not checked"`` (recorded, but nothing here can vouch for it;
+    ``detail`` says why); ``detail`` qualifies the comparison (convention, tolerance, file).
     """
 
     variant: str
@@ -72,6 +73,7 @@ class VerifyReport:
     models: int = 0
     templates: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unchecked: list[FieldCheck] = field(default_factory=list)  # recorded, not checked (status "not checked")
 
     @property
     def ok(self) -> bool:
@@ -79,3 +81,4 @@ class VerifyReport:
 
     def fields_of(self, variant: str) -> list[FieldCheck]:
         return [f for f in self.fields if f.variant == variant]
+

@@ -12,7 +12,9 @@ else while verify ran is kept and reported, never overwritten.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -207,7 +209,24 @@ def _new_lines(text: str, edits: Sequence[Edit]) -> list[Edit]:
     return shifted
 
 
+def refuse_read_only(template: Template) -> None:
+    """Refuse to fix a template its owner made read-only (no write permission for the owner, or
+    none for this process): replacing it would undo that choice (root may replace any file)."""
+    try:
+        mode = os.stat(template.path).st_mode
+    except OSError:
+        return  # a removed template is reported by the write itself
+    if not mode & stat.S_IWUSR or not os.access(template.path, os.W_OK):
+        raise InputError(Location(template.display), "--fix",
+                         f"is read-only (mode {stat.S_IMODE(mode):04o}); --fix does not replace a file made "
+                         "read-only: make it writable (chmod u+w) to fix it; nothing was written")
+
+
 def fix_templates(templates: Sequence[Template], report: VerifyReport,
                   measurements: Mapping[str, Measurement] | None = None, add_missing: bool = False) -> list[FixResult]:
-    """Fix every template of ``report``; see :func:`fix_template`."""
+    """Fix every template of ``report``; see :func:`fix_template`. A read-only template that
+    needs a fix stops the run before any template is written."""
+    for template in templates:
+        if plan_edits(template, report.findings, measurements, add_missing):
+            refuse_read_only(template)
     return [fix_template(t, report.findings, measurements, add_missing) for t in templates]

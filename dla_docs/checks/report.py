@@ -14,6 +14,7 @@ from typing import Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.checks.fix import FixResult
+from dla_docs.checks.recorded_fields import unchecked_by_field
 from dla_docs.errors import Location, one_line
 from dla_docs.metadata import Problem
 
@@ -64,12 +65,21 @@ def fix_lines(fixes: Sequence[FixResult]) -> list[str]:
     return lines
 
 
+def unchecked_note(report: VerifyReport) -> list[str]:
+    """One note naming the recorded fields nothing vouches for (``--format json`` lists each)."""
+    fields = [name for name, _, _ in unchecked_by_field(report)]
+    if not fields:
+        return []
+    return [f"recorded, not checked (no source here can vouch for them): {', '.join(fields)}; "
+            "--format json lists each with the reason"]
+
+
 def format_text(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
     lines = fix_lines(fixes)
     for finding in report.findings:
         lines.append(finding_line(finding))
         lines.extend(f"    {one_line(line)}" for line in finding.diff)
-    lines.extend(one_line(f"note: {note}") for note in report.notes)
+    lines.extend(one_line(f"note: {note}") for note in [*report.notes, *unchecked_note(report)])
     lines.append(summary(report))
     return "\n".join(lines)
 
@@ -111,6 +121,11 @@ def format_json(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
             for r in fixes for e in r.edits
         ],
         "notes": report.notes,
+        "not_checked": [
+            {"field": name, "why": why,
+             "where": {c.variant: str(c.location) for c in report.unchecked if c.field == name and c.location}}
+            for name, why, _ in unchecked_by_field(report)
+        ],
     }
     return json.dumps(_safe(record), indent=2)
 
@@ -157,7 +172,7 @@ def format_github(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
             message += "\n" + "\n".join(finding.diff)
         title = f"{finding.variant} {finding.field}" if finding.kind == "mismatch" else f"{finding.kind}: {finding.variant or finding.field}"
         lines.append(annotation("error", message, finding.location, title))
-    lines.extend(annotation("notice", note) for note in report.notes)
+    lines.extend(annotation("notice", note) for note in [*report.notes, *unchecked_note(report)])
     lines.append(summary(report))
     return "\n".join(lines)
 

@@ -11,7 +11,9 @@
   unless real checkpoint files are given: then it must equal the file's size exactly, and
   every tensor's key, shape and dtype must be the model's (one that is not is a finding,
   naming the variant it belongs to if any, and its size is not taken as the entry's);
-- ``Image Size`` must be the configured one, since that is the size every figure is measured at;
+- ``Image Size`` must be the configured one, since that is the size every figure is measured at,
+  and, with ``Crop Pct``, ``Interpolation`` and ``ID``, what the published weights' configuration
+  says (:mod:`dla_docs.checks.recorded_fields`, which also lists the fields nothing can vouch for);
 - ``Results`` accuracies are checked for range when the template is read, and against the
   configured results source at the precision written (:mod:`dla_docs.checks.results`);
 
@@ -25,21 +27,18 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from dla_docs.checks.checkpoints import (
-    CheckpointFacts,
-    checkpoint_notes,
-    inspect_checkpoints,
-    scan_checkpoints,
-)
+from dla_docs.checks.checkpoints import Checkpoints
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
+from dla_docs.checks.recorded_fields import check_recorded_fields, unchecked_fields
 from dla_docs.checks.results import check_results
+from dla_docs.checks.sources import check_source_rows
 from dla_docs.checks.zoo import check_zoo
 from dla_docs.config import Settings
 from dla_docs.errors import Location
 from dla_docs.fs import inside
 from dla_docs.measure.facts import Measurement
 from dla_docs.metadata import ModelEntry, Template
-from dla_docs.metadata.results import ResultsSource, read_results
+from dla_docs.metadata.results import BenchmarkSource, ResultsSource, read_benchmarks, read_results
 from dla_docs.zoo.variants import list_models
 
 
@@ -147,21 +146,17 @@ def check_entry(template: Template, entry: ModelEntry, measurement: Measurement,
         fields.append(_field(template, entry, "File Size", recorded, measured, abs(relative) <= tolerance, detail,
                              finding("File Size", recorded, measured,
                                      f"differs by more than the {tolerance * 100:g}% tolerance", measured)))
-    if "Image Size" in meta:
-        recorded = meta["Image Size"].value
-        fields.append(_field(template, entry, "Image Size", recorded, settings.image_size, recorded == settings.image_size, "",
-                             finding("Image Size", recorded, settings.image_size,
-                                     "every figure is measured at the configured image-size; "
-                                     "change the setting or the entry", None)))
+    fields.extend(check_recorded_fields(template, entry, settings))  # Image Size, Crop Pct, Interpolation, ID
     checked += len(fields)
     checked += sum(len(result.metrics) for result in entry.results)  # ranges, checked when read
     return fields, checked
 
 
-def with_checkpoints(report: VerifyReport, checkpoints: Mapping[str, CheckpointFacts]) -> VerifyReport:
+def with_checkpoints(report: VerifyReport, given: Checkpoints) -> VerifyReport:
     """``report`` as it reads with real checkpoint files: each variant's File Size must equal
     its file's size exactly (instead of the tolerance), and a file that does not fit its
     model is a finding. A view of the checks already made; nothing is measured again."""
+    checkpoints = given.files
     fields, findings, checked = [], [f for f in report.findings if f.field != "Metadata.File Size"
                                      or f.variant not in checkpoints or checkpoints[f.variant].problem], report.checked
     for f in report.fields:
@@ -192,7 +187,8 @@ def with_checkpoints(report: VerifyReport, checkpoints: Mapping[str, CheckpointF
     order = {t: i for i, t in enumerate(report.templates)}
     findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
     return VerifyReport(findings=findings, fields=fields, checked=checked, models=report.models,
-                        templates=list(report.templates), notes=list(report.notes))
+                        templates=list(report.templates), notes=[*report.notes, *given.notes],
+                        unchecked=list(report.unchecked))
 
 
 def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurement: Measurement,
@@ -203,7 +199,8 @@ def card_checks(entry: ModelEntry | None, fields: Sequence[FieldCheck], measurem
                 "File Size": measurement.checkpoint_bytes}
     name = entry.name if entry else measurement.variant
     shown = tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in CARD_FIELDS)
-    return shown + tuple(f for f in fields if "Accuracy (" in f.field)  # against the results source
+    # then the fields checked against the weights' configuration and the results source
+    return shown + tuple(f for f in fields if f.field not in CARD_FIELDS)
 
 
 # -- the whole check -------------------------------------------------------------------------
@@ -212,22 +209,21 @@ def verify_templates(
     settings: Settings,
     templates: Sequence[Template],
     measurements: Mapping[str, Measurement],
-    checkpoint_dir: Path | None = None,
     expected: Sequence[str] | None = None,
-    checkpoints: Mapping[str, CheckpointFacts] | None = None,
     results: ResultsSource | None = None,
+    benchmarks: BenchmarkSource | None = None,
 ) -> VerifyReport:
     """Every finding for ``templates`` against ``measurements`` (one per documented variant).
 
     ``expected`` is the set of variants the templates together must document (default:
-    the whole zoo). The generated pages are compared by the run (:meth:`dla_docs.run.Run.page_findings`).
-    ``checkpoints`` are the files of ``checkpoint_dir`` already inspected (see
-    :func:`inspect_checkpoints`), so that a command can refuse a bad one before measuring.
-    ``results`` is the results source already read (default: the configured one, if any).
+    the whole zoo). The generated pages and real checkpoints are compared by ``verify``'s flow
+    (:mod:`dla_docs.run`, with :func:`with_checkpoints`). ``results`` is the results source already read (default: the configured one, if any).
     """
     known = list(expected) if expected is not None else list_models()
     if results is None:
         results = load_results(settings)
+    if benchmarks is None:
+        benchmarks = load_benchmarks(settings)
     report = VerifyReport(templates=[t.display for t in templates])
     zoo = set(list_models())
     for mismatch in check_zoo(templates, known):
@@ -236,10 +232,7 @@ def verify_templates(
         report.findings.append(Finding(mismatch.kind, mismatch.name, mismatch.field, mismatch.message,
                                        mismatch.location, label=mismatch.label))
     report.checked += len(known)
-    documented = [e.name for t in templates for e in t.index.models if e.name in zoo]
     report.notes.extend(_documented_twice(templates))
-    if checkpoints is None:
-        checkpoints = inspect_checkpoints(settings, checkpoint_dir, documented) if checkpoint_dir is not None else {}
     for template in templates:
         for entry in template.index.models:
             if entry.name not in zoo:
@@ -249,18 +242,17 @@ def verify_templates(
             report.fields.extend(fields)
             report.findings.extend(f.finding for f in fields if f.finding is not None)
             report.checked += checked
+            report.unchecked.extend(unchecked_fields(template, entry))
             if results is not None:
                 accuracies = check_results(template, entry, results)
                 report.fields.extend(accuracies)
                 report.findings.extend(f.finding for f in accuracies if f.finding is not None)
                 report.checked += len(accuracies)
+    sources, checked = check_source_rows(results, benchmarks, measurements)
+    report.findings.extend(sources)
+    report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
-    if checkpoints:
-        report = with_checkpoints(report, checkpoints)
-    if checkpoint_dir is not None:
-        scan = scan_checkpoints(checkpoint_dir, list_models())
-        report.notes.extend(checkpoint_notes(scan, [n for n in list_models() if n in documented], settings.root))
     return report
 
 
@@ -269,6 +261,13 @@ def load_results(settings: Settings) -> ResultsSource | None:
     if settings.results is None:
         return None
     return read_results(settings.results, settings.root, set(list_models()))
+
+
+def load_benchmarks(settings: Settings) -> BenchmarkSource | None:
+    """The configured benchmark source, read and validated (``None`` when none is configured)."""
+    if settings.benchmarks is None:
+        return None
+    return read_benchmarks(settings.benchmarks, settings.root, set(list_models()))
 
 
 def _documented_twice(templates: Sequence[Template]) -> list[str]:

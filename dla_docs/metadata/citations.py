@@ -11,7 +11,10 @@ TPAMI gives it; timm as its README asks to be cited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
+
+from dla_docs.errors import InputError, Location
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,41 @@ TEMPLATE_NAMES = {"dla": DLA, "dla_preprint": DLA_PREPRINT, "res2net": RES2NET, 
 def for_variant(block: str) -> tuple[Citation, ...]:
     """What a model card cites: the paper, Res2Net for the Res2Net variants, and timm's weights."""
     return (DLA, RES2NET, TIMM) if block == "res2net" else (DLA, TIMM)
+
+
+# -- what other tools parse: identifiers and links are checked, never escaped -------------------
+
+SOURCE = "dla_docs/metadata/citations.py"  # how errors name the records
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:.\-]{0,63}")
+# an https URL of RFC 3986 characters, without the ones BibTeX, LaTeX's \url or YAML would read
+# as syntax (braces, backslash, quotes, whitespace, %, #)
+_URL = re.compile(r"https://[A-Za-z0-9.\-]+(?::\d+)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@/?\-]*)?")
+_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;()/:\-]+")
+_EPRINT = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?")
+_ARXIV_CLASS = re.compile(r"[a-z\-]+(?:\.[A-Z]{2})?")
+_PATTERNS = {"key": (_KEY, "a BibTeX key (letters, digits, _ : . -)"),
+             "doi": (_DOI, "a DOI (10.NNNN/suffix)"),
+             "url": (_URL, "an https URL"), "repository": (_URL, "an https URL"),
+             "eprint": (_EPRINT, "an arXiv identifier (NNNN.NNNNN)"),
+             "primary_class": (_ARXIV_CLASS, "an arXiv category (cs.CV)")}
+_TEXT = ("title", "booktitle", "journal", "publisher")
+
+
+def check_citation(c: Citation) -> Citation:
+    """``c`` if every identifier and link in it is what the formats that carry it can parse.
+
+    Keys, DOIs, URLs and arXiv identifiers are written verbatim (BibTeX ``url``, LaTeX's
+    ``\\url``, CFF), so they are validated: an https URL, a DOI, a plain key; anything
+    else is an :class:`~dla_docs.errors.InputError` naming the record and the field. Free text
+    (titles, names) is escaped where it is rendered instead, but must be one line.
+    """
+    for name, (pattern, what) in _PATTERNS.items():
+        value = getattr(c, name)
+        if value and not pattern.fullmatch(value):
+            raise InputError(Location(SOURCE), f"{c.key}.{name}", f"expected {what}, got {value!r}")
+    texts = [(f.name, getattr(c, f.name)) for f in fields(c) if f.name in _TEXT]
+    texts += [(f"authors[{i}]", f"{p.family} {p.given}") for i, p in enumerate(c.authors)]
+    for name, value in texts:
+        if any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+            raise InputError(Location(SOURCE), f"{c.key}.{name}", f"expected one line of text, got {value!r}")
+    return c

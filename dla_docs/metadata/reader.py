@@ -147,6 +147,7 @@ def _results(w: Walker, node: Node, where: str) -> list[Result]:
                 w.problem(item, f"{path}.{name}", "required field missing")
         metrics: dict[str, float] = {}
         located: dict[str, Located] = {}
+        nodes: dict[str, Node] = {}
         if "Metrics" not in keys:
             w.problem(item, f"{path}.Metrics", "required field missing")
         else:
@@ -158,9 +159,19 @@ def _results(w: Walker, node: Node, where: str) -> list[Result]:
                     continue
                 metrics[name] = number
                 located[name] = w.located(value, number, key)
+                nodes[name] = value
+            _check_top1_top5(w, metrics, nodes, f"{path}.Metrics")
         if all(texts.get(n) for n in ("Task", "Dataset")):
             results.append(Result(texts["Task"], texts["Dataset"], metrics, located, w.position(item.start_mark)[0]))
     return results
+
+
+def _check_top1_top5(w: Walker, metrics: dict[str, float], nodes: dict[str, Node], where: str) -> None:
+    """Top 1 above Top 5 on one test set is impossible: every top-1 hit is a top-5 hit."""
+    top1, top5 = metrics.get("Top 1 Accuracy"), metrics.get("Top 5 Accuracy")
+    if top1 is not None and top5 is not None and top1 > top5:
+        w.problem(nodes["Top 1 Accuracy"], f"{where}.Top 1 Accuracy",
+                  f"top-1 {top1:g}% is above top-5 {top5:g}%: impossible (every top-1 hit is also a top-5 hit)")
 
 
 def _entry(w: Walker, node: Node, i: int) -> ModelEntry | None:

@@ -67,6 +67,8 @@ class EvalResult:
     interpolation: str
     source: str
     line: int
+    param_count_text: str = ""      # millions of parameters, as written ("15.74")
+    columns: tuple[str, ...] = ()   # the header, for the column of a field
 
     @property
     def dataset_title(self) -> str:
@@ -84,6 +86,11 @@ class Benchmark:
     batch_size: int
     source: str
     line: int
+    model: str = ""                 # as written (dla34)
+    param_count_text: str = ""      # millions of parameters, as written
+    gmacs_text: str = ""            # billions of multiply-accumulates, as written
+    macts_text: str = ""            # millions of activations, as written
+    columns: tuple[str, ...] = ()
 
     @property
     def hardware(self) -> str:
@@ -127,7 +134,9 @@ class BenchmarkSource:
 
 def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     display = shown(path, root)
-    text = read_text(path, display)
+    # a byte-order mark (spreadsheet programs write one) is not part of the first column's
+    # name; the template reader accepts one as well
+    text = read_text(path, display).removeprefix("\ufeff")
     reader = csv.reader(text.splitlines())
     try:
         header = next(reader, None)
@@ -188,11 +197,22 @@ class _Row:
             raise self.error(name, f"expected a name of letters, digits, '_', '.', '-', got {raw!r}")
         return raw
 
-    def text(self, name: str) -> str:
+    def relative_path(self, name: str) -> str:
+        """A path inside timm's repository (``results/results-imagenet.csv``): the pages name the
+        file and the Hub card links it (``https://github.com/.../blob/<commit>/<path>``), so it
+        holds only plain path characters, and no ``.``/``..`` step."""
         raw = self.values[name]
-        if not raw or len(raw) > 200 or any(ord(c) < 32 for c in raw):
-            raise self.error(name, f"expected a short line of text, got {raw!r}")
+        parts = raw.split("/")
+        if len(raw) > 200 or not all(_NAME.match(p) and p not in (".", "..") for p in parts):
+            raise self.error(name, "expected the timm file the row comes from, a relative path of letters, "
+                             f"digits, '_', '.', '-' and '/' (e.g. results/results-imagenet.csv), got {raw!r}")
         return raw
+
+
+def _figure(row: _Row, name: str) -> str:
+    """A positive figure checked as a number and kept as written (its decimals are its precision)."""
+    row.number(name)
+    return row.values[name]
 
 
 def _variant(row: _Row, field: str, known: set[str] | None) -> str:
@@ -218,9 +238,13 @@ def read_results(path: Path, root: Path | None = None, known: set[str] | None = 
             dataset=dataset, model=values["model"], variant=variant, image_size=row.integer("img_size"),
             top1=row.number("top1", 0, 100), top5=row.number("top5", 0, 100),
             top1_text=values["top1"], top5_text=values["top5"], crop_pct=row.number("crop_pct", 0, 1),
-            interpolation=row.name("interpolation"), source=row.text("source"), line=line))
+            interpolation=row.name("interpolation"), source=row.relative_path("source"), line=line,
+            param_count_text=_figure(row, "param_count_m"), columns=row.order))
         if results[-1].crop_pct == 0:
             raise row.error("crop_pct", "must be above 0")
+        if results[-1].top1 > results[-1].top5:
+            raise row.error("top1", f"top-1 {values['top1']} is above top-5 {values['top5']}: impossible "
+                            "(every top-1 hit is also a top-5 hit)")
     return ResultsSource(display, tuple(results))
 
 
@@ -233,5 +257,7 @@ def read_benchmarks(path: Path, root: Path | None = None, known: set[str] | None
         benchmarks.append(Benchmark(
             variant=_variant(row, "model", known), image_size=row.integer("img_size"),
             samples_per_sec=row.number("samples_per_sec"), step_time_ms=row.number("step_time_ms"),
-            batch_size=row.integer("batch_size"), source=row.text("source"), line=line))
+            batch_size=row.integer("batch_size"), source=row.relative_path("source"), line=line,
+            model=values["model"], param_count_text=_figure(row, "param_count_m"), gmacs_text=_figure(row, "gmacs"),
+            macts_text=_figure(row, "macts_m"), columns=row.order))
     return BenchmarkSource(display, tuple(benchmarks))

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from dla_docs.fs import files_under
+from dla_docs.fs import files_under, irregular_entries
 from dla_docs.store import SiteShelf
 
 # The packages whose version can change what each builder writes.
@@ -62,7 +62,7 @@ def manifest(folder: Path) -> dict[str, str]:
 
 def _holds(folder: Path, files: Mapping[str, bytes]) -> bool:
     on_disk = files_under(folder)
-    return on_disk.keys() == files.keys() and all(on_disk[n].read_bytes() == files[n] for n in files)
+    return not irregular_entries(folder) and on_disk.keys() == files.keys() and all(on_disk[n].read_bytes() == files[n] for n in files)
 
 
 def is_current(stamps: SiteShelf, inputs: str, docs_dir: Path, site_dir: Path, files: Mapping[str, bytes]) -> bool:

@@ -25,6 +25,7 @@ Output is deterministic: same records, same bytes.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,8 @@ from typing import Any
 
 import yaml
 
-from dla_docs.metadata.citations import PREFERRED, REFERENCES, Citation
+from dla_docs.errors import InputError, Location
+from dla_docs.metadata.citations import PREFERRED, REFERENCES, Citation, check_citation
 
 CFF_VERSION = "1.2.0"
 CFF_FILE = "CITATION.cff"
@@ -41,16 +43,43 @@ _CFF_TYPES = {"conference-paper": "conference-paper", "article": "article", "pre
               "software": "software"}
 
 
+# LaTeX's special characters in free text, as text commands. Braces become \textbraceleft{} and
+# \textbraceright{}, not \{ and \}: BibTeX counts every brace, escaped or not, so an escaped
+# unbalanced one would still end the field early.
+_LATEX_TEXT = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+               "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "^": r"\textasciicircum{}",
+               "~": r"\textasciitilde{}"}
+_LATEX_SPECIAL = re.compile("[" + re.escape("".join(_LATEX_TEXT)) + "]")
+
+
+def bibtex_text(text: str) -> str:
+    """Free text (a title, a name) as a BibTeX field value: every LaTeX special character as a
+    text command, so the value reads literally and its braces always balance."""
+    return _LATEX_SPECIAL.sub(lambda m: _LATEX_TEXT[m.group()], text)
+
+
+def _bibtex_name(part: str) -> str:
+    """One part of an author name: braced when it holds what BibTeX would split a name list or
+    a name at (a comma, the word "and")."""
+    text = bibtex_text(part)
+    return f"{{{text}}}" if "," in part or re.search(r"\band\b", part, re.I) else text
+
+
 def bibtex(c: Citation) -> str:
-    """One BibTeX entry, fields in a fixed order, two-space indented."""
+    """One BibTeX entry, fields in a fixed order, two-space indented.
+
+    Free text is escaped (:func:`bibtex_text`); keys, DOIs, URLs and arXiv identifiers are
+    validated first (:func:`~dla_docs.metadata.citations.check_citation`) and written as they are.
+    """
+    check_citation(c)
     fields: list[tuple[str, str]] = [
-        ("title", c.title),
-        ("author", " and ".join(f"{p.family}, {p.given}" for p in c.authors)),
+        ("title", bibtex_text(c.title)),
+        ("author", " and ".join(f"{_bibtex_name(p.family)}, {_bibtex_name(p.given)}" for p in c.authors)),
     ]
     if c.booktitle:
-        fields.append(("booktitle", c.booktitle))
+        fields.append(("booktitle", bibtex_text(c.booktitle)))
     if c.journal:
-        fields.append(("journal", c.journal))
+        fields.append(("journal", bibtex_text(c.journal)))
     if c.volume is not None:
         fields.append(("volume", str(c.volume)))
     if c.number is not None:
@@ -59,7 +88,7 @@ def bibtex(c: Citation) -> str:
         fields.append(("pages", f"{c.pages[0]}--{c.pages[1]}"))
     fields.append(("year", str(c.year)))
     if c.publisher:
-        fields.append(("publisher", c.publisher))
+        fields.append(("publisher", bibtex_text(c.publisher)))
     if c.doi:
         fields.append(("doi", c.doi))
     if c.url:
@@ -76,6 +105,7 @@ def bibtex(c: Citation) -> str:
 
 def cff_reference(c: Citation) -> dict[str, Any]:
     """One CFF 1.2.0 reference (also the shape of ``preferred-citation``)."""
+    check_citation(c)
     ref: dict[str, Any] = {
         "type": _CFF_TYPES[c.kind],
         "title": c.title,
@@ -119,10 +149,36 @@ def _project_fields(root: Path) -> dict[str, Any]:
     licence = project.get("license")
     licence = licence.get("text") if isinstance(licence, dict) else licence
     if isinstance(licence, str) and licence:
-        fields["license"] = licence
+        fields["license"] = spdx_licence(licence, root)
     if project.get("description"):
         fields["abstract"] = str(project["description"])
     return fields
+
+
+def spdx_licence(licence: str, root: Path) -> str:
+    """``licence`` as the SPDX identifier CITATION.cff's ``license`` must be (``bsd-3-clause`` ->
+    ``BSD-3-Clause``); anything else (free text, an expression, a ``LicenseRef-``) is one line
+    naming pyproject.toml's ``license`` and exit 2, rather than a file other tools reject."""
+    from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
+
+    try:
+        canonical = canonicalize_license_expression(licence)
+    except InvalidLicenseExpression:
+        canonical = ""
+    if not re.fullmatch(r"[A-Za-z0-9.+\-]+", canonical) or canonical.startswith("LicenseRef-"):
+        line = _line_of(root / "pyproject.toml", "license")
+        raise InputError(Location("pyproject.toml", line), "project.license",
+                         f"{licence!r} is not an SPDX licence identifier (e.g. Apache-2.0, MIT, BSD-3-Clause); "
+                         "CITATION.cff's license must be one")
+    return canonical
+
+
+def _line_of(path: Path, key: str) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((i for i, line in enumerate(lines, 1) if re.match(rf"\s*{key}\s*=", line)), 0)
 
 
 def citation_cff(root: Path, preferred: Citation = PREFERRED, references: Sequence[Citation] = REFERENCES) -> str:

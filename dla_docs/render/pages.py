@@ -20,6 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.checks.findings import FieldCheck, VerifyReport
+from dla_docs.checks.recorded_fields import unchecked_by_field
 from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
@@ -240,6 +241,7 @@ def verification_page(env: SandboxedEnvironment, site: Site) -> str:
         findings=[finding_line(f) for f in site.report.findings], checked=site.report.checked,
         table=[(Markup(card.name), [CheckRow(c) for c in card.checks]) for card in site.cards],
         table_rows=sum(len(card.checks) for card in site.cards),
+        unchecked=unchecked_by_field(site.report),  # recorded, not checked: (field, why, variants)
     )
 
 

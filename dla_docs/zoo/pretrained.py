@@ -19,7 +19,7 @@ from typing import Any
 
 from dla_docs.errors import DlaDocsError
 from dla_docs.zoo.data import pretrained_config
-from dla_docs.zoo.weights import check_against, layout, load_state_dict, tensor_layout
+from dla_docs.zoo.weights import check_against, header_limits, layout, load_state_dict, tensor_layout
 
 CLASSIFIER = ("fc.weight", "fc.bias")
 _TRUE = {"1", "on", "yes", "true"}
@@ -74,7 +74,9 @@ def load_weights(model: Any, path: Path, drop_classifier: bool = False) -> None:
     own = model.state_dict()
     keep = _without_classifier if drop_classifier else dict
     if path.suffix == ".safetensors":
-        check_against(keep(own), keep(layout(path)), str(path))  # the header only: nothing loaded yet
+        # the header is bounded by the model's layout (and the published classifier, when dropped)
+        limits = header_limits({**{k: (0, 0, 0, 0) for k in CLASSIFIER}, **{k: tuple(v.shape) for k, v in own.items()}})
+        check_against(keep(own), keep(layout(path, limits)), str(path))  # the header only: nothing loaded yet
         state_dict = load_state_dict(path)
     else:
         state_dict = load_state_dict(path)

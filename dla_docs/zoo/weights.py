@@ -42,17 +42,74 @@ def refusal_reason(exc: BaseException) -> str:
     return useful[0].split(". ", 1)[0].rstrip(".")
 
 
-def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+class HeaderTooLarge(CheckpointError):
+    """A safetensors header larger, or with more entries, than the model's layout allows."""
+
+
+HeaderLimits = tuple[int, int]  # (entries, bytes)
+_HEADER_SLACK = 8192  # __metadata__ and the header's padding
+
+
+def header_limits(shapes: Mapping[str, tuple[int, ...]]) -> HeaderLimits:
+    """The most entries and header bytes a safetensors file of a state dict with these keys and
+    shapes needs: one entry per tensor, each at most ``2 * len(key) + 128`` bytes plus 16 a
+    dimension (its JSON is about ``len(key) + 70``), and 8 KiB for metadata and padding."""
+    size = _HEADER_SLACK + sum(2 * len(key) + 128 + 16 * len(shape) for key, shape in shapes.items())
+    return len(shapes), size
+
+
+def safetensors_header(path: Path, limits: HeaderLimits) -> dict[str, Any]:
+    """The parsed header of a ``.safetensors`` file, refused *before* it is read whole when it
+    is longer than ``limits`` allows, and before it is parsed when it holds more entries.
+
+    The format stores the header's length in its first 8 bytes; a hostile file can claim
+    tens of megabytes of millions of entries, which a parser would spend seconds and
+    gigabytes on. The real weights' headers are a few tens of kilobytes.
+    """
+    import json
+
+    entries, most = limits
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8)
+            if len(head) < 8:
+                raise CheckpointError(f"{path}: not a readable safetensors file (shorter than its 8-byte header length)")
+            length = int.from_bytes(head, "little")
+            if length > most:
+                raise HeaderTooLarge(f"{path}: its safetensors header claims {length:,} bytes, more than a checkpoint "
+                                     f"of this model needs (at most {most:,}); refused unread")
+            data = file.read(length)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) < length:
+        raise CheckpointError(f"{path}: not a readable safetensors file (the header runs past the end of the file)")
+    count = data.count(b'"data_offsets"')
+    if count > entries:
+        raise HeaderTooLarge(f"{path}: its safetensors header lists {count:,} tensors, more than this model has "
+                             f"({entries:,}); refused unparsed")
+    try:
+        header = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file (header: {str(exc)[:200]})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: not a readable safetensors file (the header is not a JSON object)")
+    return header
+
+
+def load_state_dict(path: Path, limits: HeaderLimits | None = None) -> dict[str, torch.Tensor]:
     """Load a ``.pth``/``.pt`` (``weights_only=True``) or ``.safetensors`` file.
 
     A pickle that asks for anything beyond tensors and plain containers is refused with a
-    :class:`CheckpointError`; its code never runs.
+    :class:`CheckpointError`; its code never runs. With ``limits`` (:func:`header_limits` of
+    the model), a safetensors header is bounded before it is parsed (:func:`safetensors_header`).
     """
     if path.suffix == ".safetensors":
         try:
             from safetensors.torch import load_file
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise CheckpointError(f"{path}: reading .safetensors needs the 'safetensors' package") from exc
+        if limits is not None:
+            safetensors_header(path, limits)
         try:
             loaded = load_file(str(path))
         except Exception as exc:
@@ -140,10 +197,13 @@ _SAFETENSORS_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF
                        "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
 
 
-def layout(path: Path) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Key -> (shape, dtype) of a ``.safetensors`` file, read from its header alone."""
+def layout(path: Path, limits: HeaderLimits | None = None) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Key -> (shape, dtype) of a ``.safetensors`` file, read from its header alone (bounded
+    by ``limits`` first, when given: see :func:`safetensors_header`)."""
     from safetensors import safe_open
 
+    if limits is not None:
+        safetensors_header(path, limits)
     try:
         with safe_open(str(path), framework="pt") as file:
             result = {}
