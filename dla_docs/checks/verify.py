@@ -217,7 +217,8 @@ def verify_templates(
 
     ``expected`` is the set of variants the templates together must document (default:
     the whole zoo). The generated pages and real checkpoints are compared by ``verify``'s flow
-    (:mod:`dla_docs.run`, with :func:`with_checkpoints`). ``results`` is the results source already read (default: the configured one, if any).
+    (:mod:`dla_docs.run`, with :func:`with_checkpoints`). ``results`` and ``benchmarks`` are the
+    sources already read (default: the configured ones, if any).
     """
     known = list(expected) if expected is not None else list_models()
     if results is None:
