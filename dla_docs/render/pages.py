@@ -32,6 +32,7 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
+from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.templating import (
     LineMap,
@@ -125,11 +126,6 @@ def _skipped(m: Measurement) -> list[dict[str, Any]]:
     return rows
 
 
-def _accuracy_text(value: str | None) -> tuple[str, str]:
-    """An accuracy as the model-index writes it (its precision kept), and its sort key."""
-    return ("-", "-1") if value is None else (value, value)
-
-
 def _snippets(env: SandboxedEnvironment, name: str) -> str:
     return render_template(env, SNIPPETS, model_name=Markup(name))
 
@@ -153,6 +149,7 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         recorded=card.recorded,
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
+        verdict=card_verdict(site.cards, card),
     )
 
 
@@ -189,27 +186,11 @@ def split_intro(markdown: str) -> tuple[str, str]:
 
 
 def family_page(env: SandboxedEnvironment, site: Site) -> str:
-    from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
+    from dla_docs.render import family_page as page
 
     prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
                           model_name=Markup(site.cards[0].name), citation=citation_blocks())
-    intro, rest = split_intro(prose)
-    rows = []
-    for card in site.cards:
-        top1, top5 = card.accuracy
-        (t1, s1), (t5, s5) = _accuracy_text(top1), _accuracy_text(top5)
-        rows.append({"name": Markup(card.name), "m": card.measurement, "top1": t1, "top1_sort": s1, "top5": t5,
-                     "top5_sort": s5})
-    recorded = {card.name: card.recorded for card in site.cards if card.recorded is not None}
-    accuracies = {n: r.top1 for n, r in recorded.items() if r.top1 is not None}
-    return render_template(
-        env, f"{PAGE_TEMPLATES}/index.md",
-        intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=site.settings.image_size,
-        has_accuracy=any(card.accuracy != (None, None) for card in site.cards),
-        plot=macs_vs_parameters_svg(site.measurements),
-        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
-        throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
-    )
+    return page.family_page(env, site, split_intro(prose))
 
 
 def structure_row(s: ModelStructure) -> dict[str, Any]:
