@@ -91,6 +91,7 @@ def table_rows(cards: Sequence[Card], machine: Machine | None) -> list[dict[str,
 
 
 def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
+    from dla_docs.render.pages import FAMILY_SEARCH_BOOST
     from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
 
     intro, rest = prose
@@ -102,7 +103,7 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
     unknown = [o.name for o in family if not o.licence_known]  # Markup names
     return render_template(
         env, "pages/index.md",
-        intro=Markup(intro), rest=Markup(rest), rows=table_rows(cards, machine), image_size=site.settings.image_size,
+        search_boost=FAMILY_SEARCH_BOOST, intro=Markup(intro), rest=Markup(rest), rows=table_rows(cards, machine), image_size=site.settings.image_size,
         has_accuracy=bool(family), machine=machine, memory_batch=MEMORY_BATCH,
         picks=choose.compute_picks(family) if family else [],
         speed_picks=choose.throughput_picks(family) if family else [],

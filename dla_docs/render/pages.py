@@ -46,6 +46,14 @@ from dla_docs.render.templating import (
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
 SNIPPETS = "code_snippets.md"
+# Search ranks: the family page first for the topics every card also covers; a card above the
+# pages that merely name its variant; cards with equal matches in the family's order.
+FAMILY_SEARCH_BOOST = 10
+CARD_SEARCH_BOOST, CARD_SEARCH_STEP = 2.0, 0.02
+
+
+def card_search_boost(position: int) -> str:
+    return f"{CARD_SEARCH_BOOST - CARD_SEARCH_STEP * position:.2f}"
 BLOCK_NAMES = {"basic": "basic (two 3x3 convolutions)", "bottleneck": "bottleneck",
                "res2net": "Res2Net bottleneck (4 scales)"}
 
@@ -150,6 +158,7 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
         verdict=card_verdict(site.cards, card),
+        search_boost=card_search_boost([c.name for c in site.cards].index(card.name)),
     )
 
 
