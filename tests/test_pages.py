@@ -153,3 +153,21 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
                         lambda *a, **k: pytest.fail("measured before the templates were checked"))
     with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
         generate_docs(load_settings(root))
+
+
+@pytest.mark.parametrize("a, b", DIFF_PAIRS)
+def test_diff_pages_show_accuracy_and_throughput_changes_with_readable_labels(generated, a, b):
+    """Top-1, top-5 and throughput beside the costs, each change computed here from the family
+    table's figures; no raw record key (macs, flops_model_index, ...) as a row label."""
+    text = html.unescape(generated.files[f"diffs/{a}-{b}.md"].decode())
+    rows = {r[0]: r for r in _table(generated.files["index.md"].decode(), "dla-family-table")}
+    section = text.split("## Accuracy, speed and cost")[1].split("\n## ")[0]
+    top1 = float(rows[b][1]) - float(rows[a][1])
+    assert f"| ImageNet top-1 (%) | {rows[a][1]} | {rows[b][1]} | {top1:+.2f} points |" in section
+    top5 = float(rows[b][2]) - float(rows[a][2])
+    assert f"| ImageNet top-5 (%) | {rows[a][2]} | {rows[b][2]} | {top5:+.2f} points |" in section
+    speed_a, speed_b = RTX_5090[a], RTX_5090[b]
+    assert f"| {rows[a][5]} | {rows[b][5]} | {(speed_b - speed_a) / speed_a:+.1%} |" in section
+    labels = re.findall(r"^\| ([^|]+?) \|", text, re.M)
+    assert not {"macs", "flops model index", "flops_model_index", "checkpoint bytes"} & set(labels), labels
+    assert "MACs (fvcore)" in labels and "FLOPs (model-index)" in labels

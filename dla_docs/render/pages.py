@@ -299,7 +299,7 @@ def render_docs(site: Site) -> dict[str, bytes]:
         ".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode(),
     }
     for page in site.diffs:
-        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page))
+        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page, site.cards))
         files[page.graph_path] = page.svg.encode()
     for card in site.cards:
         files[f"models/{card.name}.md"] = _with_final_newline(model_card(env, site, card))
