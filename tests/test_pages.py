@@ -171,3 +171,12 @@ def test_diff_pages_show_accuracy_and_throughput_changes_with_readable_labels(ge
     labels = re.findall(r"^\| ([^|]+?) \|", text, re.M)
     assert not {"macs", "flops model index", "flops_model_index", "checkpoint bytes"} & set(labels), labels
     assert "MACs (fvcore)" in labels and "FLOPs (model-index)" in labels
+
+
+def test_no_page_links_to_the_old_timm_hosts(generated):
+    """timm's repository and docs moved to github.com/huggingface and huggingface.co/docs/timm."""
+    old = [name for name, data in generated.files.items() if b"rwightman" in data]
+    assert old == []
+    index = generated.files["index.md"].decode()
+    assert "https://huggingface.co/docs/timm" in index and "github.com/huggingface/pytorch-image-models" in \
+        generated.files["models/dla34.md"].decode()

@@ -77,6 +77,15 @@ class CheckRow:
         return formatting.page_text("-" if self.check.measured is None else _number(self.check.measured))
 
     @property
+    def status_text(self) -> Markup:
+        """The status as plain text (no HTML), for Markdown read elsewhere (the Hub's cards)."""
+        status = self.check.status
+        label = {"ok": "\u2713 agrees", "drift": "\u2717 drift", "not recorded": "not recorded"}[status]
+        detail = formatting.page_text(self.check.detail)
+        suffix = Markup(" ({})").format(detail) if self.check.detail and status != "not recorded" else Markup("")
+        return Markup(label) + suffix
+
+    @property
     def status_html(self) -> Markup:
         status = self.check.status
         label = {"ok": "&#10003; agrees", "drift": "&#10007; drift", "not recorded": "not recorded"}[status]
