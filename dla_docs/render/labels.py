@@ -116,7 +116,7 @@ def _solve(options: dict[str, list[Candidate]], pad: float) -> dict[str, Candida
 
 
 def place_labels(points: Sequence[tuple[str, float, float]], area: Box, size: float, radius: float,
-                 margin: float = 0.5, pad: float = 2.0) -> dict[str, Placed]:
+                 margin: float = 0.5, pad: float = 2.0, spacing: float = 6.0) -> dict[str, Placed]:
     """A place for the label of every ``(text, x, y)`` point inside ``area`` (see the module doc).
 
     Raises ``ValueError`` when no arrangement satisfies every rule (then the plot must change).
@@ -133,7 +133,7 @@ def place_labels(points: Sequence[tuple[str, float, float]], area: Box, size: fl
                    for other, ox, oy in points if other != text):
                 fits.append((box, upright))
         options[text] = fits
-    chosen = _solve(options, pad)
+    chosen = _solve(options, spacing)
     if chosen is None:
         raise ValueError("no label placement keeps every label clear and nearest its own marker")
     out = {}
