@@ -34,11 +34,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 setup: $(STAMP) system-deps
 
-# torch first, pinned: an open range would pull a multi-GB CUDA build.
+# torch first, pinned: an open range would pull a multi-GB CUDA build. The test extras hold
+# timm, which needs torchvision; naming the pinned torch again keeps pip from trading it for
+# the newer (CUDA) torch that the newest torchvision asks for.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install $(TORCH)
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[test]' '$(TORCH)'
 	touch $(STAMP)
 
 # Graphviz's `dot` renders the aggregation graphs, in DejaVu Sans: the committed SVGs were

@@ -10,6 +10,17 @@ reader's fresh ``python`` would run it; only the import time is shared.
 
 huggingface_hub is not imported in the zygote: it reads ``HF_HUB_*`` when imported, which
 each child does itself.
+
+timm (a test dependency) needs torchvision. PyPI's torchvision wheels are built against
+PyPI's CUDA torch; beside the CPU build of torch that this project pins, their compiled
+operators (``torchvision/_C.so``, which links ``libtorch_cuda.so``) cannot load, and
+``import torchvision`` then stops in its own ``_meta_registrations`` with "operator
+torchvision::nms does not exist". :data:`TORCHVISION_OPS` declares the schemas of the two
+operators that module registers unconditionally (``nms``, ``qnms``), without any kernel, so
+the pure-Python rest of torchvision imports: the transforms timm's ``create_transform``
+builds on. Nothing a DLA snippet runs uses a torchvision operator (NMS, RoI pooling, image
+decoding); calling one would fail loudly. With a torchvision whose operators load, the
+declaration is never made.
 """
 
 from __future__ import annotations
@@ -21,9 +32,32 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ZYGOTE = r'''
+TORCHVISION_OPS = r'''
+def _import_torchvision():
+    """torchvision, its operator schemas declared first when its compiled operators cannot load."""
+    import sys
+    import torch
+    try:
+        import torchvision
+        return None
+    except RuntimeError as exc:
+        if "torchvision::" not in str(exc):
+            raise
+    for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+        del sys.modules[name]
+    declared = torch.library.Library("torchvision", "DEF")  # kept alive: dropping it undeclares
+    for op in ("nms", "qnms"):
+        declared.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    import torchvision
+    assert not torchvision.extension._has_ops()
+    return declared
+'''
+
+ZYGOTE = TORCHVISION_OPS + r'''
 import json, os, sys, traceback
 import numpy, torch, PIL.Image, safetensors.torch, dla_docs  # noqa: F401  (what every block imports)
+_TORCHVISION_DECLARED = _import_torchvision()
+import timm  # noqa: F401  (a test dependency: the cards' timm snippets)
 for line in sys.stdin:
     request = json.loads(line)
     pid = os.fork()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from huggingface_hub import ModelCard
@@ -131,3 +132,28 @@ def test_broken_front_matter_in_the_template_writes_nothing(tmp_path, measuremen
     assert len(err) == 1 and err[0].startswith("dla-docs: error: templates/hf/README.md (dla34)")
     assert "front matter" in err[0]
     assert not out.exists()
+
+
+CODE_SPAN = re.compile(r"```.*?```|`[^`\n]+`", re.S)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_card_is_clean_markdown_with_the_analysis_sections(exported, name, measurements):
+    """No HTML entity inside a code span or block (the Hub would show it literally), no raw HTML
+    tag, and the receptive-field, peak-memory and throughput sections with the measured and
+    recorded figures (oracles: the session's measurement and timm's benchmark CSV)."""
+    text = (exported / name / "README.md").read_text(encoding="utf-8")
+    body = text.split("\n---\n", 1)[1]
+    for span in CODE_SPAN.findall(body):
+        assert "&#" not in span and "&amp;" not in span, span
+    assert not re.search(r"<(span|code|div|p|a|table|br)\b", body), re.search(r"<\w+[^>]*>", body)
+    m = measurements[name]
+    assert "## Receptive field" in body and "## Peak memory" in body and "## Inference throughput" in body
+    for level in m.receptive_field.levels:
+        assert f"| `{level.name}` | {level.stride} | {level.size} |" in body
+    with (PROJECT / "data" / "timm_benchmark_dla.csv").open(newline="") as f:
+        speeds = [float(r["samples_per_sec"]) for r in csv.DictReader(f) if r["model"] == name]
+    assert speeds and all(f"| {s:,.0f} |" in body for s in speeds)
+    licence = "unknown" if name in UNKNOWN_LICENCE else "bsd-3-clause"
+    assert f"licence `{licence}`" in body
+    assert "rwightman" not in text

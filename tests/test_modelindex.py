@@ -91,7 +91,10 @@ def test_template_block_is_the_seed_block_reindented_plus_timms_final_records():
 
 # Typos of the seed's prose fixed on purpose (its figures are kept exactly as published).
 PROSE_CORRECTIONS = {"**Dense Layer Aggregation (DLA)**": "**Deep Layer Aggregation (DLA)**",
-                     "stage-bystage": "stage-by-stage"}
+                     "stage-bystage": "stage-by-stage",
+                     # timm's docs moved from rwightman.github.io to huggingface.co/docs/timm
+                     "https://rwightman.github.io/pytorch-image-models/scripts/":
+                         "https://huggingface.co/docs/timm/training_script"}
 
 
 def _corrected(line: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 
@@ -32,16 +33,73 @@ def test_every_page_says_fvcore_counts_macs(generated):
         assert 'one multiply-add as one "flop"' in text, name
 
 
+def _table(index: str, table_id: str) -> list[list[str]]:
+    """The body cells of one HTML table of the family page, tags stripped."""
+    body = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', index, re.S).group(1)
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+UNKNOWN_LICENCE = {"dla60_res2net", "dla60_res2next"}  # the issue: the Hub states no licence for these
+with (PROJECT / "data" / "timm_benchmark_dla.csv").open(newline="") as _f:  # timm's rows, read with csv
+    RTX_5090 = {r["model"]: float(r["samples_per_sec"]) for r in csv.DictReader(_f) if r["source"].endswith("-5090.csv")}
+
+
 def test_family_table_lists_every_variant_with_measured_figures(generated, seed_flops):
     index = generated.files["index.md"].decode()
-    rows = re.findall(r'<tr><td class="dla-variant"><a href="models/(\w+)\.html">', index)
-    assert rows == VARIANTS
-    for name, flops in seed_flops.items():
-        assert f"{flops:,}" in index, name
+    rows = _table(index, "dla-family-table")
+    assert [r[0] for r in rows] == VARIANTS
+    for name, top1, top5, params, gmacs, speed, memory, licence in rows:
+        m = generated.measurements[name]
+        card = generated.files[f"models/{name}.md"].decode()
+        assert f"ImageNet top-1 · top-5 | **{top1}%** · {top5}%" in card, name
+        assert params == f"{m.parameters / 1e6:.2f}" and gmacs == f"{m.macs / 1e9:.2f}"
+        assert speed == f"{RTX_5090[name]:,.0f}", name
+        peak = next(b.inference for b in m.peak_memory.batches if b.batch == 32)
+        assert memory == f"{peak / 1e6:,.0f}"
+        assert licence == ("unknown" if name in UNKNOWN_LICENCE else "bsd-3-clause")
+    sizes = _table(index, "dla-sizes-table")
+    assert [r[0] for r in sizes] == VARIANTS
+    for name, flops in seed_flops.items():  # the published model-index FLOPs, in billions
+        assert next(r for r in sizes if r[0] == name)[1] == f"{flops / 1e9:.3f}", name
     assert 'class="dla-plot"' in index and index.count('<g class="point') == 3 * len(VARIANTS)  # three plots
     for plot in ("dla-plot-top1-macs", "dla-plot-throughput"):
         assert re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index) != [] and \
             sorted(re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index)) == sorted(VARIANTS)
+
+
+def test_which_variant_names_the_most_accurate_within_each_budget(generated):
+    """Every "Up to N GMACs" line names the variant with the best top-1 among those whose
+    GMACs (from the family table) fit N, and marks an unknown licence; every card says whether
+    its variant is on the front or names one that beats it (checked by brute force)."""
+    index = generated.files["index.md"].decode()
+    rows = {r[0]: (float(r[1]), float(r[4]), float(r[5].replace(",", ""))) for r in _table(index, "dla-family-table")}
+    section = index.split("## Which variant?")[1].split("\n## ")[0]
+    lines = re.findall(r"^- \*\*Up to (\d+) GMACs?:\*\* \[(\w+)\].*$", section, re.M)
+    assert len(lines) >= 3
+    for budget, pick in lines:
+        within = {n: v for n, v in rows.items() if v[1] <= float(budget)}
+        assert pick == max(within, key=lambda n: within[n][0]), (budget, pick)
+    speed = re.findall(r"^- \*\*([\d,]+) images/s or more:\*\* \[(\w+)\]", section, re.M)
+    assert len(speed) >= 2
+    for floor, pick in speed:
+        fast = {n: v for n, v in rows.items() if v[2] >= float(floor.replace(",", ""))}
+        assert pick == max(fast, key=lambda n: fast[n][0]), (floor, pick)
+    for line in re.findall(r"^- .*$", section, re.M):
+        named = re.findall(r"\[(\w+)\]\(models/", line)
+        for name in named:  # each named variant is followed by its licence, unknown ones in bold
+            after = line.split(f"[{name}]", 1)[1].split("[", 1)[0]
+            assert ("**licence unknown**" in after) == (name in UNKNOWN_LICENCE), (name, line)
+    assert "license" in section and "Pareto" in section and "budget" in section
+    for name, (top1, gmacs, _) in rows.items():
+        card = generated.files[f"models/{name}.md"].decode()
+        beaten = [n for n, v in rows.items() if v[1] <= gmacs and v[0] > top1]
+        row = re.search(r"^\| which variant\? \| (.*) \|$", card, re.M).group(1)
+        if beaten:
+            dominator = re.match(r"dominated by \[(\w+)\]", html.unescape(row)).group(1)
+            assert dominator in beaten, (name, row)
+        else:
+            assert row.startswith("on the accuracy/GMACs front"), (name, row)
 
 
 def test_pareto_front_of_top1_against_gmacs(generated):
@@ -94,3 +152,30 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
                         lambda *a, **k: pytest.fail("waited for measurements before the templates were checked"))
     with pytest.raises(InputError, match=r"templates/pages/architecture\.md:\d+: template"):
         render_project(load_settings(root))
+
+
+@pytest.mark.parametrize("a, b", DIFF_PAIRS)
+def test_diff_pages_show_accuracy_and_throughput_changes_with_readable_labels(generated, a, b):
+    """Top-1, top-5 and throughput beside the costs, each change computed here from the family
+    table's figures; no raw record key (macs, flops_model_index, ...) as a row label."""
+    text = html.unescape(generated.files[f"diffs/{a}-{b}.md"].decode())
+    rows = {r[0]: r for r in _table(generated.files["index.md"].decode(), "dla-family-table")}
+    section = text.split("## Accuracy, speed and cost")[1].split("\n## ")[0]
+    top1 = float(rows[b][1]) - float(rows[a][1])
+    assert f"| ImageNet top-1 (%) | {rows[a][1]} | {rows[b][1]} | {top1:+.2f} points |" in section
+    top5 = float(rows[b][2]) - float(rows[a][2])
+    assert f"| ImageNet top-5 (%) | {rows[a][2]} | {rows[b][2]} | {top5:+.2f} points |" in section
+    speed_a, speed_b = RTX_5090[a], RTX_5090[b]
+    assert f"| {rows[a][5]} | {rows[b][5]} | {(speed_b - speed_a) / speed_a:+.1%} |" in section
+    labels = re.findall(r"^\| ([^|]+?) \|", text, re.M)
+    assert not {"macs", "flops model index", "flops_model_index", "checkpoint bytes"} & set(labels), labels
+    assert "MACs (fvcore)" in labels and "FLOPs (model-index)" in labels
+
+
+def test_no_page_links_to_the_old_timm_hosts(generated):
+    """timm's repository and docs moved to github.com/huggingface and huggingface.co/docs/timm."""
+    old = [name for name, data in generated.files.items() if b"rwightman" in data]
+    assert old == []
+    index = generated.files["index.md"].decode()
+    assert "https://huggingface.co/docs/timm" in index and "github.com/huggingface/pytorch-image-models" in \
+        generated.files["models/dla34.md"].decode()

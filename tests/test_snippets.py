@@ -4,6 +4,9 @@ Each block runs in a fresh process (see ``snippet_runner``) with ``HF_HUB_OFFLIN
 Hub cache generated from the reference layout, in an empty temporary folder holding only the
 ``image.jpg`` the classification snippet names. All blocks run for one small (dla46_c) and
 one large (dla169) variant; for every other page each block is compiled and the first is run.
+Each card's timm snippet and its dla_docs equivalent, run on the same image against the same
+Hub cache, give identical logits (timm is a test dependency; see ``snippet_runner`` for how
+torchvision imports beside the CPU build of torch).
 """
 
 from __future__ import annotations
@@ -56,26 +59,41 @@ def run_alone(runner, tmp_path, code: str, name: str):
     return result.output
 
 
-def test_every_card_opens_with_the_one_line_snippet_then_usage(generated):
+TIMM_ONE_LINE = 'model = timm.create_model("{}.in1k", pretrained=True)'
+INSTALL_TIMM = "```sh\npip install timm\n```"
+
+
+def test_every_card_opens_with_the_install_line_and_the_timm_snippet_then_dla_docs(generated):
     for page in PAGES[1:]:
         name = page.removeprefix("models/").removesuffix(".md")
+        text = generated.files[page].decode()
         blocks = blocks_of(generated, page)
-        assert f'create_model("{name}", pretrained=True)' in blocks[0]
-        assert len(blocks) >= 7, page  # one-liner, classify, config, levels, embeddings, fine-tune, save/load
+        assert TIMM_ONE_LINE.format(name) in blocks[0] and "import timm" in blocks[0], page
+        assert f'create_model("{name}", pretrained=True)' in blocks[1] and "import dla_docs" in blocks[1], page
+        assert text.index(INSTALL_TIMM) < text.index(blocks[0]), page  # the install line comes first
+        assert "```sh\npip install .\n```" in text, page  # and dla_docs' own, before its usage
+        assert len(blocks) >= 9, page  # the two one-liners, classify (timm, dla_docs), config, levels, ...
         for i, block in enumerate(blocks):
             compile(block, f"{page}:block{i}", "exec")  # every block at least compiles
 
 
+def _output(outputs: list[str], marker: str) -> str:
+    return next(o for o in outputs if marker in o)
+
+
 @pytest.mark.parametrize("name", [FULL[0], pytest.param(FULL[1], marks=pytest.mark.slow)])
 def test_all_blocks_of_a_card_run_alone(generated, runner, tmp_path, name):
-    outputs = [run_alone(runner, tmp_path, code, f"{name}:block{i}")
-               for i, code in enumerate(blocks_of(generated, f"models/{name}.md"))]
-    classify = outputs[1].splitlines()
-    assert len(classify) == 5 and all(re.fullmatch(r".+: \d+\.\d%", line) for line in classify), outputs[1]
-    assert all(line.rsplit(": ", 1)[0] in imagenet_classes() for line in classify)
-    assert "(3, 224, 224)" in outputs[2] and "'crop_pct': 0.875" in outputs[2]
-    assert "level5 stride 32 (1, " in outputs[3]
-    assert "torch.Size([1, 256])" in outputs[4] or "torch.Size([1, 1024])" in outputs[4]
+    blocks = blocks_of(generated, f"models/{name}.md")
+    outputs = [run_alone(runner, tmp_path, code, f"{name}:block{i}") for i, code in enumerate(blocks)]
+    classify = [o.splitlines() for o, b in zip(outputs, blocks) if "topk(5)" in b]
+    assert len(classify) == 2  # timm's and dla_docs'
+    for lines in classify:
+        assert len(lines) == 5 and all(re.fullmatch(r".+: \d+\.\d%", line) for line in lines), lines
+        assert all(line.rsplit(": ", 1)[0] in imagenet_classes() for line in lines)
+    assert "(3, 224, 224)" in _output(outputs, "crop_pct") and "'crop_pct': 0.875" in _output(outputs, "crop_pct")
+    assert "level5 stride 32 (1, " in _output(outputs, "level5")
+    assert "torch.Size([1, 256])" in _output(outputs, "torch.Size") or "torch.Size([1, 1024])" in _output(
+        outputs, "torch.Size")
     assert outputs[-1].strip() == "10"
 
 
@@ -84,3 +102,46 @@ def test_first_block_of_every_other_page_runs_alone(generated, runner, tmp_path,
     blocks = blocks_of(generated, page)
     assert blocks, page
     run_alone(runner, tmp_path, blocks[0], f"{page}:block0")
+
+
+# -- timm and dla_docs: the same network, the same weights, the same logits ------------------
+
+LOGIT_VARIANTS = ["dla46_c", "dla34", *(pytest.param(n, marks=pytest.mark.slow)
+                                        for n in VARIANTS if n not in ("dla46_c", "dla34"))]
+
+
+def _classify_blocks(generated, name: str) -> tuple[str, str]:
+    blocks = [b for b in blocks_of(generated, f"models/{name}.md") if "topk(5)" in b]
+    timm_block = next(b for b in blocks if "import timm" in b)
+    ours = next(b for b in blocks if "import dla_docs" in b)
+    return timm_block, ours
+
+
+@pytest.mark.parametrize("name", LOGIT_VARIANTS)
+def test_timm_and_dla_docs_snippets_give_identical_logits(generated, runner, tmp_path, name):
+    """Both classification snippets of the card, unchanged, each in a fresh process, on the same
+    noise image and the same cached weights; a line appended after each saves its ``batch`` and
+    ``logits`` outside the working folder. The oracle for the weights is the file itself: the
+    two loaders are independent (timm's own, and dla_docs' checked one)."""
+    import numpy as np
+    import torch
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    results = {}
+    for label, block in zip(("timm", "dla_docs"), _classify_blocks(generated, name)):
+        out = saved / f"{label}.pt"
+        code = block + f"\nimport torch as _t\n_t.save({{'batch': batch, 'logits': logits}}, {str(out)!r})\n"
+        folder = tmp_path / f"cwd-{label}"
+        folder.mkdir()
+        noise = np.random.default_rng(7).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+        Image.fromarray(noise).save(folder / "image.jpg", quality=95)
+        result = runner.run(code, folder, f"{name}:{label}")
+        assert result.status == 0, f"{name} ({label}) failed:\n{result.output}"
+        assert sorted(p.name for p in folder.iterdir()) == ["image.jpg"]
+        results[label] = torch.load(out, weights_only=True)
+    assert torch.equal(results["timm"]["batch"], results["dla_docs"]["batch"])  # the same preprocessing
+    timm_logits, ours = results["timm"]["logits"], results["dla_docs"]["logits"]
+    assert timm_logits.shape == ours.shape == (1, 1000)
+    assert torch.equal(timm_logits, ours), (timm_logits - ours).abs().max()
+    assert ours.std() > 0.01  # a real forward pass, not a constant

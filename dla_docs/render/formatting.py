@@ -53,6 +53,24 @@ def link(value: Any, label: Any = None) -> Markup:
     return Markup('<a href="{}" rel="nofollow noopener">{}</a>').format(url, page_text(label or url))
 
 
+# timm's repository and documentation moved; recorded links to the old hosts still resolve by
+# redirect, but the pages link to where they are now.
+MOVED_HOSTS = (
+    ("https://github.com/rwightman/pytorch-image-models/", "https://github.com/huggingface/pytorch-image-models/"),
+    ("https://rwightman.github.io/pytorch-image-models/", "https://huggingface.co/docs/timm/"),
+)
+
+
+def current_url(value: Any) -> Any:
+    """``value`` with a moved timm host replaced by the current one (anything else unchanged)."""
+    if not isinstance(value, str):
+        return value
+    for old, new in MOVED_HOSTS:
+        if value.startswith(old):
+            return new + value[len(old):]
+    return value
+
+
 def integer(value: int) -> str:
     """``33268888`` -> ``33,268,888``."""
     return f"{value:,}"
@@ -93,4 +111,5 @@ FILTERS = {
     "percent": percent,
     "signed_percent": signed_percent,
     "link": link,
+    "current_url": current_url,
 }

@@ -135,6 +135,12 @@ def validate_card(text: str, display: str) -> None:
                         one_line(f"not a valid Hugging Face model card: {' '.join(reason.split())}")) from None
 
 
+def _code_parts(card: Card) -> list[dict[str, Any]]:
+    """The per-level rows with module names as Markup: they are the model's own names (not
+    metadata), and they go inside backticks, where an escaped character would show as an entity."""
+    return [{**row, "name": Markup(row["name"])} for row in _parts(card.measurement)]
+
+
 def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> str:
     templates_dir = site.settings.root / "templates"
     weights = pretrained_config(card.name)
@@ -146,7 +152,11 @@ def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> s
         results=results.for_variant(card.name) if results is not None else [],
         results_display=results.display if results is not None else "",
         weights=weights, hub_id=Markup(weights.hub_id), timm_name=Markup(weights.hub_id.split("/")[-1]), data=data_config(card.name),
-        checks=[CheckRow(c) for c in card.checks], parts=_parts(card.measurement), training=card.training,
+        licence=Markup(weights.license),  # the zoo's weights table, not metadata: shown in backticks
+        checks=[CheckRow(c) for c in card.checks], parts=_code_parts(card), training=card.training,
+        recorded=card.recorded,
+        fields=[{"name": Markup(f.name), "stride": f.stride, "size": f.size, "offset": f.offset}
+                for f in (card.measurement.receptive_field.levels if card.measurement.receptive_field else ())],
         citations=[Markup(bibtex(c)) for c in citations.for_variant(card.config.block)],
     )
 

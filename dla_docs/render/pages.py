@@ -33,6 +33,7 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
+from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.templating import (
     LineMap,
@@ -46,6 +47,14 @@ from dla_docs.render.templating import (
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
 SNIPPETS = "code_snippets.md"
+# Search ranks: the family page first for the topics every card also covers; a card above the
+# pages that merely name its variant; cards with equal matches in the family's order.
+FAMILY_SEARCH_BOOST = 10
+CARD_SEARCH_BOOST, CARD_SEARCH_STEP = 2.0, 0.02
+
+
+def card_search_boost(position: int) -> str:
+    return f"{CARD_SEARCH_BOOST - CARD_SEARCH_STEP * position:.2f}"
 BLOCK_NAMES = {"basic": "basic (two 3x3 convolutions)", "bottleneck": "bottleneck",
                "res2net": "Res2Net bottleneck (4 scales)"}
 
@@ -67,6 +76,15 @@ class CheckRow:
     @property
     def measured_text(self) -> Markup:
         return formatting.page_text("-" if self.check.measured is None else _number(self.check.measured))
+
+    @property
+    def status_text(self) -> Markup:
+        """The status as plain text (no HTML), for Markdown read elsewhere (the Hub's cards)."""
+        status = self.check.status
+        label = {"ok": "\u2713 agrees", "drift": "\u2717 drift", "not recorded": "not recorded"}[status]
+        detail = formatting.page_text(self.check.detail)
+        suffix = Markup(" ({})").format(detail) if self.check.detail and status != "not recorded" else Markup("")
+        return Markup(label) + suffix
 
     @property
     def status_html(self) -> Markup:
@@ -126,11 +144,6 @@ def _skipped(m: Measurement) -> list[dict[str, Any]]:
     return rows
 
 
-def _accuracy_text(value: str | None) -> tuple[str, str]:
-    """An accuracy as the model-index writes it (its precision kept), and its sort key."""
-    return ("-", "-1") if value is None else (value, value)
-
-
 def _snippets(env: SandboxedEnvironment, name: str) -> str:
     return render_template(env, SNIPPETS, model_name=Markup(name))
 
@@ -154,6 +167,8 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         recorded=card.recorded,
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
+        verdict=card_verdict(site.cards, card),
+        search_boost=card_search_boost([c.name for c in site.cards].index(card.name)),
     )
 
 
@@ -190,27 +205,11 @@ def split_intro(markdown: str) -> tuple[str, str]:
 
 
 def family_page(env: SandboxedEnvironment, site: Site) -> str:
-    from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
+    from dla_docs.render import family_page as page
 
     prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
                           model_name=Markup(site.cards[0].name), citation=citation_blocks())
-    intro, rest = split_intro(prose)
-    rows = []
-    for card in site.cards:
-        top1, top5 = card.accuracy
-        (t1, s1), (t5, s5) = _accuracy_text(top1), _accuracy_text(top5)
-        rows.append({"name": Markup(card.name), "m": card.measurement, "top1": t1, "top1_sort": s1, "top5": t5,
-                     "top5_sort": s5})
-    recorded = {card.name: card.recorded for card in site.cards if card.recorded is not None}
-    accuracies = {n: r.top1 for n, r in recorded.items() if r.top1 is not None}
-    return render_template(
-        env, f"{PAGE_TEMPLATES}/index.md",
-        intro=Markup(intro), rest=Markup(rest), rows=rows, image_size=site.settings.image_size,
-        has_accuracy=any(card.accuracy != (None, None) for card in site.cards),
-        plot=macs_vs_parameters_svg(site.measurements),
-        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
-        throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
-    )
+    return page.family_page(env, site, split_intro(prose))
 
 
 def structure_row(s: ModelStructure) -> dict[str, Any]:
@@ -311,7 +310,7 @@ def render_docs(site: Site) -> dict[str, bytes]:
         ".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode(),
     }
     for page in site.diffs:
-        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page))
+        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page, site.cards))
         files[page.graph_path] = page.svg.encode()
     for card in site.cards:
         files[f"models/{card.name}.md"] = _with_final_newline(model_card(env, site, card))

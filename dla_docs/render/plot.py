@@ -1,22 +1,30 @@
-"""The family page's scatter plot of MACs against parameters, as a small inline SVG.
+"""The family page's scatter plots (MACs against parameters, top-1 against GMACs, throughput
+against top-1), as small inline SVGs.
 
 Twelve points need no plotting library: the SVG is written directly, so it is byte-stable,
 weighs a few kilobytes, and takes the page's colours (light and dark palettes) through CSS.
+Labels are placed by :mod:`dla_docs.render.labels` (clear of every marker and label, nearest
+their own marker); the Pareto front is drawn as steps (the best top-1 within each cost) and
+left out where it would pass under a variant that is not on it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 
 from dla_docs.measure.facts import Measurement
+from dla_docs.render.choose import pareto_front
+from dla_docs.render.labels import Placed, place_labels
 
-WIDTH, HEIGHT = 720, 440
-LEFT, RIGHT, TOP, BOTTOM = 70, 130, 20, 50
+WIDTH, HEIGHT = 720, 520
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 50
+FONT_SIZE, RADIUS = 12, 5
+CLEARANCE = RADIUS + 4  # the front line stops this far from a marker that is not on it
 
 
 @dataclass(frozen=True)
@@ -43,29 +51,30 @@ class LogAxis:
         return out
 
 
-Box = tuple[float, float, float, float]  # left, top, right, bottom
-CHAR_WIDTH, LINE_HEIGHT = 7.2, 14
+def _labels(points: dict[str, tuple[float, float]]) -> dict[str, Placed]:
+    area = (LEFT + 2, TOP + 2, WIDTH - RIGHT - 2, HEIGHT - BOTTOM - 2)
+    return place_labels([(name, px, py) for name, (px, py) in points.items()], area, FONT_SIZE, RADIUS)
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def _label_position(px: float, py: float, text: str, placed: list[Box]) -> tuple[float, float]:
-    """Right of the point, nudged down or up until it clears every label placed so far."""
-    width = CHAR_WIDTH * len(text)
-    for step in range(0, 12):
-        dy = (step + 1) // 2 * LINE_HEIGHT * (1 if step % 2 else -1)
-        box = (px + 8, py + 4 + dy - LINE_HEIGHT + 3, px + 8 + width, py + 4 + dy + 3)
-        if not any(_overlaps(box, other) for other in placed):
-            placed.append(box)
-            return px + 8, py + 4 + dy
-    placed.append((px + 8, py - 10, px + 8 + width, py + 7))
-    return px + 8, py + 4
+def _point(css: str, dom_id: str, tip: str, px: float, py: float, label: Placed, name: str) -> str:
+    """One marker with its label, and a leader line when the label sits off the marker."""
+    leader = ""
+    anchor = "" if label.anchor == "start" else f' text-anchor="{label.anchor}"'
+    if label.upright:
+        anchor += f' transform="rotate(-90 {label.x:.1f} {label.y:.1f})"'
+    if label.gap > 6:
+        box = label.box
+        tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
+        length = math.hypot(tx - px, ty - py)
+        sx, sy = px + (tx - px) * (RADIUS + 1) / length, py + (ty - py) * (RADIUS + 1) / length
+        ex, ey = tx - (tx - px) * 2 / length, ty - (ty - py) * 2 / length
+        leader = f'<line class="leader" x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}"/>'
+    return (f'<g class="{css}" id="{dom_id}"><title>{tip}</title><circle cx="{px}" cy="{py}" r="{RADIUS}"/>'
+            f'{leader}<text x="{label.x:.1f}" y="{label.y:.1f}"{anchor}>{name}</text></g>')
 
 
 def _bounds(values: list[float]) -> tuple[float, float]:
-    return min(values) / 1.35, max(values) * 1.35
+    return min(values) / 1.8, max(values) * 1.35  # room below the smallest for their labels
 
 
 def _tick_label(value: float, scale: float) -> str:
@@ -100,16 +109,12 @@ def macs_vs_parameters_svg(measurements: Mapping[str, Measurement]) -> Markup:
                  f'text-anchor="middle">parameters (millions)</text>')
     parts.append(f'<text class="axis" transform="translate(18 {(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)" '
                  f'text-anchor="middle">GMACs at {items[0][1].image_size}x{items[0][1].image_size}</text>')
-    placed: list[Box] = []
-    for name, m in sorted(items, key=lambda item: (-item[1].macs, item[0])):
-        px, py = round(x(m.parameters), 1), round(y(m.macs), 1)
-        lx, ly = _label_position(px, py, name, placed)
-        parts.append(
-            f'<g class="point" id="plot-{name}"><title>{name}: {m.parameters / 1e6:.2f} M parameters, '
-            f'{m.macs / 1e9:.3f} GMACs</title><circle cx="{px}" cy="{py}" r="5"/>'
-            f'<line class="leader" x1="{px}" y1="{py}" x2="{lx - 2}" y2="{ly - 4}"/>'
-            f'<text x="{lx}" y="{ly}">{name}</text></g>'
-        )
+    where = {name: (round(x(m.parameters), 1), round(y(m.macs), 1)) for name, m in items}
+    labels = _labels(where)
+    for name, m in items:
+        px, py = where[name]
+        tip = f"{name}: {m.parameters / 1e6:.2f} M parameters, {m.macs / 1e9:.3f} GMACs"
+        parts.append(_point("point", f"plot-{name}", tip, px, py, labels[name], name))
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
@@ -135,17 +140,37 @@ class LinearAxis:
 
 
 def _linear_bounds(values: list[float], step: float) -> tuple[float, float]:
-    return math.floor(min(values) / step) * step - step / 2, math.ceil(max(values) / step) * step + step / 2
+    # headroom above the best for labels set upright over a crowded top row
+    return math.floor(min(values) / step) * step - step / 2, math.ceil(max(values) / step) * step + 1.5 * step
 
 
-def pareto_front(points: Mapping[str, tuple[float, float]]) -> list[str]:
-    """Names no other point beats: none has both lower-or-equal cost (x) and higher value (y)."""
-    front, best = [], -math.inf
-    for name, (cost, value) in sorted(points.items(), key=lambda item: (item[1][0], -item[1][1], item[0])):
-        if value > best:
-            front.append(name)
-            best = value
-    return front
+def front_steps(front: list[tuple[float, float]], others: list[tuple[float, float]]) -> str:
+    """SVG path data of the front as steps (across at each point's accuracy, then up to the
+    next), with a gap wherever it would pass within ``CLEARANCE`` of a marker in ``others``."""
+    corners = [front[0]]
+    for (x0, y0), (x1, y1) in zip(front, front[1:]):
+        corners += [(x1, y0), (x1, y1)]
+    pieces: list[list[tuple[float, float]]] = []
+    for (ax, ay), (bx, by) in zip(corners, corners[1:]):
+        spans = [(0.0, 1.0)]
+        length = math.hypot(bx - ax, by - ay)
+        if length == 0:
+            continue
+        for cx, cy in others:  # cut out [t0, t1] where the segment is within CLEARANCE of (cx, cy)
+            t = ((cx - ax) * (bx - ax) + (cy - ay) * (by - ay)) / length**2
+            d = math.hypot(ax + t * (bx - ax) - cx, ay + t * (by - ay) - cy)
+            if d >= CLEARANCE:
+                continue
+            half = math.sqrt(CLEARANCE**2 - d**2) / length
+            cut = (t - half, t + half)
+            spans = [piece for a, b in spans for piece in ((a, min(b, cut[0])), (max(a, cut[1]), b)) if piece[1] > piece[0]]
+        for a, b in spans:
+            start, end = (ax + a * (bx - ax), ay + a * (by - ay)), (ax + b * (bx - ax), ay + b * (by - ay))
+            if pieces and a == 0.0 and pieces[-1][-1] == start:
+                pieces[-1].append(end)
+            else:
+                pieces.append([start, end])
+    return " ".join("M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in piece) for piece in pieces)
 
 
 def _scatter(points: Mapping[str, tuple[float, float, str]], x: LogAxis, y: LinearAxis, plot_id: str,
@@ -168,18 +193,15 @@ def _scatter(points: Mapping[str, tuple[float, float, str]], x: LogAxis, y: Line
                  f'text-anchor="middle">{x_label}</text>')
     parts.append(f'<text class="axis" transform="translate(18 {(TOP + HEIGHT - BOTTOM) / 2}) rotate(-90)" '
                  f'text-anchor="middle">{y_label}</text>')
+    where = {name: (round(x(vx), 1), round(y(vy), 1)) for name, (vx, vy, _) in points.items()}
     if len(front) > 1:
-        path = " ".join(f"{round(x(points[n][0]), 1)},{round(y(points[n][1]), 1)}" for n in front)
-        parts.append(f'<polyline class="leader pareto" fill="none" points="{path}"/>')
-    placed: list[Box] = []
-    for name, (vx, vy, tip) in sorted(points.items(), key=lambda item: (-item[1][1], item[0])):
-        px, py = round(x(vx), 1), round(y(vy), 1)
-        lx, ly = _label_position(px, py, name, placed)
+        path = front_steps([where[n] for n in front], [where[n] for n in points if n not in front])
+        parts.append(f'<path class="pareto" fill="none" d="{path}"/>')
+    labels = _labels(where)
+    for name, (_, _, tip) in points.items():
+        px, py = where[name]
         css = "point pareto" if name in front else "point"
-        parts.append(
-            f'<g class="{css}" id="{plot_id}-{name}"><title>{tip}</title><circle cx="{px}" cy="{py}" r="5"/>'
-            f'<line class="leader" x1="{px}" y1="{py}" x2="{lx - 2}" y2="{ly - 4}"/>'
-            f'<text x="{lx}" y="{ly}">{name}</text></g>')
+        parts.append(_point(css, f"{plot_id}-{name}", tip, px, py, labels[name], name))
     parts.append("</svg>")
     return Markup("\n".join(parts))
 
@@ -230,5 +252,5 @@ def throughput_vs_top1_svg(recorded: Mapping[str, Any]) -> dict[str, Any] | None
     front = pareto_front({n: (-p[0], p[1]) for n, p in points.items()})  # faster is better: cost = -speed
     svg = _scatter(points, x, y, "dla-plot-throughput", "Recorded inference throughput against ImageNet top-1",
                    f"images per second, {chosen[1]} (log scale)", "ImageNet top-1 (%)",
-                   [(t, f"{t:g}") for t in x.ticks()], list(reversed(front)))
+                   [(t, f"{t:g}") for t in x.ticks()], front)
     return {"svg": svg, "hardware": chosen[1], "source": chosen[0], "batch": batch, "precision": precision}

@@ -1,0 +1,153 @@
+"""Label placement for the scatter plots: every label clear of every marker and label, and
+nearer its own marker than any other.
+
+Pure geometry on pixel boxes. Text is measured with DejaVu Sans's advance widths (the font
+the plots ask for first; most fallbacks are narrower, so a box measured here holds the text
+drawn in them too), so placement needs no font file and is the same on every machine.
+
+Each label tries candidate places around its marker, nearest first (right, left, above,
+below, then the diagonals, each at growing distance); a place must stay inside the plot
+area, clear every marker and every label already placed, and be nearer its own marker than
+any other marker by a margin. Points are placed most-crowded first, with backtracking, so
+the result is a deterministic function of the points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# DejaVu Sans advance widths (units per em: 1000) for the characters of variant names.
+_ADVANCE = {
+    **dict.fromkeys("0123456789", 636), "a": 613, "b": 635, "c": 550, "d": 635, "e": 615, "f": 352, "g": 635,
+    "h": 634, "i": 278, "j": 278, "k": 579, "l": 278, "m": 974, "n": 634, "o": 612, "p": 635, "q": 635, "r": 411,
+    "s": 521, "t": 392, "u": 634, "v": 592, "w": 818, "x": 592, "y": 592, "z": 525, "_": 500, "-": 361, ".": 318,
+}
+WIDE = 1000  # any other character: a full em, never narrower than the glyph drawn
+# The font's line box around the baseline, as a browser measures a text's box (getBBox):
+# DejaVu Sans's ascent and descent, in ems.
+ASCENT, DESCENT = 0.928, 0.236
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def text_width(text: str, size: float) -> float:
+    return sum(_ADVANCE.get(c, WIDE) for c in text) * size / 1000
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A label's box and where its text is anchored: ``x`` at the side facing the marker
+    (``anchor``: start, middle or end), ``y`` on the baseline; so the edge nearest the marker
+    is exact whatever the font's widths."""
+
+    box: Box
+    x: float
+    y: float
+    anchor: str
+    gap: float  # pixels between the marker's edge and the box
+    upright: bool = False  # the text runs upwards (rotated -90 degrees about its anchor)
+
+
+def distance_to_box(px: float, py: float, box: Box) -> float:
+    dx = max(box[0] - px, 0.0, px - box[2])
+    dy = max(box[1] - py, 0.0, py - box[3])
+    return math.hypot(dx, dy)
+
+
+def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
+    return a[0] - pad < b[2] and b[0] - pad < a[2] and a[1] - pad < b[3] and b[1] - pad < a[3]
+
+
+_DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (1, 1), (-1, -1), (-1, 1))
+_GAPS = (3, 7, 12, 18, 26, 36, 48)
+
+
+Candidate = tuple[Box, bool]  # the box, and whether the text runs upwards (rotated a quarter turn)
+
+
+def _candidates(px: float, py: float, width: float, height: float, radius: float) -> list[Candidate]:
+    """Boxes around the marker, nearest and most conventional first: beside it (centred, then
+    hanging down or standing up from its centre line), above or below it (centred, then
+    flush left or right with it), then on the diagonals, each at the gaps of ``_GAPS``; and
+    last, for a marker with close neighbours on both sides, the text turned to run upwards
+    above or below it."""
+    out: list[tuple[int, Box, bool]] = []
+    for gi, gap in enumerate(_GAPS):
+        reach = radius + gap
+        for di, (dx, dy) in enumerate(_DIRECTIONS):
+            if dx and dy:  # a diagonal: the box's corner sits on the circle of that reach
+                corner = reach / math.sqrt(2)
+                left = px + corner if dx > 0 else px - corner - width
+                top = py + corner if dy > 0 else py - corner - height
+                out.append((gi * 100 + di * 10, (left, top, left + width, top + height), False))
+                continue
+            for si, shift in enumerate((0.5, 0.2, 0.8, 0.35, 0.65, 0.05, 0.95)):
+                if dx:
+                    left = px + reach if dx > 0 else px - reach - width
+                    top = py - height * shift
+                else:
+                    left = px - width * shift
+                    top = py + reach if dy > 0 else py - reach - height
+                out.append((gi * 100 + di * 10 + si, (left, top, left + width, top + height), False))
+        for dy in (-1, 1):  # upright text: the box is ``height`` wide and ``width`` tall
+            top = py - reach - width if dy < 0 else py + reach
+            for si, shift in enumerate((0.5, 0.85, 0.15)):
+                left = px - height * shift
+                out.append((10_000 + gi * 10 + (dy > 0) * 5 + si, (left, top, left + height, top + width), True))
+    return [(box, upright) for _, box, upright in sorted(out)]
+
+
+def _solve(options: dict[str, list[Candidate]], pad: float) -> dict[str, Candidate] | None:
+    """Pick one box per label, no two overlapping: the label with the fewest boxes left goes
+    first (ties by name), and a choice that leaves another label without a box is undone."""
+    if not options:
+        return {}
+    text = min(options, key=lambda t: (len(options[t]), t))
+    for choice in options[text]:
+        rest = {other: [c for c in candidates if not boxes_overlap(choice[0], c[0], pad)]
+                for other, candidates in options.items() if other != text}
+        if all(rest.values()):
+            found = _solve(rest, pad)
+            if found is not None:
+                return {text: choice, **found}
+    return None
+
+
+def place_labels(points: Sequence[tuple[str, float, float]], area: Box, size: float, radius: float,
+                 margin: float = 0.5, pad: float = 2.0, spacing: float = 6.0) -> dict[str, Placed]:
+    """A place for the label of every ``(text, x, y)`` point inside ``area`` (see the module doc).
+
+    Raises ``ValueError`` when no arrangement satisfies every rule (then the plot must change).
+    """
+    height = (ASCENT + DESCENT) * size
+    options: dict[str, list[Candidate]] = {}
+    for text, px, py in points:
+        fits = []
+        for box, upright in _candidates(px, py, text_width(text, size), height, radius):
+            if box[0] < area[0] or box[1] < area[1] or box[2] > area[2] or box[3] > area[3]:
+                continue
+            own = distance_to_box(px, py, box)
+            if all(distance_to_box(ox, oy, box) >= max(radius + pad, own + margin)
+                   for other, ox, oy in points if other != text):
+                fits.append((box, upright))
+        options[text] = fits
+    chosen = _solve(options, spacing)
+    if chosen is None:
+        raise ValueError("no label placement keeps every label clear and nearest its own marker")
+    out = {}
+    for text, px, py in points:
+        box, upright = chosen[text]
+        gap = distance_to_box(px, py, box) - radius
+        if upright:  # rotated -90 degrees about (x, y): the text starts at its lower end
+            x = box[0] + ASCENT * size
+            out[text] = Placed(box, x, box[3], "start", gap, True) if box[3] < py else \
+                Placed(box, x, box[1], "end", gap, True)
+        elif box[0] > px:
+            out[text] = Placed(box, box[0], box[1] + ASCENT * size, "start", gap)
+        elif box[2] < px:
+            out[text] = Placed(box, box[2], box[1] + ASCENT * size, "end", gap)
+        else:
+            out[text] = Placed(box, (box[0] + box[2]) / 2, box[1] + ASCENT * size, "middle", gap)
+    return out
