@@ -34,7 +34,6 @@ from dla_docs.render.templating import (
 from dla_docs.store import StoredFacts, open_store
 from dla_docs.zoo.variants import VARIANTS, list_models
 
-PER_VARIANT = (("hda", graphs.hda_graph), ("ida", graphs.ida_graph), ("overview", graphs.overview_graph))
 
 
 def _quiet(name: str, cached: bool) -> None:
@@ -96,8 +95,8 @@ class Run:
         for name, stored in self.measuring.as_they_come():
             if self.drawer is not None:
                 self._svgs[name] = [self.drawer.draw(Drawing(kind, [stored.digest],
-                                                             functools.partial(build, stored.facts.structure)))
-                                    for kind, build in PER_VARIANT]
+                                                             functools.partial(build, stored.facts)))
+                                    for kind, build in graphs.GRAPH_KINDS.items()]
         return {name: self.measuring.found[name] for name in list_models()}
 
     @property
@@ -156,7 +155,8 @@ class Run:
                                               lambda: graphs.family_graph([c.structure for c in cards])))
             drawn = [self.drawer.draw(Drawing(
                 f"diff-{d.a}-{d.b}", [self.facts[d.a].digest, self.facts[d.b].digest],
-                functools.partial(graphs.hda_graph, self.facts[d.b].facts.structure, changed)))
+                functools.partial(graphs.hda_graph, self.facts[d.b].facts.structure, changed,
+                                  graphs.root_fields(self.facts[d.b].facts.measurement))))
                 for d, changed in planned]
             family_svg = family.result()
             diffs = [diff_pages.DiffPage(d, changed, svg.result()) for (d, changed), svg in zip(planned, drawn)]

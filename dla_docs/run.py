@@ -204,8 +204,8 @@ def graph(settings: Settings, name: str, kind: str = "hda", fmt: str = "svg", im
         refuse_managed(output, settings)
     store = open_store(settings.cache_dir, no_cache)
     with start_measuring([name], image_size or settings.image_size, store.measurements if store else None) as m:
-        structure = m.results()[name].facts.structure
-    data = graphs.render(graphs.GRAPH_KINDS[kind](structure), fmt)
+        facts = m.results()[name].facts
+    data = graphs.render(graphs.GRAPH_KINDS[kind](facts), fmt)
     if output is not None:
         write_file(output, data, settings)  # atomically; never onto the project's managed paths
     return data

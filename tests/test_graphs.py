@@ -240,11 +240,14 @@ def test_missing_dot_is_a_clear_error(monkeypatch, tmp_path, structures, capsys)
     assert ToolMissingError.exit_code == 2
 
 
-def test_cli_writes_the_same_svg_as_the_library(tmp_path, structures, capsysbinary):
+def test_cli_writes_the_same_svg_as_the_library(tmp_path, structures, measurements, capsysbinary):
     (tmp_path / "pyproject.toml").write_text("[tool.dla-docs]\n", encoding="utf-8")  # a bare project
     out = tmp_path / "dla34.svg"
     assert main(["--project", str(tmp_path), "graph", "dla34", "-o", str(out)]) == 0
-    assert out.read_text() == render_svg(hda_graph(structures["dla34"]))
+    from dla_docs.render.graphs import root_fields
+
+    fields = root_fields(measurements["dla34"])
+    assert fields and out.read_text() == render_svg(hda_graph(structures["dla34"], fields=fields))
     assert main(["--project", str(tmp_path), "graph", "dla34", "--kind", "ida", "--format", "dot"]) == 0
     assert capsysbinary.readouterr().out == render(ida_graph(structures["dla34"]), "dot")
     png = tmp_path / "dla34.png"

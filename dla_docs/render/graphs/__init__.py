@@ -28,20 +28,31 @@ from dla_docs.render.graphs.overview import overview_graph
 from dla_docs.render.graphs.style import (
     CHANNEL_FILLS, EDGE_NAMES, EDGE_STYLES, FONT, MAC_BINS, NO_COST_FILL, SHAPES, contrast, font_colour, graph_css,
 )
-from dla_docs.measure.structure import ModelStructure
+from dla_docs.measure.facts import Measurement, VariantFacts
 
 if TYPE_CHECKING:
     import graphviz
 
-GRAPH_KINDS: dict[str, Callable[[ModelStructure], graphviz.Digraph]] = {
-    "hda": hda_graph,
-    "ida": ida_graph,
-    "overview": overview_graph,
+def root_fields(measurement: Measurement) -> dict[str, int]:
+    """The measured receptive field of every aggregation node (px, by node id) for the HDA details."""
+    analysed = measurement.receptive_field
+    return {field.name: field.size for field in analysed.roots} if analysed is not None else {}
+
+
+def _hda(facts: VariantFacts) -> graphviz.Digraph:
+    return hda_graph(facts.structure, fields=root_fields(facts.measurement))
+
+
+GRAPH_KINDS: dict[str, Callable[[VariantFacts], graphviz.Digraph]] = {
+    "hda": _hda,
+    "ida": lambda facts: ida_graph(facts.structure),
+    "overview": lambda facts: overview_graph(facts.structure),
 }
+"""Each per-variant figure, drawn from a variant's facts (its structure, and what was measured)."""
 
 __all__ = [
     "CHANNEL_FILLS", "DOT_MISSING", "EDGE_NAMES", "EDGE_STYLES", "FONT", "FORMATS", "GRAPH_KINDS", "MAC_BINS",
     "NO_COST_FILL", "SHAPES", "channel_fill", "contrast", "dom_id", "family_graph", "font_colour", "graph_css",
-    "hda_graph", "ida_graph", "mac_fill", "overview_graph", "render", "render_svg", "require_dot",
+    "hda_graph", "ida_graph", "mac_fill", "overview_graph", "render", "render_svg", "require_dot", "root_fields",
     "svg_for_inline",
 ]

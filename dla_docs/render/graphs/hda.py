@@ -4,8 +4,7 @@ share of the variant's MACs."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from dla_docs.render.graphs.common import (
@@ -14,7 +13,6 @@ from dla_docs.render.graphs.common import (
 from dla_docs.render.graphs.style import (
     EDGE_NAMES, EDGE_STYLES, MAC_BINS, NO_COST_FILL, PANEL, PANEL_LINE, SHAPE_NAMES, SHAPES, font_colour,
 )
-from dla_docs.measure.receptive_field import node_windows
 from dla_docs.measure.structure import Edge, ModelStructure, Node, Stage
 
 if TYPE_CHECKING:
@@ -34,18 +32,16 @@ def _node_lines(n: Node) -> tuple[str, str]:
     return title, detail
 
 
-_receptive_fields = functools.lru_cache(maxsize=16)(node_windows)
-
-
-def node_tooltip(n: Node, s: ModelStructure, changed: bool = False) -> str:
+def node_tooltip(n: Node, s: ModelStructure, changed: bool = False, fields: Mapping[str, int] | None = None) -> str:
+    """A node's details; ``fields`` are the measured receptive fields of the roots (px, by node id)."""
     where = n.module or f"{n.id} (the output of the previous level)"
     fraction = share(n.macs, s.totals.macs)
-    field = _receptive_fields(s)[n.id] if n.kind == "root" else None
+    field = (fields or {}).get(n.id) if n.kind == "root" else None
     return tooltip(
         where, n.operation, f"output: {shape_text(n.channels, n.height, n.width)}, stride {n.stride}",
         f"parameters: {count(n.parameters)}",
         f"MACs: {count(n.macs)} ({fraction:.2%} of {s.variant})",
-        *([f"receptive field: {field.size} px (all paths)"] if field else []),
+        *([f"receptive field: {field} px (all paths)"] if field else []),
         *(["changed from the compared variant"] if changed else []),
     )
 
@@ -64,7 +60,8 @@ def polygon_size(lines: Sequence[str]) -> dict[str, str]:
 CHANGED = {"penwidth": "3", "color": "#c2185b"}
 
 
-def _add_node(graph: graphviz.Digraph, n: Node, s: ModelStructure, prefix: str, changed: bool = False) -> None:
+def _add_node(graph: graphviz.Digraph, n: Node, s: ModelStructure, prefix: str, changed: bool = False,
+              fields: Mapping[str, int] | None = None) -> None:
     fill = mac_fill(share(n.macs, s.totals.macs))
     title, detail = _node_lines(n)
     size = polygon_size([title, detail]) if SHAPES[n.kind]["shape"] == "polygon" else {}
@@ -73,7 +70,7 @@ def _add_node(graph: graphviz.Digraph, n: Node, s: ModelStructure, prefix: str, 
         n.id, f"<<B>{text(title)}</B><BR/>{text(detail)}>", id=dom_id(prefix, n.id),
         **{"style": "filled", **SHAPES[n.kind], **size, **mark}, fillcolor=fill,
         fontcolor=font_colour(fill),
-        tooltip=node_tooltip(n, s, changed),
+        tooltip=node_tooltip(n, s, changed, fields),
         **{"class": n.kind + (" changed" if changed else "")},
     )
 
@@ -182,8 +179,10 @@ def _add_legend(graph: graphviz.Digraph, prefix: str) -> str:
     return "legend.key"
 
 
-def hda_graph(structure: ModelStructure, changed: frozenset[str] = frozenset()) -> graphviz.Digraph:
-    """Hierarchical deep aggregation: every stage as a cluster of blocks and roots.
+def hda_graph(structure: ModelStructure, changed: frozenset[str] = frozenset(),
+              fields: Mapping[str, int] | None = None) -> graphviz.Digraph:
+    """Hierarchical deep aggregation: every stage as a cluster of blocks and roots; ``fields``, the
+    measured receptive field of each root (px, by node id), go into the roots' details.
 
     Stages are stacked top to bottom in forward order, each a chain of blocks with the
     roots in line (a root's output feeds the next subtree) and one green edge for every
@@ -208,7 +207,7 @@ def hda_graph(structure: ModelStructure, changed: frozenset[str] = frozenset()) 
                          fillcolor=PANEL, color=PANEL_LINE, margin="10", label="")
             _add_stage_title(cluster, stage, s, prefix)
             for node in stage.nodes:
-                _add_node(cluster, node, s, prefix, node.id in changed)
+                _add_node(cluster, node, s, prefix, node.id in changed, fields)
         for edge in stage.edges:
             _add_edge(graph, edge, stage, prefix)
         if above:  # the legend sits above the first stage
