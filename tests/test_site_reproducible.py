@@ -30,3 +30,24 @@ def test_a_second_build_with_nothing_changed_writes_nothing(built_project, capsy
     assert "are up to date, nothing written" in capsys.readouterr().out
     assert {path: path.stat().st_mtime_ns for path in site.rglob("*")} == before
     assert read_tree(site) == contents
+
+
+def test_the_site_is_the_one_a_plain_mkdocs_build_writes(built_project, tmp_path):
+    """``dla-docs build`` sets the search-excluded SVGs aside while MkDocs parses the pages
+    (publish/set_aside.py); the site must be byte for byte what ``mkdocs build`` makes of the
+    same docs/ and mkdocs.yml, search index and sitemap included."""
+    import os
+    import subprocess
+    import sys
+
+    from dla_docs.publish.site import _source_date_epoch
+
+    plain = tmp_path / "plain"
+    env = {"SOURCE_DATE_EPOCH": _source_date_epoch(built_project), "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(plain)],
+                          cwd=built_project, capture_output=True, text=True, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    ours, theirs = read_tree(built_project / "site"), read_tree(plain)
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    assert any(b"<svg" in data for name, data in ours.items() if name.endswith(".html"))
