@@ -13,26 +13,22 @@ import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dla_docs.checks.findings import VerifyReport
-from dla_docs.checks.verify import card_checks, load_benchmarks, load_results, verify_templates
 from dla_docs.config import Settings
-from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
-from dla_docs.metadata import ModelEntry, Template, read_templates
-from dla_docs.metadata.recorded import recorded_facts
 from dla_docs.progress import Progress
-from dla_docs.render import diff_pages, graphs
-from dla_docs.render.card import Card
-from dla_docs.render.drawing import Drawer, Drawing
-from dla_docs.render.pages import Site, check_templates, render_docs
-from dla_docs.render.templating import (
-    keep_compiled,
-    project_environment,
-    remember_compiled,
-)
 from dla_docs.store import StoredFacts, open_store
 from dla_docs.zoo.variants import VARIANTS, list_models
+
+# The stages below are imported where used: the measuring server starts first, and imports
+# torch while this process imports the rest (about 0.2 s of a cold command).
+if TYPE_CHECKING:
+    from dla_docs.checks.findings import VerifyReport
+    from dla_docs.measure.facts import Measurement
+    from dla_docs.metadata import Template
+    from dla_docs.render.card import Card
+    from dla_docs.render.pages import Site
 
 
 
@@ -46,6 +42,9 @@ def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages
     paths = list(dict.fromkeys([*settings.templates, *extra]))
     # the configured ones were held inside the project when the settings were read; the
     # extra ones were named by the user (--template), who may name any file to be read
+    from dla_docs.metadata import read_templates
+    from dla_docs.render.pages import check_templates
+
     templates = read_templates(paths, settings.root, allow_outside=True)
     if pages:
         check_templates(settings, templates[0])
@@ -61,12 +60,16 @@ class Run:
                  before_reading: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.store = open_store(settings.cache_dir, no_cache)
-        self.env = project_environment(settings.root)
-        keep_compiled(self.env, self.store.templates if self.store else None)
         shelf = self.store.measurements if self.store else None
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
-        self.drawer = Drawer(self.store.drawings if self.store else None) if draw else None
         try:
+            from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.render.drawing import Drawer
+            from dla_docs.render.templating import keep_compiled, project_environment
+
+            self.env = project_environment(settings.root)
+            keep_compiled(self.env, self.store.templates if self.store else None)
+            self.drawer = Drawer(self.store.drawings if self.store else None) if draw else None
             before_reading()
             self.templates = read_project_templates(settings, extra, pages)
             self.results = load_results(settings)  # a bad results file is reported before any waiting
@@ -84,7 +87,7 @@ class Run:
 
     def close(self) -> None:
         self.measuring.close()
-        if self.drawer is not None:
+        if getattr(self, "drawer", None) is not None:
             self.drawer.__exit__()
 
     # -- the facts ------------------------------------------------------------------------
@@ -92,6 +95,9 @@ class Run:
     @functools.cached_property
     def facts(self) -> dict[str, StoredFacts]:
         """Every variant's facts at the configured size, in the zoo's order (waited for here)."""
+        from dla_docs.render import graphs
+        from dla_docs.render.drawing import Drawing
+
         for name, stored in self.measuring.as_they_come():
             if self.drawer is not None:
                 self._svgs[name] = [self.drawer.draw(Drawing(kind, [stored.digest],
@@ -112,12 +118,16 @@ class Run:
 
     def reread(self) -> None:
         """Read the templates again, after ``--fix`` changed them on disk (as first read)."""
+        from dla_docs.metadata import read_templates
+
         self.templates = read_templates([t.path for t in self.templates], self.settings.root, allow_outside=True)
 
     # -- checks and pages -----------------------------------------------------------------
 
     def check(self, templates: Sequence[Template] | None = None) -> VerifyReport:
         """The metadata checks of ``templates`` (default: the configured ones, which the pages show)."""
+        from dla_docs.checks.verify import verify_templates
+
         report = verify_templates(self.settings, self.configured if templates is None else templates,
                                   self.measurements, results=self.results, benchmarks=self.benchmarks)
         report.notes.extend(self.measuring.notes)
@@ -125,7 +135,11 @@ class Run:
 
     def cards(self, report: VerifyReport) -> list[Card]:
         """One card per variant: every fact its pages show (graphs included when drawn)."""
-        entries: dict[str, ModelEntry] = {}
+        from dla_docs.checks.verify import card_checks
+        from dla_docs.metadata.recorded import recorded_facts
+        from dla_docs.render.card import Card
+
+        entries = {}
         for template in self.configured:
             for entry in template.index.models:
                 entries.setdefault(entry.name, entry)
@@ -146,6 +160,10 @@ class Run:
 
     def site(self, report: VerifyReport) -> Site:
         """What every rendering shows: the cards, the family figure and the diff pages."""
+        from dla_docs.render import diff_pages, graphs
+        from dla_docs.render.drawing import Drawing
+        from dla_docs.render.pages import Site
+
         cards = self.cards(report)
         planned = diff_pages.plan(self.measurements, {c.name: c.structure for c in cards})
         family_svg, diffs = "", []
@@ -165,11 +183,15 @@ class Run:
 
     def render(self, report: VerifyReport) -> dict[str, bytes]:
         """Every file of ``docs/``."""
+        from dla_docs.render.pages import render_docs
+
         return render_docs(self.site(report))
 
     def remember(self) -> None:
         """Keep the newly drawn SVGs and compiled templates: called when the command succeeded,
         so that one failing on bad input leaves the store as it was."""
+        from dla_docs.render.templating import remember_compiled
+
         if self.drawer is not None:
             self.drawer.keep()
         remember_compiled(self.env)
