@@ -148,11 +148,9 @@ def build(settings: Settings, strict: bool = False, site: bool = True, builder: 
           no_cache: bool = False, progress: Progress = _quiet) -> Built:
     """Measure, check, draw and render every page into ``docs/``, then build ``site/``; with
     ``strict``, drift writes nothing."""
-    from dla_docs.publish.site import build_lock, publish, warm_up_mkdocs
+    from dla_docs.publish.site import build_lock, publish
 
     with build_lock(settings.root), Run(settings, no_cache, progress) as run:
-        if site and builder == "mkdocs" and run.measuring.missing:
-            warm_up_mkdocs(settings.root)  # while the measurements come in
         report = run.check()
         if strict and report.findings:
             return Built(report, None)

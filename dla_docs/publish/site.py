@@ -228,34 +228,6 @@ def _mkdocs_dirs(config_file: Path) -> tuple[str, str]:
     return str(data.get("docs_dir", "docs")), str(data.get("site_dir", "site"))
 
 
-def _markdown_modules(config_file: Path) -> list[str]:
-    """The modules of the Markdown extensions and plugins ``mkdocs.yml`` names (best effort)."""
-    from importlib.metadata import entry_points
-
-    data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    names = [next(iter(e)) if isinstance(e, dict) else e for e in data.get("markdown_extensions") or []]
-    modules = [n if "." in n else f"markdown.extensions.{n}" for n in names if isinstance(n, str)]
-    plugins = {next(iter(p)) if isinstance(p, dict) else p for p in data.get("plugins") or ["search"]}
-    return modules + [e.module for e in entry_points(group="mkdocs.plugins") if e.name in plugins]
-
-
-def warm_up_mkdocs(root: Path) -> None:
-    """Import MkDocs, its plugins and Markdown extensions in a background thread, while the caller
-    waits for its measurements with a core to spare (about 0.25 s of a cold build). Only imports:
-    whatever fails here fails again, and is reported, in :func:`build_mkdocs`."""
-    import importlib
-    import threading
-
-    def imports() -> None:
-        try:
-            for name in ("mkdocs.commands.build", "mkdocs.config.defaults", *_markdown_modules(root / MKDOCS_CONFIG)):
-                importlib.import_module(name)
-        except Exception:  # noqa: BLE001 -- a warm-up only
-            pass
-
-    threading.Thread(target=imports, name="dla-docs-warm-up", daemon=True).start()
-
-
 def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) -> None:
     """Run ``mkdocs build --strict`` from ``config_file`` with the given folders."""
     from mkdocs.commands.build import build
