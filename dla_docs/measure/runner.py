@@ -124,8 +124,16 @@ class MeasuringServer:
         except subprocess.TimeoutExpired:
             return "closed its output"
 
-    def close(self) -> None:
-        """Kill the server (its workers die with it) and reap it."""
+    def close(self, finished: bool = False) -> None:
+        """End the server and reap it: once it has ``finished`` answering, by closing its input (its
+        workers end first, so their CPU time counts as the command's); else, or if it does not end
+        within seconds, by killing it (its workers die with it)."""
+        if finished and self.process.poll() is None and self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
@@ -173,9 +181,9 @@ class Measuring:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self, finished: bool = False) -> None:
         if self.server is not None:
-            self.server.close()
+            self.server.close(finished)
             self.server = None
 
     def as_they_come(self) -> Iterator[tuple[str, StoredFacts]]:
@@ -196,7 +204,7 @@ class Measuring:
             self.found[facts.measurement.variant] = stored
             self.progress(facts.measurement.variant, False)
             yield facts.measurement.variant, stored
-        self.close()
+        self.close(finished=True)
 
     def _keep(self, facts, code: dict[str, str]) -> StoredFacts:
         if self.shelf is not None:

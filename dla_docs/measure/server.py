@@ -86,8 +86,13 @@ class StoppedWatch:
         return None
 
 
-def _worker(conn: Connection, server: int) -> None:
-    """A measuring worker: ``[name, image_size]`` in, one answer line out, until its pipe closes."""
+def _worker(conn: Connection, server: int, servers_ends: list[Connection]) -> None:
+    """A measuring worker: ``[name, image_size]`` in, one answer line out, until its pipe closes.
+
+    The server's ends of the pipes (this one's and the earlier workers') came with the fork:
+    closed here, so that each pipe ends when the server closes its end."""
+    for end in servers_ends:
+        end.close()
     import torch
 
     from dla_docs.measure.core import measure_facts
@@ -98,14 +103,17 @@ def _worker(conn: Connection, server: int) -> None:
     while True:
         try:
             name, image_size = json.loads(conn.recv_bytes())
-        except EOFError:
-            break
+        except (EOFError, OSError):
+            os._exit(0)  # the server closed the pipe, or died: nothing more to do or to say
         try:
             facts = measure_facts(name, image_size)
             answer = {"kind": "done", "name": name, "facts": facts.to_dict(), "code": loaded_code()}
         except Exception:  # noqa: BLE001 -- a bug in measuring: the command reports it with this traceback
             answer = {"kind": "failed", "name": name, "error": traceback.format_exc()}
-        conn.send_bytes(json.dumps(answer).encode())
+        try:
+            conn.send_bytes(json.dumps(answer).encode())
+        except OSError:
+            os._exit(0)  # the server is gone; the command already says why
 
 
 class _Pool:
@@ -117,7 +125,8 @@ class _Pool:
         self.workers: list[tuple[Any, Connection]] = []
         for _ in range(jobs):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_worker, args=(theirs, os.getpid()), daemon=True)
+            ends = [mine, *(conn for _, conn in self.workers)]
+            process = context.Process(target=_worker, args=(theirs, os.getpid(), ends), daemon=True)
             process.start()
             theirs.close()
             self.workers.append((process, mine))
@@ -172,11 +181,15 @@ class _Pool:
                     return
 
     def close(self) -> None:
-        for process, conn in self.workers:
+        """End the workers: their pipes close, so an idle one ends by itself; one still busy
+        (the request was cut short) is killed."""
+        for _, conn in self.workers:
             conn.close()
+        for process, _ in self.workers:
+            process.join(timeout=2)
             if process.is_alive():
                 process.kill()
-            process.join()
+                process.join()
 
 
 def main(parent: int) -> None:
