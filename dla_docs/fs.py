@@ -48,7 +48,10 @@ def files_under(folder: Path) -> dict[str, Path]:
     return dict(sorted(files.items()))
 
 
-def _kind_of(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file-system entry that is not a regular file is, in words (from its ``st_mode``)."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISSOCK(mode):
@@ -82,7 +85,7 @@ def irregular_entries(folder: Path) -> dict[str, str]:
                     target = "?"
                 found[path.relative_to(folder).as_posix()] = f"a symbolic link (to {target})"
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-                found[path.relative_to(folder).as_posix()] = _kind_of(mode)
+                found[path.relative_to(folder).as_posix()] = kind_of(mode)
     return dict(sorted(found.items()))
 
 

@@ -65,12 +65,14 @@ class MissingPackageError(DlaDocsError):
 # -- the code behind an entry ---------------------------------------------------------------
 
 
-@functools.cache
-def _file_digest(path: Path) -> str | None:
+def _digest_now(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+_file_digest = functools.cache(_digest_now)  # a command reads each source once, however many entries name it
 
 
 def loaded_code(modules: Iterable[Any] | None = None) -> dict[str, str]:
@@ -86,7 +88,7 @@ def loaded_code(modules: Iterable[Any] | None = None) -> dict[str, str]:
             continue
         path = Path(file).resolve()
         if path.suffix == ".py" and contained(path, PACKAGE_DIR):
-            digest = _file_digest(path)
+            digest = _digest_now(path)
             if digest is not None:
                 manifest[path.relative_to(PACKAGE_DIR).as_posix()] = digest
     return dict(sorted(manifest.items()))

@@ -21,8 +21,8 @@ import pytest
 import torch
 
 from conftest import copy_project
+from verify_helpers import run, verify_json
 from dla_docs import create_model, list_models
-from dla_docs.cli import main
 
 pytestmark = pytest.mark.timeout(180, func_only=True)  # per case, fixtures excluded
 
@@ -45,18 +45,6 @@ def project(pristine, tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def dla46_c_state() -> dict[str, torch.Tensor]:
     return create_model("dla46_c").state_dict()
-
-
-def run(args: list[str], capsys) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
-def verify_json(root: Path, capsys, *options) -> tuple[int, dict, str]:
-    code, out, err = run(["--project", root, "verify", "--format", "json", *options], capsys)
-    return code, json.loads(out) if out.startswith("{") else {}, err
 
 
 def tree(root: Path) -> dict[str, bytes | str]:

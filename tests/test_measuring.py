@@ -77,30 +77,18 @@ def _one_clear_line(err: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["server", "worker"])
-def test_a_stopped_server_or_worker_ends_the_command_with_one_line(cold_project, target):
+@pytest.mark.parametrize("fault, says", [("suspend", "stopped (SIGSTOP)"), ("kill", "killed by SIGKILL")])
+def test_a_stopped_or_killed_server_or_worker_ends_the_command_with_one_line(cold_project, target, fault, says):
+    """Issue 21, cases 6 and 7: one line naming what happened to which process, exit 2, never a hang."""
     command = _command(cold_project, "verify", "--no-cache")
     try:
         server, workers = _workers(psutil.Process(command.pid))
-        (server if target == "server" else workers[0]).suspend()
+        getattr(server if target == "server" else workers[0], fault)()
         code, _, err = _finish(command)
     finally:
         _kill_tree(command.pid)
     line = _one_clear_line(err)
-    assert code == 2 and "stopped (SIGSTOP)" in line and f"measuring {target}" in line, line
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("target", ["server", "worker"])
-def test_a_killed_server_or_worker_is_named_in_one_line(cold_project, target):
-    command = _command(cold_project, "verify", "--no-cache")
-    try:
-        server, workers = _workers(psutil.Process(command.pid))
-        (server if target == "server" else workers[0]).kill()
-        code, _, err = _finish(command)
-    finally:
-        _kill_tree(command.pid)
-    line = _one_clear_line(err)
-    assert code == 2 and f"measuring {target}" in line and "killed by SIGKILL" in line, line
+    assert code == 2 and says in line and f"measuring {target}" in line, line
 
 
 def test_a_silent_server_is_given_up_after_the_bound(cold_project):

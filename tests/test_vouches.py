@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import DATA, copy_project
+from verify_helpers import run, verify_json
 
 from dla_docs import create_model
 from dla_docs.cli import main
@@ -50,18 +51,6 @@ def project(built, tmp_path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(built, root, symlinks=True)
     return root
-
-
-def run(args, capsys) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
-
-
-def verify_json(root: Path, capsys, *options) -> tuple[int, dict, str]:
-    code, out, err = run(["--project", root, "verify", "--format", "json", *options], capsys)
-    return code, (json.loads(out) if out.startswith("{") else {}), err
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes | str, int]]:

@@ -50,6 +50,20 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
+def run(args, capsys) -> tuple[int, str, str]:
+    """The command line as a user types it (any argument as text); never a traceback."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def verify_json(root: Path, capsys, *options) -> tuple[int, dict, str]:
+    """``verify --format json`` of the project at ``root``: exit status, the report, standard error."""
+    code, out, err = run(["--project", root, "verify", "--format", "json", *options], capsys)
+    return code, (json.loads(out) if out.startswith("{") else {}), err
+
+
 def tree_hashes(root: Path) -> dict[str, str]:
     """sha256 of every file under ``root`` except the measurement cache."""
     return {

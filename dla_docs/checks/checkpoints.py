@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
-from dla_docs.fs import contained, shown
+from dla_docs.fs import contained, kind_of, shown
 from dla_docs.zoo.variants import get_config, list_models
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".safetensors")
@@ -40,18 +40,6 @@ class CheckpointScan:
     skipped: tuple[tuple[str, str], ...]  # (entry name, why)
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 def _skip_reason(entry: os.DirEntry, variants: Sequence[str]) -> str | None:
     """Why ``entry`` is not a checkpoint for any of ``variants``, or ``None`` when it is one.
 
@@ -63,7 +51,7 @@ def _skip_reason(entry: os.DirEntry, variants: Sequence[str]) -> str | None:
         what = "a symbolic link that cannot be followed" if entry.is_symlink() else "cannot be read"
         return f"{what} ({exc.strerror or exc})"
     if not stat.S_ISREG(mode):
-        return _kind(mode)
+        return kind_of(mode)
     name = entry.name
     suffix = Path(name).suffix
     if suffix not in CHECKPOINT_SUFFIXES:

@@ -206,8 +206,8 @@ class Measuring:
             yield facts.measurement.variant, stored
         self.close(finished=True)
 
-    def _keep(self, facts, code: dict[str, str]) -> StoredFacts:
-        if self.shelf is not None:
+    def _keep(self, facts, code: dict[str, str] | None) -> StoredFacts:
+        if self.shelf is not None and code is not None:
             try:
                 return self.shelf.put(facts, code)
             except OSError as exc:

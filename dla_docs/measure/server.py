@@ -86,6 +86,19 @@ class StoppedWatch:
         return None
 
 
+_IMPORTED: dict[str, str] = {}
+
+
+def _code_measured() -> dict[str, str] | None:
+    """The manifest of the code that measured (see :func:`dla_docs.store.loaded_code`), or ``None``
+    when a source file changed on disk since the server imported it: then the file's digest no
+    longer says what ran, and the measurement is used but not kept."""
+    from dla_docs.store import loaded_code
+
+    now = loaded_code()
+    return None if any(now.get(name, digest) != digest for name, digest in _IMPORTED.items()) else now
+
+
 def _worker(conn: Connection, server: int, servers_ends: list[Connection]) -> None:
     """A measuring worker: ``[name, image_size]`` in, one answer line out, until its pipe closes.
 
@@ -96,7 +109,6 @@ def _worker(conn: Connection, server: int, servers_ends: list[Connection]) -> No
     import torch
 
     from dla_docs.measure.core import measure_facts
-    from dla_docs.store import loaded_code
 
     die_with_parent(server)
     torch.set_num_threads(1)
@@ -107,7 +119,7 @@ def _worker(conn: Connection, server: int, servers_ends: list[Connection]) -> No
             os._exit(0)  # the server closed the pipe, or died: nothing more to do or to say
         try:
             facts = measure_facts(name, image_size)
-            answer = {"kind": "done", "name": name, "facts": facts.to_dict(), "code": loaded_code()}
+            answer = {"kind": "done", "name": name, "facts": facts.to_dict(), "code": _code_measured()}
         except Exception:  # noqa: BLE001 -- a bug in measuring: the command reports it with this traceback
             answer = {"kind": "failed", "name": name, "error": traceback.format_exc()}
         try:
@@ -200,6 +212,10 @@ def main(parent: int) -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     import dla_docs.measure.core  # noqa: F401 -- torch and the measuring code, once, before any fork
+    from dla_docs.store import loaded_code
+
+    global _IMPORTED
+    _IMPORTED = loaded_code()  # the sources as imported, to tell an edit made while measuring
 
     for line in requests:
         request = json.loads(line)
