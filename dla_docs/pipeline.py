@@ -64,8 +64,9 @@ class Run:
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
         try:
             from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.render.compiled import keep_compiled
             from dla_docs.render.drawing import Drawer
-            from dla_docs.render.templating import keep_compiled, project_environment
+            from dla_docs.render.templating import project_environment
 
             self.env = project_environment(settings.root)
             keep_compiled(self.env, self.store.templates if self.store else None)
@@ -190,7 +191,7 @@ class Run:
     def remember(self) -> None:
         """Keep the newly drawn SVGs and compiled templates: called when the command succeeded,
         so that one failing on bad input leaves the store as it was."""
-        from dla_docs.render.templating import remember_compiled
+        from dla_docs.render.compiled import remember_compiled
 
         if self.drawer is not None:
             self.drawer.keep()

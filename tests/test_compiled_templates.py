@@ -1,4 +1,4 @@
-"""Compiled page templates kept in the sealed measurement cache (templating.SealedBytecodeCache)."""
+"""Compiled page templates kept in the sealed measurement cache (render/compiled.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ import json
 import jinja2
 import pytest
 
+from dla_docs.render.compiled import keep_compiled, remember_compiled
+from dla_docs.render.templating import environment, load_template, render_template
 from dla_docs.store import SealedFolder, Store
-from dla_docs.render.templating import (
-    environment,
-    keep_compiled,
-    load_template,
-    remember_compiled,
-    render_template,
-)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ their includes followed and checked before rendering. Every template error becom
 from __future__ import annotations
 
 import functools
-import hashlib
-import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +26,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, decode_utf8, read_bounded, shown
 from dla_docs.render import formatting
-from dla_docs.store import TemplateShelf
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
 MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'
@@ -144,87 +141,9 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     return env
 
 
-class SealedBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept in the measurement cache, sealed like its entries.
-
-    Compiling the page templates is a good part of a warm ``verify``; Jinja can keep the
-    compiled code, but its own file cache would load whatever code a file holds. Here the
-    code is stored through ``store`` (:class:`dla_docs.store.TemplateShelf`), whose
-    entries carry an HMAC under the cache's own key and are not read in CI; an entry is named
-    by Jinja's and Python's versions, the environment's settings, the template and the
-    checksum of its source, so an edited template is compiled again. It also remembers the
-    literal includes of each template source, so that checking the includes of unchanged
-    templates parses nothing. Newly compiled code is written only by :meth:`keep`, once the
-    command succeeded: one that fails on bad input leaves the cache as it was.
-    """
-
-    def __init__(self, store: TemplateShelf) -> None:
-        self.store = store
-        self.pending: dict[str, bytes] = {}
-        self.pending_includes: dict[str, list] = {}
-
-    @staticmethod
-    def _settings(env: jinja2.Environment) -> tuple:
-        return (jinja2.__version__, sys.version, type(env).__qualname__, env.autoescape, env.trim_blocks,
-                env.lstrip_blocks, env.keep_trailing_newline, getattr(env.finalize, "__qualname__", None))
-
-    @classmethod
-    def _name(cls, bucket: jinja2.bccache.Bucket) -> str:
-        settings = (*cls._settings(bucket.environment), bucket.key, bucket.checksum)
-        return hashlib.sha256(repr(settings).encode()).hexdigest()
-
-    @classmethod
-    def _includes_name(cls, env: jinja2.Environment, source: str) -> str:
-        settings = ("includes", *cls._settings(env), hashlib.sha256(source.encode("utf-8")).hexdigest())
-        return hashlib.sha256(repr(settings).encode()).hexdigest()
-
-    def includes(self, env: jinja2.Environment, source: str) -> list[tuple[str, int]] | None:
-        """The literal includes of a template with exactly this ``source``, if remembered."""
-        found = self.store.get_includes(self._includes_name(env, source))
-        if found is None or not all(
-                isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and type(item[1]) is int
-                for item in found):
-            return None
-        return [(name, line) for name, line in found]
-
-    def remember_includes(self, env: jinja2.Environment, source: str, found: list[tuple[str, int]]) -> None:
-        self.pending_includes[self._includes_name(env, source)] = [[name, line] for name, line in found]
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = self.store.get_bytecode(self._name(bucket))
-        if data is not None:
-            bucket.bytecode_from_string(data)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.pending[self._name(bucket)] = bucket.bytecode_to_string()
-
-    def keep(self) -> None:
-        try:
-            for name, code in self.pending.items():
-                self.store.put_bytecode(name, code)
-            for name, includes in self.pending_includes.items():
-                self.store.put_includes(name, includes)
-        except OSError:
-            pass  # compiled (or parsed) again next time
-        self.pending.clear()
-        self.pending_includes.clear()
-
-
 def project_environment(root: Path) -> PageSandbox:
     """The command's one environment for the project at ``root`` (its ``templates/`` folder)."""
     return shared_environment(root / "templates", root)
-
-
-def keep_compiled(env: PageSandbox, store: TemplateShelf | None) -> None:
-    """Load ``env``'s compiled templates from ``store`` from now on (none without one), and keep
-    the ones it compiles there when :func:`remember_compiled` is called."""
-    env.bytecode_cache = SealedBytecodeCache(store) if store is not None else None
-
-
-def remember_compiled(env: PageSandbox) -> None:
-    """Write the templates ``env`` compiled since :func:`keep_compiled` (the command succeeded)."""
-    if isinstance(env.bytecode_cache, SealedBytecodeCache):
-        env.bytecode_cache.keep()
 
 
 @functools.lru_cache(maxsize=8)
@@ -318,6 +237,8 @@ def _include_names(node: nodes.Template) -> list[tuple[str, int]]:
 def _includes_of(env: PageSandbox, source: str, name: str, filename: str) -> list[tuple[str, int]]:
     """:func:`_include_names` of a template file's source: parsed, or as the sealed cache
     remembers them for exactly this source (a warm command parses no template)."""
+    from dla_docs.render.compiled import SealedBytecodeCache
+
     memo = env.bytecode_cache if isinstance(env.bytecode_cache, SealedBytecodeCache) else None
     found = memo.includes(env, source) if memo is not None else None
     if found is None:
