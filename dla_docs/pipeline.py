@@ -78,7 +78,7 @@ class Run:
         except BaseException:
             self.close()
             raise
-        self._svgs: dict[str, list[Future[str]]] = {}
+        self._svgs: dict[str, list[Future[str]]] = {}  # by variant, "family" and "diff-<a>-<b>"
 
     def __enter__(self) -> Run:
         return self
@@ -95,16 +95,39 @@ class Run:
 
     @functools.cached_property
     def facts(self) -> dict[str, StoredFacts]:
-        """Every variant's facts at the configured size, in the zoo's order (waited for here)."""
-        from dla_docs.render import graphs
-        from dla_docs.render.drawing import Drawing
-
+        """Every variant's facts at the configured size, in the zoo's order (waited for here); each
+        graph is drawn as soon as the facts it shows are known."""
         for name, stored in self.measuring.as_they_come():
             if self.drawer is not None:
-                self._svgs[name] = [self.drawer.draw(Drawing(kind, [stored.digest],
-                                                             functools.partial(build, stored.facts)))
-                                    for kind, build in graphs.GRAPH_KINDS.items()]
-        return {name: self.measuring.found[name] for name in list_models()}
+                self._draw_as_known(name, stored)
+        facts = {name: self.measuring.found[name] for name in list_models()}
+        if self.drawer is not None:
+            from dla_docs.render import graphs
+            from dla_docs.render.drawing import Drawing
+
+            structures = [stored.facts.structure for stored in facts.values()]
+            self._svgs["family"] = [self.drawer.draw(Drawing("family", [f.digest for f in facts.values()],
+                                                             lambda: graphs.family_graph(structures)))]
+        return facts
+
+    def _draw_as_known(self, name: str, stored: StoredFacts) -> None:
+        """Start drawing ``name``'s graphs, and each diff graph whose two variants are now known."""
+        from dla_docs.measure.diff import changed_nodes
+        from dla_docs.render import diff_pages, graphs
+        from dla_docs.render.drawing import Drawing
+
+        assert self.drawer is not None
+        self._svgs[name] = [self.drawer.draw(Drawing(kind, [stored.digest], functools.partial(build, stored.facts)))
+                            for kind, build in graphs.GRAPH_KINDS.items()]
+        known = self.measuring.found
+        for a, b in diff_pages.pairs([n for n in list_models() if n in known]):
+            if f"diff-{a}-{b}" not in self._svgs:
+                first, second = known[a].facts, known[b].facts
+                changed = frozenset(changed_nodes(first.structure, second.structure))
+                self._svgs[f"diff-{a}-{b}"] = [self.drawer.draw(Drawing(
+                    f"diff-{a}-{b}", [known[a].digest, known[b].digest],
+                    functools.partial(graphs.hda_graph, second.structure, changed,
+                                      graphs.root_fields(second.measurement))))]
 
     @property
     def measurements(self) -> dict[str, Measurement]:
@@ -161,24 +184,15 @@ class Run:
 
     def site(self, report: VerifyReport) -> Site:
         """What every rendering shows: the cards, the family figure and the diff pages."""
-        from dla_docs.render import diff_pages, graphs
-        from dla_docs.render.drawing import Drawing
+        from dla_docs.render import diff_pages
         from dla_docs.render.pages import Site
 
         cards = self.cards(report)
         planned = diff_pages.plan(self.measurements, {c.name: c.structure for c in cards})
-        family_svg, diffs = "", []
-        if self.drawer is not None:
-            digests = [self.facts[c.name].digest for c in cards]
-            family = self.drawer.draw(Drawing("family", digests,
-                                              lambda: graphs.family_graph([c.structure for c in cards])))
-            drawn = [self.drawer.draw(Drawing(
-                f"diff-{d.a}-{d.b}", [self.facts[d.a].digest, self.facts[d.b].digest],
-                functools.partial(graphs.hda_graph, self.facts[d.b].facts.structure, changed,
-                                  graphs.root_fields(self.facts[d.b].facts.measurement))))
-                for d, changed in planned]
-            family_svg = family.result()
-            diffs = [diff_pages.DiffPage(d, changed, svg.result()) for (d, changed), svg in zip(planned, drawn)]
+        drawn = self.drawer is not None
+        family_svg = self._svgs["family"][0].result() if drawn else ""
+        diffs = [diff_pages.DiffPage(d, changed, self._svgs[f"diff-{d.a}-{d.b}"][0].result() if drawn else "")
+                 for d, changed in planned] if drawn else []
         return Site(settings=self.settings, family=self.configured[0], cards=cards, report=report,
                     family_svg=family_svg, diffs=diffs)
 
