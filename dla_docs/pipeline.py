@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from dla_docs.config import Settings
 from dla_docs.measure.runner import start_measuring
-from dla_docs.progress import Progress
+from dla_docs.progress import Progress, no_progress
 from dla_docs.store import StoredFacts, open_store
 from dla_docs.zoo.variants import VARIANTS, list_models
 
@@ -30,10 +30,6 @@ if TYPE_CHECKING:
     from dla_docs.render.card import Card
     from dla_docs.render.pages import Site
 
-
-
-def _quiet(name: str, cached: bool) -> None:
-    pass
 
 
 def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages: bool = True) -> list[Template]:
@@ -55,7 +51,7 @@ class Run:
     """One command's pass over the project. A context manager: leaving it ends the measuring
     server and waits for the drawings under way, whatever happened."""
 
-    def __init__(self, settings: Settings, no_cache: bool = False, progress: Progress = _quiet, *,
+    def __init__(self, settings: Settings, no_cache: bool = False, progress: Progress = no_progress, *,
                  extra: Sequence[Path] = (), pages: bool = True, draw: bool = True,
                  before_reading: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
@@ -78,7 +74,9 @@ class Run:
         except BaseException:
             self.close()
             raise
-        self._svgs: dict[str, list[Future[str]]] = {}  # by variant, "family" and "diff-<a>-<b>"
+        self._svgs: dict[str, list[Future[str]]] = {}  # each variant's hda, ida and overview graphs
+        self._diffs: dict[tuple[str, str], tuple[frozenset[str], Future[str]]] = {}  # changed nodes, graph
+        self._family: Future[str] | None = None
 
     def __enter__(self) -> Run:
         return self
@@ -106,8 +104,8 @@ class Run:
             from dla_docs.render.drawing import Drawing
 
             structures = [stored.facts.structure for stored in facts.values()]
-            self._svgs["family"] = [self.drawer.draw(Drawing("family", [f.digest for f in facts.values()],
-                                                             lambda: graphs.family_graph(structures)))]
+            self._family = self.drawer.draw(Drawing("family", [f.digest for f in facts.values()],
+                                                    lambda: graphs.family_graph(structures)))
         return facts
 
     def _draw_as_known(self, name: str, stored: StoredFacts) -> None:
@@ -121,13 +119,13 @@ class Run:
                             for kind, build in graphs.GRAPH_KINDS.items()]
         known = self.measuring.found
         for a, b in diff_pages.pairs([n for n in list_models() if n in known]):
-            if f"diff-{a}-{b}" not in self._svgs:
+            if (a, b) not in self._diffs:
                 first, second = known[a].facts, known[b].facts
                 changed = frozenset(changed_nodes(first.structure, second.structure))
-                self._svgs[f"diff-{a}-{b}"] = [self.drawer.draw(Drawing(
+                self._diffs[(a, b)] = changed, self.drawer.draw(Drawing(
                     f"diff-{a}-{b}", [known[a].digest, known[b].digest],
                     functools.partial(graphs.hda_graph, second.structure, changed,
-                                      graphs.root_fields(second.measurement))))]
+                                      graphs.root_fields(second.measurement))))
 
     @property
     def measurements(self) -> dict[str, Measurement]:
@@ -184,17 +182,19 @@ class Run:
 
     def site(self, report: VerifyReport) -> Site:
         """What every rendering shows: the cards, the family figure and the diff pages."""
-        from dla_docs.render import diff_pages
+        from dla_docs.measure.diff import diff_variants
+        from dla_docs.render.diff_pages import DiffPage, pairs
         from dla_docs.render.pages import Site
 
-        cards = self.cards(report)
-        planned = diff_pages.plan(self.measurements, {c.name: c.structure for c in cards})
-        drawn = self.drawer is not None
-        family_svg = self._svgs["family"][0].result() if drawn else ""
-        diffs = [diff_pages.DiffPage(d, changed, self._svgs[f"diff-{d.a}-{d.b}"][0].result() if drawn else "")
-                 for d, changed in planned] if drawn else []
+        cards = self.cards(report)  # waits for the facts, which starts every drawing
+        m = self.measurements
+        diffs = []
+        for a, b in pairs(list(m)):  # in the family's order; none when nothing is drawn
+            if (a, b) in self._diffs:
+                changed, svg = self._diffs[(a, b)]
+                diffs.append(DiffPage(diff_variants(m[a], m[b]), changed, svg.result()))
         return Site(settings=self.settings, family=self.configured[0], cards=cards, report=report,
-                    family_svg=family_svg, diffs=diffs)
+                    family_svg=self._family.result() if self._family is not None else "", diffs=diffs)
 
     def render(self, report: VerifyReport) -> dict[str, bytes]:
         """Every file of ``docs/``."""

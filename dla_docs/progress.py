@@ -9,6 +9,10 @@ from typing import Any
 Progress = Callable[[str, bool], None]  # the one progress callback: (item just finished, came from the store)
 
 
+def no_progress(item: str, cached: bool = False) -> None:
+    """The progress callback of a caller that shows none."""
+
+
 class Steps:
     """Progress for a pipeline of steps: ``steps(description, total)`` starts a new bar.
 

@@ -20,17 +20,13 @@ from dla_docs.fs import shown
 from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
 from dla_docs.pipeline import Run
-from dla_docs.progress import Progress
+from dla_docs.progress import Progress, no_progress
 from dla_docs.store import open_store
 
 if TYPE_CHECKING:  # imported where used: a warm command needs none of them
     from dla_docs.checks.fix import FixResult
     from dla_docs.measure.diff import VariantDiff
     from dla_docs.publish.site import Published
-
-
-def _quiet(name: str, cached: bool) -> None:
-    pass
 
 
 @dataclass
@@ -42,7 +38,7 @@ class Measured:
 
 
 def measure(settings: Settings, names: Sequence[str], image_size: int | None = None, no_cache: bool = False,
-            jobs: int | None = None, progress: Progress = _quiet) -> Measured:
+            jobs: int | None = None, progress: Progress = no_progress) -> Measured:
     """The measurements of ``names`` (in that order) at ``image_size`` (default: the project's)."""
     store = open_store(settings.cache_dir, no_cache)
     size = image_size or settings.image_size
@@ -106,7 +102,7 @@ def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -
 
 def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: Path | None = None,
            fix: bool = False, add_missing: bool = False, no_cache: bool = False,
-           progress: Progress = _quiet) -> Verified:
+           progress: Progress = no_progress) -> Verified:
     """Check the templates (default: the configured ones) and the committed pages against the code;
     with ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured
     values of the fields that drifted and check again."""
@@ -145,7 +141,7 @@ class Built:
 
 
 def build(settings: Settings, strict: bool = False, site: bool = True, builder: str = "mkdocs",
-          no_cache: bool = False, progress: Progress = _quiet) -> Built:
+          no_cache: bool = False, progress: Progress = no_progress) -> Built:
     """Measure, check, draw and render every page into ``docs/``, then build ``site/``; with
     ``strict``, drift writes nothing."""
     from dla_docs.publish.site import build_lock, publish
@@ -165,7 +161,7 @@ def build(settings: Settings, strict: bool = False, site: bool = True, builder: 
 
 
 def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: bool = False,
-              progress: Progress = _quiet) -> list[Path]:
+              progress: Progress = no_progress) -> list[Path]:
     """``<variant>/README.md`` and ``config.json`` for the Hugging Face Hub, from the same cards as
     the site (no graph is drawn); every card is validated before any file is written."""
     from dla_docs.publish.exports import refuse_managed, write_files

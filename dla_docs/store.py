@@ -244,10 +244,6 @@ class MeasurementShelf:
     def _path(name: str) -> str:
         return f"{name[:2]}/{name}.json"
 
-    def may_hold(self, variant: str, image_size: int) -> bool:
-        """Whether an entry is there to be read (a hint: nothing is read or checked)."""
-        return self.folder.readable and (self.folder.root / self._path(self.entry_name(variant, image_size))).is_file()
-
     def get(self, variant: str, image_size: int) -> StoredFacts | None:
         """The facts, or ``None`` when absent, unsealed, damaged or measured by other code."""
         from dla_docs.measure.facts import VariantFacts

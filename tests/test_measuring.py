@@ -112,6 +112,7 @@ def test_a_killed_command_takes_the_server_and_its_workers_with_it(cold_project)
     assert not alive, f"{[p.pid for p in alive]} outlived their killed command"
 
 
+@pytest.mark.slow
 def test_the_command_imports_no_torch_and_nothing_from_the_working_folder(tmp_path, measurements):
     """Issue 21, case 8: a ``torch.py`` or ``fvcore.py`` in the working folder is never imported,
     by the command or by any process it starts; the measurements are the session's own."""

@@ -106,8 +106,7 @@ def test_first_block_of_every_other_page_runs_alone(generated, runner, tmp_path,
 
 # -- timm and dla_docs: the same network, the same weights, the same logits ------------------
 
-LOGIT_VARIANTS = ["dla46_c", "dla34", *(pytest.param(n, marks=pytest.mark.slow)
-                                        for n in VARIANTS if n not in ("dla46_c", "dla34"))]
+LOGIT_VARIANTS = ["dla46_c", *(pytest.param(n, marks=pytest.mark.slow) for n in VARIANTS if n != "dla46_c")]
 
 
 def _classify_blocks(generated, name: str) -> tuple[str, str]:

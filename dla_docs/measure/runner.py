@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dla_docs.errors import DlaDocsError
-from dla_docs.progress import Progress
+from dla_docs.progress import Progress, no_progress
 from dla_docs.store import MeasurementShelf, StoredFacts
 
 DEFAULT_PROGRESS_LIMIT_S = 300.0
@@ -36,10 +36,6 @@ _BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
 
 class MeasuringLost(DlaDocsError):
     """The measuring server or a worker died, was stopped, or stopped making progress."""
-
-
-def _no_progress(name: str, cached: bool) -> None:
-    pass
 
 
 def progress_limit() -> float:
@@ -152,7 +148,7 @@ class Measuring:
     """
 
     def __init__(self, names: Sequence[str], image_size: int, shelf: MeasurementShelf | None,
-                 progress: Progress = _no_progress, jobs: int | None = None) -> None:
+                 progress: Progress = no_progress, jobs: int | None = None) -> None:
         from dla_docs.measure.spec import check_image_size
         from dla_docs.zoo.variants import get_config
 
@@ -238,7 +234,7 @@ class Measuring:
 
 
 def start_measuring(names: Sequence[str], image_size: int, shelf: MeasurementShelf | None,
-                    progress: Progress = _no_progress, jobs: int | None = None) -> Measuring:
+                    progress: Progress = no_progress, jobs: int | None = None) -> Measuring:
     """Start measuring ``names`` at ``image_size``: see :class:`Measuring`."""
     return Measuring(names, image_size, shelf, progress, jobs)
 

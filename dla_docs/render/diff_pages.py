@@ -7,15 +7,13 @@ its changed nodes outlined).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from dla_docs.measure.diff import VariantDiff, changed_nodes, diff_variants
-from dla_docs.measure.facts import Measurement
-from dla_docs.measure.structure import ModelStructure
+from dla_docs.measure.diff import VariantDiff
 from dla_docs.render.graphs import svg_for_inline
 from dla_docs.render.templating import render_template
 
@@ -47,13 +45,6 @@ class DiffPage:
 def pairs(names: Sequence[str]) -> list[tuple[str, str]]:
     """The diff pairs whose variants are both documented."""
     return [(a, b) for a, b in DIFF_PAIRS if a in names and b in names]
-
-
-def plan(measurements: Mapping[str, Measurement], structures: Mapping[str, ModelStructure]
-         ) -> list[tuple[VariantDiff, frozenset[str]]]:
-    """The comparison and the changed nodes of every pair, before any graph is drawn."""
-    return [(diff_variants(measurements[a], measurements[b]), frozenset(changed_nodes(structures[a], structures[b])))
-            for a, b in pairs(list(measurements))]
 
 
 def _sign(a: int | None, b: int | None) -> str:
