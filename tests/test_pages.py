@@ -77,14 +77,14 @@ def test_which_variant_names_the_most_accurate_within_each_budget(generated):
     section = index.split("## Which variant?")[1].split("\n## ")[0]
     lines = re.findall(r"^- \*\*Up to (\d+) GMACs?:\*\* \[(\w+)\].*$", section, re.M)
     assert len(lines) >= 3
-    for budget, pick in lines:
+    for budget, pick in lines:  # the most accurate, or one on par with it (within 0.2 points: a tie)
         within = {n: v for n, v in rows.items() if v[1] <= float(budget)}
-        assert pick == max(within, key=lambda n: within[n][0]), (budget, pick)
+        assert max(v[0] for v in within.values()) - within[pick][0] < 0.2, (budget, pick)
     speed = re.findall(r"^- \*\*([\d,]+) images/s or more:\*\* \[(\w+)\]", section, re.M)
     assert len(speed) >= 2
     for floor, pick in speed:
         fast = {n: v for n, v in rows.items() if v[2] >= float(floor.replace(",", ""))}
-        assert pick == max(fast, key=lambda n: fast[n][0]), (floor, pick)
+        assert max(v[0] for v in fast.values()) - fast[pick][0] < 0.2, (floor, pick)
     for line in re.findall(r"^- .*$", section, re.M):
         named = re.findall(r"\[(\w+)\]\(models/", line)
         for name in named:  # each named variant is followed by its licence, unknown ones in bold
@@ -93,13 +93,13 @@ def test_which_variant_names_the_most_accurate_within_each_budget(generated):
     assert "license" in section and "Pareto" in section and "budget" in section
     for name, (top1, gmacs, _) in rows.items():
         card = generated.files[f"models/{name}.md"].decode()
-        beaten = [n for n, v in rows.items() if v[1] <= gmacs and v[0] > top1]
+        beaten = [n for n, v in rows.items() if v[1] <= gmacs and v[0] - top1 > 0.2]  # beyond a tie
         row = re.search(r"^\| which variant\? \| (.*) \|$", card, re.M).group(1)
         if beaten:
             dominator = re.match(r"dominated by \[(\w+)\]", html.unescape(row)).group(1)
             assert dominator in beaten, (name, row)
-        else:
-            assert row.startswith("on the accuracy/GMACs front"), (name, row)
+        else:  # ties are tested against the unrounded figures in test_reader_content
+            assert row.startswith(("on the accuracy/GMACs front", "on par with")), (name, row)
 
 
 def test_pareto_front_of_top1_against_gmacs(generated):

@@ -8,6 +8,7 @@ template prints goes through :func:`page_text` unless it is already :class:`Mark
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from markupsafe import Markup
@@ -102,6 +103,15 @@ def signed_percent(value: float) -> str:
     return f"{100 * value:+.2f}%"
 
 
+def difference(b: float, a: float, digits: int = 2) -> str:
+    """``b - a`` computed from the figures as written (``78.234 - 77.036``), then rounded half
+    up: ``+1.20``. The figures are never rounded first (``78.23 - 77.04`` would say +1.19), and
+    the decimal arithmetic keeps binary floating point from moving a half (``0.125``) down."""
+    exact = Decimal(repr(float(b))) - Decimal(repr(float(a)))
+    shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{shown:+.{digits}f}"
+
+
 FILTERS = {
     "integer": integer,
     "millions": millions,
@@ -110,6 +120,7 @@ FILTERS = {
     "mebibytes": mebibytes,
     "percent": percent,
     "signed_percent": signed_percent,
+    "difference": difference,
     "link": link,
     "current_url": current_url,
 }

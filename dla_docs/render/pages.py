@@ -33,6 +33,7 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
+from dla_docs.metadata.context import ContextModel
 from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.templating import (
@@ -110,6 +111,7 @@ class Site:
     report: VerifyReport
     family_svg: str
     diffs: Sequence[DiffPage] = ()  # variant diff pages (dla_docs.render.diff_pages)
+    context: Sequence[ContextModel] = ()  # well-known models of other families (recorded, not measured)
 
     @property
     def measurements(self) -> dict[str, Measurement]:
