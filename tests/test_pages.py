@@ -28,7 +28,7 @@ def test_one_card_per_variant_and_nav_in_zoo_order(generated):
 
 def test_every_page_says_fvcore_counts_macs(generated):
     pages = {name: data.decode() for name, data in generated.files.items() if name.endswith(".md")}
-    assert len(pages) == len(VARIANTS) + 3 + len(DIFF_PAIRS)  # family, architecture, verification, diffs
+    assert len(pages) == len(VARIANTS) + 4 + len(DIFF_PAIRS)  # family, architecture, verification, glossary, diffs
     for name, text in pages.items():
         assert 'one multiply-add as one "flop"' in text, name
 

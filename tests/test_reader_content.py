@@ -203,3 +203,31 @@ def test_cli_verify_exits_1_on_a_context_row_that_differs(tmp_path, measurements
     assert code == 1, out + err
     line = next(i for i, t in enumerate(path.read_text().splitlines(), 1) if "13282.81" in t)
     assert re.search(rf"^data/timm_context\.csv:{line}:11: .*efficientnet_b0", out, re.M), out
+
+
+# -- item 8: every recorded throughput says how it was run, read from the data ----------------
+
+def test_every_recorded_throughput_names_device_precision_batch_layout_versions_and_mode(generated):
+    """Oracle: the file name split by hand (timm's scheme: benchmark-infer-<precision>-<layout>-
+    pt<version>-<cuda or cpu>-<machine>[-dynamo].csv) and the row's batch size."""
+    with (PROJECT / "data" / "timm_benchmark_dla.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["source"] for r in rows} >= {"results/benchmark-infer-fp32-nchw-pt240-cpu-i7_12700h-dynamo.csv"}
+    for variant in {r["model"] for r in rows}:
+        card = html.unescape(generated.files[f"models/{variant}.md"].decode())
+        section = card[card.index("## Recorded inference throughput"):]
+        for r in (r for r in rows if r["model"] == variant):
+            line = next(x for x in section.splitlines() if f"<code>{r['source']}</code>" in x)
+            parts = Path(r["source"]).stem.split("-")
+            precision, layout, pt, device = parts[2], parts[3], parts[4][2:], parts[5]
+            version = ".".join(pt)  # 291 -> 2.9.1, 240 -> 2.4.0
+            assert f"PyTorch {version}" in line and f"batch {r['batch_size']}," in line, line
+            assert layout.upper() in line and (("AMP" if precision == "amp" else precision) in line), line
+            if device == "cpu":
+                assert line.split("|")[4].strip().startswith("CPU") and "no CUDA" in line
+            else:
+                assert "GPU" in line and f"CUDA {device[2:-1]}.{device[-1]}" in line, line
+            assert ("compiled (torch.compile)" in line) == (parts[-1] == "dynamo"), line
+            assert ("eager (not compiled)" in line) == (parts[-1] != "dynamo"), line
+    index = html.unescape(generated.files["index.md"].decode())
+    assert "PyTorch 2.9.1, CUDA 13.0, eager (not compiled)" in index

@@ -87,7 +87,7 @@ def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
     if machine is not None:
         va, vb = throughput_of(ca, machine), throughput_of(cb, machine)
         rows.append({"name": f"images/s ({machine.hardware}, recorded)", "a": f"{va:,.0f}", "b": f"{vb:,.0f}",
-                     "change": _ratio(va, vb)})
+                     "change": _ratio(va, vb), "note": f"{machine.hardware}: {machine.conditions}; {machine.source}"})
     ma, mb = ca.measurement, cb.measurement
     rows.append({"name": "parameters (M)", "a": f"{ma.parameters / 1e6:.2f}", "b": f"{mb.parameters / 1e6:.2f}",
                  "change": _ratio(ma.parameters, mb.parameters)})
@@ -96,7 +96,7 @@ def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
     peaks = [next((x.inference for x in m.peak_memory.batches if x.batch == MEMORY_BATCH), None)
              if m.peak_memory else None for m in (ma, mb)]
     if None not in peaks:
-        rows.append({"name": f"inference peak, batch {MEMORY_BATCH} (MB)", "a": f"{peaks[0] / 1e6:,.0f}",
+        rows.append({"name": f"inference peak memory, fp32, batch {MEMORY_BATCH} (MB)", "a": f"{peaks[0] / 1e6:,.0f}",
                      "b": f"{peaks[1] / 1e6:,.0f}", "change": _ratio(*peaks)})
     licences = [c.recorded.pretrained.license if c.recorded else "-" for c in (ca, cb)]
     rows.append({"name": "licence of the weights", "a": licences[0], "b": licences[1],

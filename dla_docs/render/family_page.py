@@ -32,6 +32,17 @@ class Machine:
     precision: str
     batch: int
 
+    @property
+    def conditions(self) -> str:
+        """How timm ran it, read from the file's name and the row (GPU, precision, batch, layout, versions...)."""
+        from dla_docs.render.formatting import run_conditions
+
+        return run_conditions(self)
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch
+
 
 def common_machine(cards: Sequence[Card]) -> Machine | None:
     recorded = {c.name: c.recorded for c in cards if c.recorded is not None}

@@ -112,6 +112,16 @@ def difference(b: float, a: float, digits: int = 2) -> str:
     return f"{shown:+.{digits}f}"
 
 
+def run_conditions(bench: Any) -> str:
+    """A recorded benchmark row's conditions, all read from its timm file's name and its row
+    (see :mod:`dla_docs.metadata.benchmark_run`): precision, batch, layout, versions, compiled."""
+    from dla_docs.metadata.benchmark_run import benchmark_run
+
+    run = benchmark_run(bench.source)
+    device = f"{run.device}, " if run.device else ""
+    return device + run.conditions(bench.batch_size)
+
+
 FILTERS = {
     "integer": integer,
     "millions": millions,
@@ -121,6 +131,7 @@ FILTERS = {
     "percent": percent,
     "signed_percent": signed_percent,
     "difference": difference,
+    "run_conditions": run_conditions,
     "link": link,
     "current_url": current_url,
 }
