@@ -149,8 +149,10 @@ def test_context_rows_are_on_the_family_page_with_their_sources(generated):
     assert "recorded, not measured" in section and "Where DLA is dominated" in section
     for row in context.rows:
         assert f"<td>{row.model}</td><td class=\"num\">{float(row.top1_text):.2f}</td>" in section, row.model
-        assert f"{row.results_source}:{row.results_line}" in section
-        assert f"{row.benchmark_source}:{row.benchmark_line}" in section
+        cells = re.search(rf"<tr><td>{re.escape(row.model)}</td>.*?</tr>", section).group(0)
+        assert f"<td>{row.results_line} · {row.benchmark_line}</td>" in cells, cells  # the lines of ...
+        assert f"<code>{row.results_source}</code>" in section  # ... the two files the prose names
+        assert f"<code>{row.benchmark_source}</code>" in section
 
 
 def test_every_context_row_holds_against_timm_s_own_line():
@@ -231,3 +233,38 @@ def test_every_recorded_throughput_names_device_precision_batch_layout_versions_
             assert ("eager (not compiled)" in line) == (parts[-1] != "dynamo"), line
     index = html.unescape(generated.files["index.md"].decode())
     assert "PyTorch 2.9.1, CUDA 13.0, eager (not compiled)" in index
+
+
+# -- item 6: words a reader knows -----------------------------------------------------------------
+
+GLOSSARY_TERMS = ("model-index", "Recorded, measured, checked", "MACs and FLOPs", "GMACs", "Pareto front",
+                  "Receptive field", "Peak memory", "Byte-reproducible", "fvcore", "Tie (on par)")
+
+
+def test_glossary_defines_every_term_and_every_link_to_it_lands_on_a_heading(generated):
+    from markdown.extensions.toc import slugify  # the slugs mkdocs' toc gives the headings
+
+    glossary = generated.files["glossary.md"].decode()
+    headings = re.findall(r"^## (.+)$", glossary, re.M)
+    for term in GLOSSARY_TERMS:
+        assert term in headings, term
+    anchors = {slugify(h, "-") for h in headings}
+    assert "Glossary: glossary.md" in generated.files[".nav.yml"].decode()
+    linking = 0
+    for page, data in generated.files.items():
+        if not page.endswith(".md") or page == "glossary.md":
+            continue
+        targets = re.findall(r"\]\((?:\.\./)?glossary\.md#([\w-]+)\)", data.decode())
+        assert set(targets) <= anchors, (page, set(targets) - anchors)
+        linking += bool(targets)
+    assert linking >= 1 + 12 + len(DIFF_PAIRS) + 1  # the family page, every card, every diff, verification
+
+
+def test_headings_say_their_conditions(generated):
+    index = html.unescape(generated.files["index.md"].decode())
+    assert "memory (MB; inference, fp32, batch 32)" in index and ">memory (MB)<" not in index
+    card = generated.files["models/dla34.md"].decode()
+    assert "## Peak memory (fp32, by batch size)" in card and "## Operators fvcore does not count" not in card
+    for term in ("model-index", "fvcore", "GMACs", "Pareto front", "receptive field", "peak memory"):
+        first = index.index(term, index.index("This page compares"))  # first use after the template's prose
+        assert index[first - 1] == "[" or "glossary.md" in index[first - 200:first + 80], term

@@ -161,7 +161,10 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         speed_picks=choose.throughput_picks(family) if family else [],
         unknown_licence=unknown, known_licences=sorted({o.licence for o in family if o.licence_known}),
         front=choose.front(family), resolution_at_78=choose.resolution(78, 78),
+        context_files=list(dict.fromkeys([c.results_source for c in site.context]
+                                          + [c.benchmark_source for c in site.context])),
         against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
+        undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
         images=choose.IMAGENET_VALIDATION_IMAGES,
         plot=macs_vs_parameters_svg(site.measurements),
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
