@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from conftest import PROJECT, render_project, session_settings
@@ -156,15 +157,18 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("a, b", DIFF_PAIRS)
 def test_diff_pages_show_accuracy_and_throughput_changes_with_readable_labels(generated, a, b):
-    """Top-1, top-5 and throughput beside the costs, each change computed here from the family
-    table's figures; no raw record key (macs, flops_model_index, ...) as a row label."""
+    """Top-1, top-5 and throughput beside the costs, each change computed here (accuracy from the
+    results file's unrounded figures, throughput from the benchmark file); no raw record key
+    (macs, flops_model_index, ...) as a row label."""
     text = html.unescape(generated.files[f"diffs/{a}-{b}.md"].decode())
     rows = {r[0]: r for r in _table(generated.files["index.md"].decode(), "dla-family-table")}
     section = text.split("## Accuracy, speed and cost")[1].split("\n## ")[0]
-    top1 = float(rows[b][1]) - float(rows[a][1])
-    assert f"| ImageNet top-1 (%) | {rows[a][1]} | {rows[b][1]} | {top1:+.2f} points |" in section
-    top5 = float(rows[b][2]) - float(rows[a][2])
-    assert f"| ImageNet top-5 (%) | {rows[a][2]} | {rows[b][2]} | {top5:+.2f} points |" in section
+    with (PROJECT / "data" / "timm_results_dla.csv").open(newline="") as f:  # unrounded: the change's oracle
+        exact = {r["model"].split(".")[0]: r for r in csv.DictReader(f) if r["dataset"] == "imagenet"}
+    for column, label in ((1, "top1"), (2, "top5")):
+        change = Decimal(exact[b][label]) - Decimal(exact[a][label])
+        shown = f"{change.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+.2f}"
+        assert f"| ImageNet top-{label[-1]} (%) | {rows[a][column]} | {rows[b][column]} | {shown} points |" in section
     speed_a, speed_b = RTX_5090[a], RTX_5090[b]
     assert f"| {rows[a][5]} | {rows[b][5]} | {(speed_b - speed_a) / speed_a:+.1%} |" in section
     labels = re.findall(r"^\| ([^|]+?) \|", text, re.M)
