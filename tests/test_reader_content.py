@@ -268,3 +268,16 @@ def test_headings_say_their_conditions(generated):
     for term in ("model-index", "fvcore", "GMACs", "Pareto front", "receptive field", "peak memory"):
         first = index.index(term, index.index("This page compares"))  # first use after the template's prose
         assert index[first - 1] == "[" or "glossary.md" in index[first - 200:first + 80], term
+
+
+def test_a_malformed_context_row_is_refused_naming_file_line_and_column(tmp_path):
+    from dla_docs.errors import InputError
+    from dla_docs.metadata.context import load_context
+
+    root = _project_with(tmp_path, lambda t: t.replace("resnet18.tv_in1k,224,69.752,", "resnet18.tv_in1k,224,69.7x2,"))
+    with pytest.raises(InputError) as caught:
+        load_context(root)
+    assert str(caught.value).startswith("data/timm_context.csv:2:3:") and "top1" in str(caught.value)
+    root = _project_with(tmp_path / "b", lambda t: t.replace("resnet18.tv_in1k,", "resnet18,"))
+    with pytest.raises(InputError, match="with its tag"):
+        load_context(root)
