@@ -230,9 +230,9 @@ def test_every_recorded_throughput_names_device_precision_batch_layout_versions_
             else:
                 assert "GPU" in line and f"CUDA {device[2:-1]}.{device[-1]}" in line, line
             assert ("compiled (torch.compile)" in line) == (parts[-1] == "dynamo"), line
-            assert ("eager (not compiled)" in line) == (parts[-1] != "dynamo"), line
+            assert (line.split("|")[4].strip().endswith(", eager")) == (parts[-1] != "dynamo"), line
     index = html.unescape(generated.files["index.md"].decode())
-    assert "PyTorch 2.9.1, CUDA 13.0, eager (not compiled)" in index
+    assert "NVIDIA GeForce RTX 5090 (GPU, AMP fp16, batch 1024, NCHW, PyTorch 2.9.1, CUDA 13.0, eager" in index
 
 
 # -- item 6: words a reader knows -----------------------------------------------------------------

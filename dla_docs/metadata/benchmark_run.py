@@ -20,9 +20,8 @@ from pathlib import PurePosixPath
 _NAME = re.compile(
     r"^benchmark-(?P<mode>infer|train)-(?P<precision>amp_bf16|amp|fp32|bf16|fp16)-(?P<layout>nchw|nhwc)"
     r"-pt(?P<pt>\d{2,4})-(?:cu(?P<cuda>\d{2,4})|(?P<cpu>cpu))-(?P<machine>.+?)(?P<dynamo>-dynamo)?\.csv$")
-PRECISIONS = {"amp": "AMP (mixed precision, fp16)", "amp_bf16": "AMP (mixed precision, bf16)", "fp32": "fp32",
-              "bf16": "bf16", "fp16": "fp16"}
-LAYOUTS = {"nchw": "NCHW (channels first)", "nhwc": "NHWC (channels last)"}
+PRECISIONS = {"amp": "AMP fp16", "amp_bf16": "AMP bf16", "fp32": "fp32", "bf16": "bf16", "fp16": "fp16"}
+LAYOUTS = {"nchw": "NCHW", "nhwc": "NHWC"}  # channels first, channels last
 
 
 @dataclass(frozen=True)
@@ -41,14 +40,14 @@ class BenchmarkRun:
     def mode(self) -> str | None:
         if self.compiled is None:
             return None
-        return "compiled (torch.compile)" if self.compiled else "eager (not compiled)"
+        return "compiled (torch.compile)" if self.compiled else "eager"
 
     def conditions(self, batch: int | None = None) -> str:
-        """``AMP (mixed precision, fp16), batch 1024, NCHW (channels first), PyTorch 2.9.1, CUDA 13.0,
-        eager (not compiled)``: each part the name gives, in this order."""
+        """``AMP fp16, batch 1024, NCHW, PyTorch 2.9.1, CUDA 13.0, eager``: each part the name
+        gives, in this order (a page explains the terms once, beside its table)."""
         parts = [self.precision, f"batch {batch}" if batch else None, self.layout,
                  f"PyTorch {self.pytorch}" if self.pytorch else None,
-                 f"CUDA {self.cuda}" if self.cuda else ("no CUDA (CPU)" if self.device == "CPU" else None),
+                 f"CUDA {self.cuda}" if self.cuda else ("no CUDA" if self.device == "CPU" else None),
                  self.mode]
         return ", ".join(p for p in parts if p)
 
