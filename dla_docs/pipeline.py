@@ -60,6 +60,7 @@ class Run:
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
         try:
             from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.metadata.context import load_context
             from dla_docs.render.compiled import keep_compiled
             from dla_docs.render.drawing import Drawer
             from dla_docs.render.templating import project_environment
@@ -71,6 +72,7 @@ class Run:
             self.templates = read_project_templates(settings, extra, pages)
             self.results = load_results(settings)  # a bad results file is reported before any waiting
             self.benchmarks = load_benchmarks(settings)
+            self.context = load_context(settings.root)  # the context models (recorded, never measured)
         except BaseException:
             self.close()
             raise
@@ -151,7 +153,8 @@ class Run:
         from dla_docs.checks.verify import verify_templates
 
         report = verify_templates(self.settings, self.configured if templates is None else templates,
-                                  self.measurements, results=self.results, benchmarks=self.benchmarks)
+                                  self.measurements, results=self.results, benchmarks=self.benchmarks,
+                                  context=self.context)
         report.notes.extend(self.measuring.notes)
         return report
 
@@ -194,7 +197,8 @@ class Run:
                 changed, svg = self._diffs[(a, b)]
                 diffs.append(DiffPage(diff_variants(m[a], m[b]), changed, svg.result()))
         return Site(settings=self.settings, family=self.configured[0], cards=cards, report=report,
-                    family_svg=self._family.result() if self._family is not None else "", diffs=diffs)
+                    family_svg=self._family.result() if self._family is not None else "", diffs=diffs,
+                    context=self.context.rows if self.context is not None else ())
 
     def render(self, report: VerifyReport) -> dict[str, bytes]:
         """Every file of ``docs/``."""

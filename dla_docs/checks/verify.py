@@ -30,6 +30,7 @@ from pathlib import Path
 from dla_docs.checks.checkpoints import Checkpoints
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
 from dla_docs.checks.recorded_fields import check_recorded_fields, unchecked_fields
+from dla_docs.checks.context import check_context
 from dla_docs.checks.results import check_results
 from dla_docs.checks.sources import check_source_rows
 from dla_docs.checks.zoo import check_zoo
@@ -38,6 +39,7 @@ from dla_docs.errors import Location
 from dla_docs.fs import inside
 from dla_docs.measure.facts import Measurement
 from dla_docs.metadata import ModelEntry, Template
+from dla_docs.metadata.context import ContextSource, load_context
 from dla_docs.metadata.results import BenchmarkSource, ResultsSource, read_benchmarks, read_results
 from dla_docs.zoo.variants import list_models
 
@@ -212,6 +214,7 @@ def verify_templates(
     expected: Sequence[str] | None = None,
     results: ResultsSource | None = None,
     benchmarks: BenchmarkSource | None = None,
+    context: ContextSource | None = None,
 ) -> VerifyReport:
     """Every finding for ``templates`` against ``measurements`` (one per documented variant).
 
@@ -251,6 +254,9 @@ def verify_templates(
                 report.checked += len(accuracies)
     sources, checked = check_source_rows(results, benchmarks, measurements)
     report.findings.extend(sources)
+    report.checked += checked
+    context_findings, checked = check_context(context if context is not None else load_context(settings.root))
+    report.findings.extend(context_findings)
     report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
