@@ -1,17 +1,43 @@
 // Graphs: node details on focus, click or tap (not only on hover), shown next to the node and
-// inside the window; zoom for every graph (out, in, 100%, fit to the column). Graphs marked
-// data-dla-fit open fitted to the column. Written for this project; nothing is loaded from the web.
+// inside the window, closed by Esc or their close button; zoom for every graph (out, in, 100%,
+// fit to the column). Graphs marked data-dla-fit open fitted to the column, but never below
+// labels of MIN_LABEL CSS px (a wider graph then scrolls inside its box); a graph with changed
+// nodes (a variant diff) opens scrolled to them. Also the on-page contents for screens
+// without Material's contents sidebar. Written for this project; nothing is loaded from the web.
+var MIN_LABEL = 11.5;  // CSS px: the smallest label a first view may show (issue 10 asks 11)
 document$.subscribe(function () {
   var MARGIN = 8;
   document.querySelectorAll(".dla-graph").forEach(function (figure) {
     var detail = figure.querySelector(".dla-graph__detail");
     var scroller = figure.querySelector(".dla-scroll");
     var pressed = null;
+    var text = null;
+    if (detail && !detail.querySelector(".dla-graph__close")) {
+      text = document.createElement("span");
+      detail.appendChild(text);
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "dla-graph__close";
+      close.textContent = "\u00d7";
+      close.setAttribute("aria-label", "Close the details");
+      close.addEventListener("click", function () { hide(true); });
+      detail.appendChild(close);
+      detail.hidden = true;
+    }
+    function hide(refocus) {
+      if (!detail || detail.hidden) return;
+      detail.hidden = true;
+      if (pressed) {
+        pressed.removeAttribute("aria-pressed");
+        if (refocus) pressed.focus({ preventScroll: true });
+      }
+      pressed = null;
+    }
 
     // The details sit beside the node: below it when there is room in the window, else above;
     // never under the sticky header, never past an edge. They follow the node as it scrolls.
     function place() {
-      if (!detail || !pressed || !detail.textContent) return;
+      if (!detail || !pressed || detail.hidden) return;
       var node = pressed.getBoundingClientRect();
       var header = document.querySelector(".md-header");
       var top = header ? header.getBoundingClientRect().bottom : 0;
@@ -31,11 +57,18 @@ document$.subscribe(function () {
       pressed = node;
       node.setAttribute("aria-pressed", "true");
       var tip = node.getAttributeNS("http://www.w3.org/1999/xlink", "title") || node.getAttribute("aria-label");
-      if (detail) {
-        detail.textContent = tip;
+      if (detail && text) {
+        text.textContent = tip;
+        detail.hidden = false;
         place();
       }
     }
+    figure.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") hide(true);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") hide(false);
+    });
     figure.addEventListener("focusin", function (event) {
       var node = event.target.closest && event.target.closest('[role="button"]');
       if (node) show(node);
@@ -52,6 +85,12 @@ document$.subscribe(function () {
     if (!svg || !scroller || figure.querySelector(".dla-graph__tools")) return;
     var box = svg.viewBox.baseVal, scale = 1, fitted = false;
     var natural = box.width * 4 / 3;  // Graphviz sizes in points; one point is 4/3 CSS px
+    // The smallest label at scale 1, in CSS px: the least scale that keeps it legible.
+    var sizes = [].map.call(svg.querySelectorAll("text"), function (t) {
+      return parseFloat(t.getAttribute("font-size")) || 14;
+    });
+    var smallest = sizes.length ? Math.min.apply(null, sizes) * 4 / 3 : 14;
+    var legible = Math.min(1, MIN_LABEL / smallest);
     function zoom(next) {
       scale = Math.min(3, Math.max(0.1, next));
       svg.style.width = (natural * scale) + "px";
@@ -61,7 +100,22 @@ document$.subscribe(function () {
     }
     function fit() {
       fitted = true;
-      zoom(Math.min(1, scroller.clientWidth / natural));
+      zoom(Math.max(legible, Math.min(1, scroller.clientWidth / natural)));
+    }
+    // The changed nodes of a diff graph: the view opens on them (the first of them at least).
+    function showChanged() {
+      var changed = svg.querySelectorAll("g.changed");
+      if (!changed.length) return;
+      var frame = scroller.getBoundingClientRect(), first = changed[0].getBoundingClientRect();
+      var left = first.left, top = first.top, right = first.right, bottom = first.bottom;
+      [].forEach.call(changed, function (g) {
+        var r = g.getBoundingClientRect();
+        if (r.right - left <= frame.width && r.bottom - top <= frame.height) {
+          right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
+        }
+      });
+      scroller.scrollLeft += (left + right) / 2 - (frame.left + frame.width / 2);
+      scroller.scrollTop += (top + bottom) / 2 - (frame.top + frame.height / 2);
     }
     var tools = document.createElement("div");
     tools.className = "dla-graph__tools";
@@ -81,5 +135,31 @@ document$.subscribe(function () {
     figure.insertBefore(tools, figure.firstChild);
     window.addEventListener("resize", function () { if (fitted) fit(); });
     if (figure.hasAttribute("data-dla-fit")) fit(); else zoom(1);
+    showChanged();
   });
+
+  // On-page contents where Material shows no contents sidebar (phones, tablets): one row of
+  // links to the page's sections under its title, so any section is one tap away.
+  var article = document.querySelector(".md-content__inner");
+  if (article && !article.querySelector("nav.dla-jump")) {
+    var headings = [].filter.call(article.querySelectorAll("h2[id]"), function (h) {
+      return !h.closest("details, .admonition");
+    });
+    if (headings.length >= 3) {
+      var nav = document.createElement("nav");
+      nav.className = "dla-jump";
+      nav.setAttribute("aria-label", "On this page");
+      var list = document.createElement("ul");
+      headings.forEach(function (h) {
+        var item = document.createElement("li"), link = document.createElement("a");
+        link.href = "#" + h.id;
+        link.textContent = h.textContent.replace(/\u00b6\s*$/, "").trim();
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      nav.appendChild(list);
+      var title = article.querySelector("h1");
+      if (title) title.insertAdjacentElement("afterend", nav); else article.insertBefore(nav, article.firstChild);
+    }
+  }
 });
