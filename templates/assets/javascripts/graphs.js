@@ -10,7 +10,7 @@ document$.subscribe(function () {
   document.querySelectorAll(".dla-graph").forEach(function (figure) {
     var detail = figure.querySelector(".dla-graph__detail");
     var scroller = figure.querySelector(".dla-scroll");
-    var pressed = null;
+    var pressed = null, quiet = false;
     var text = null;
     if (detail && !detail.querySelector(".dla-graph__close")) {
       text = document.createElement("span");
@@ -27,11 +27,16 @@ document$.subscribe(function () {
     function hide(refocus) {
       if (!detail || detail.hidden) return;
       detail.hidden = true;
-      if (pressed) {
-        pressed.removeAttribute("aria-pressed");
-        if (refocus) pressed.focus({ preventScroll: true });
-      }
+      var node = pressed;
       pressed = null;
+      if (node) {
+        node.removeAttribute("aria-pressed");
+        if (refocus && document.activeElement !== node) {
+          quiet = true;  // focus goes back to the node without opening its details again
+          node.focus({ preventScroll: true });
+          quiet = false;
+        }
+      }
     }
 
     // The details sit beside the node: below it when there is room in the window, else above;
@@ -70,6 +75,7 @@ document$.subscribe(function () {
       if (event.key === "Escape") hide(false);
     });
     figure.addEventListener("focusin", function (event) {
+      if (quiet) return;
       var node = event.target.closest && event.target.closest('[role="button"]');
       if (node) show(node);
     });
@@ -139,13 +145,14 @@ document$.subscribe(function () {
   });
 
   // On-page contents where Material shows no contents sidebar (phones, tablets): one row of
-  // links to the page's sections under its title, so any section is one tap away.
+  // links to the page's sections and their subsections under its title, scrolled sideways,
+  // so any section is one tap away.
   var article = document.querySelector(".md-content__inner");
   if (article && !article.querySelector("nav.dla-jump")) {
-    var headings = [].filter.call(article.querySelectorAll("h2[id]"), function (h) {
-      return !h.closest("details, .admonition");
+    var headings = [].filter.call(article.querySelectorAll("h2[id], h3[id], h4[id]"), function (h) {
+      return !h.closest("details, .admonition, .dla-graph");
     });
-    if (headings.length >= 3) {
+    if (headings.filter(function (h) { return h.tagName === "H2"; }).length >= 3) {
       var nav = document.createElement("nav");
       nav.className = "dla-jump";
       nav.setAttribute("aria-label", "On this page");
@@ -153,6 +160,7 @@ document$.subscribe(function () {
       headings.forEach(function (h) {
         var item = document.createElement("li"), link = document.createElement("a");
         link.href = "#" + h.id;
+        if (h.tagName !== "H2") item.className = "dla-jump__sub";
         link.textContent = h.textContent.replace(/\u00b6\s*$/, "").trim();
         item.appendChild(link);
         list.appendChild(item);
