@@ -163,6 +163,8 @@ def test_task_5_dla60_to_dla60x_accuracy_and_cost(reader, site_url):
     page = reader
     _open(page, f"{site_url}/index.html")
     _tap(page, page.locator(".md-content a[href$='diffs/dla60-dla60x.html']").first)
+    if page.width == "phone":  # the table, one more tap away
+        _jump(page, "Accuracy, speed and cost")
     table = page.locator("table", has=page.locator("th", has_text="change")).first
     for row in ("top-1", "GMACs"):
         tr = table.locator("tbody tr", has_text=row).first
@@ -307,6 +309,15 @@ def test_graphs_open_legible_and_diff_graphs_open_on_their_changes(reader, site_
         assert g["min"] >= 11, g
         if g["changed"]:
             assert g["inView"] >= 1, g
+    if path.startswith("models/"):  # the overview laid out for the column: seen whole, nothing to scroll
+        fitted = page.locator(".dla-graph[data-dla-fit]")
+        stacked = fitted.get_attribute("data-dla-stacked") is not None
+        assert stacked == (page.width == "phone")
+        sizes = fitted.evaluate("f => [f.querySelector('svg').getBoundingClientRect().width, f.querySelector('.dla-scroll').clientWidth]")
+        if stacked:
+            assert sizes[0] <= sizes[1] + 0.5, sizes
+        fitted.scroll_into_view_if_needed()
+        shot(page, f"overview-{path[7:-5]}-{page.medium}")
     if path.startswith("diffs/"):
         page.locator(".dla-graph").first.scroll_into_view_if_needed()
         shot(page, f"diff-graph-{path[6:-5]}-{page.medium}")
@@ -343,7 +354,7 @@ def _paths(page) -> list[str]:
 
 SECTIONS = {  # query: a section it must find, where the site has one
     "memory": "#peak-memory", "embeddings": "#image-embeddings", "feature maps": "#feature-maps-at-every-level",
-    "licence": "index.html#which-variant", "license": "index.html#which-variant",
+    "licence": "#which-variant", "license": "#which-variant",
     "export": "#deploy", "deploy": "#deploy",
 }
 

@@ -5,6 +5,39 @@
 // nodes (a variant diff) opens scrolled to them. Also the on-page contents for screens
 // without Material's contents sidebar. Written for this project; nothing is loaded from the web.
 var MIN_LABEL = 11.5;  // CSS px: the smallest label a first view may show (issue 10 asks 11)
+// An overview whose stages side by side would need labels under MIN_LABEL to fit the column
+// on a phone is laid out for the column instead: its stages one above the other, each moved
+// whole (its box, nodes and edges), the arrows between stages left out (the order says it).
+function stack(svg, column) {
+  var clusters = svg.querySelectorAll("g.cluster");
+  var box = svg.viewBox.baseVal;
+  var sizes = [].map.call(svg.querySelectorAll("text"), function (t) { return parseFloat(t.getAttribute("font-size")) || 14; });
+  var smallest = (sizes.length ? Math.min.apply(null, sizes) : 14) * 4 / 3;
+  if (clusters.length < 2 || column > 600 || box.width * 4 / 3 * MIN_LABEL / smallest <= column) return;
+  var prefix = clusters[0].id.replace(/cluster-[^-]+$/, "");
+  var stages = [].map.call(clusters, function (c) {
+    return { name: c.id.slice(prefix.length + "cluster-".length), box: c.getBBox(), parts: [c] };
+  });
+  svg.querySelectorAll("g.node, g.edge").forEach(function (g) {
+    if (g.classList.contains("stage")) { g.style.display = "none"; return; }
+    var rest = g.id.slice(prefix.length);
+    stages.forEach(function (st) { if (rest.indexOf(st.name + "-") === 0) st.parts.push(g); });
+  });
+  var GAP = 10, top = Math.min.apply(null, stages.map(function (st) { return st.box.y; }));
+  var y = top, width = 0;
+  stages.forEach(function (st) {
+    var dx = -st.box.x, dy = y - st.box.y;
+    st.parts.forEach(function (g) { g.setAttribute("transform", "translate(" + dx + " " + dy + ")"); });
+    y += st.box.height + GAP;
+    width = Math.max(width, st.box.width);
+  });
+  var graph = svg.querySelector("g.graph").transform.baseVal.consolidate();
+  var ox = graph ? graph.matrix.e : 0, oy = graph ? graph.matrix.f : 0;
+  svg.setAttribute("viewBox", [ox - 4, oy + top - 4, width + 8, y - GAP - top + 8].join(" "));
+  svg.setAttribute("aria-label", svg.getAttribute("aria-label").replace("side by side", "one above the other"));
+  svg.closest(".dla-graph").setAttribute("data-dla-stacked", "");
+}
+
 document$.subscribe(function () {
   var MARGIN = 8;
   document.querySelectorAll(".dla-graph").forEach(function (figure) {
@@ -89,6 +122,7 @@ document$.subscribe(function () {
 
     var svg = figure.querySelector("svg");
     if (!svg || !scroller || figure.querySelector(".dla-graph__tools")) return;
+    if (figure.hasAttribute("data-dla-fit")) stack(svg, scroller.clientWidth);
     var box = svg.viewBox.baseVal, scale = 1, fitted = false;
     var natural = box.width * 4 / 3;  // Graphviz sizes in points; one point is 4/3 CSS px
     // The smallest label at scale 1, in CSS px: the least scale that keeps it legible.

@@ -32,6 +32,38 @@
       return result;
     };
   }
+  // A page whose title holds a typed word whole ("dla60x" in "DLA-60x (dla60x)", not in
+  // "dla60x_c") is listed before the others: the index cannot tell, since it splits names
+  // into parts. The query is read from the message that asks for it; the order of the
+  // answer's pages is changed, nothing else.
+  var query = "";
+  self.addEventListener("message", function (event) {
+    if (event.data && typeof event.data.data === "string") query = event.data.data;
+  }, true);
+  function title(group) {
+    return String(group && group[0] && group[0].title || "").replace(/<[^>]*>/g, "").toLowerCase();
+  }
+  function whole(text, word) {
+    var at = text.indexOf(word);
+    for (; at >= 0; at = text.indexOf(word, at + 1)) {
+      var before = text.charAt(at - 1), after = text.charAt(at + word.length);
+      if (!/[\w-]/.test(before) && !/[\w-]/.test(after)) return true;
+    }
+    return false;
+  }
+  var post = self.postMessage;
+  self.postMessage = function (message) {
+    var items = message && message.data && message.data.items;
+    var words = query.toLowerCase().split(/\s+/).filter(function (w) { return /\d/.test(w) && w.length > 2; });
+    if (Array.isArray(items) && words.length) {
+      var exact = [], rest = [];
+      items.forEach(function (group) {
+        (words.every(function (w) { return whole(title(group), w); }) ? exact : rest).push(group);
+      });
+      message.data.items = exact.concat(rest);
+    }
+    return post.apply(this, arguments);
+  };
   var loading = importScripts(material);  // a Promise under the shim, nothing in a worker
   if (loading && typeof loading.then === "function") loading.then(wordsAtWhitespace);
   else wordsAtWhitespace();
