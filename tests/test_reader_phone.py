@@ -380,9 +380,10 @@ def test_search_ranks_an_exact_variant_name_first(browser, site_url):
     page.goto(f"{site_url}/index.html")
     for name in ("dla102x", "dla102x2", "dla60x", "dla46_c"):
         _search(page, name)
-        words = "+".join(w for w in re.split(r'[\s,:;!=\[\]()"/_]+|-(?!\d)|(?<=\bdla)(?=\d)', name) if w)
-        page.wait_for_function("q => [...document.querySelectorAll('.md-search-result__item a')]"
-                               ".some(a => a.href.includes('h=' + q))", arg=words)
+        words = [w for w in re.split(r'[\s,:;!=\[\]()"/_]+|-(?!\d)|(?<=\bdla)(?=\d)', name) if w]
+        page.wait_for_function("ws => { const a = document.querySelector('.md-search-result__item a');"
+                               " const h = a && (new URL(a.href).searchParams.get('h') || '').split(' ');"
+                               " return h && ws.every(w => h.includes(w)) && h.length === ws.length; }", arg=words)
         first = _paths(page)[0]
         assert first.split("#")[0] == f"models/{name}.html", (name, _paths(page)[:4])
     context.close()

@@ -70,6 +70,7 @@ def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
 _DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (1, 1), (-1, -1), (-1, 1))
 _GAPS = (3, 7, 12, 18, 26, 36, 48)
 _FAR_GAPS = _GAPS + (64, 84, 110)  # the relaxed step: further out, joined by leader lines
+NEAREST_MARGIN = 2.0  # px a label must be nearer its own marker (a browser's text box differs by a little)
 _BUDGET = 20_000  # choices tried per search before it gives up (a hopeless search is exponential)
 
 
@@ -239,12 +240,12 @@ def arrange_labels(points: Sequence[tuple[str, float, float]], area: Box, size: 
     label replaced by its point's number (1, 2, ... in the order given), for a numbered key;
     then the numbers as near their markers as the area allows, overlapping if they must."""
     names = {name: name for name, _, _ in points}
-    for texts, margin, gaps in ((names, 0.5, _GAPS), (names, None, _GAPS)):
+    for texts, margin, gaps in ((names, NEAREST_MARGIN, _GAPS), (names, None, _GAPS)):
         chosen = _attempt(_options(points, texts, area, size, radius, margin, pad, gaps, False), spacing)
         if chosen is not None:
             return _placed(points, chosen, size, radius)
     numbers = {name: str(i) for i, (name, _, _) in enumerate(points, 1)}
-    for margin, gaps in ((0.5, _GAPS), (None, _FAR_GAPS)):
+    for margin, gaps in ((NEAREST_MARGIN, _GAPS), (None, _FAR_GAPS)):
         chosen = _attempt(_options(points, numbers, area, size, radius, margin, pad, gaps, False), spacing)
         if chosen is not None:
             return _placed(points, chosen, size, radius, numbers)

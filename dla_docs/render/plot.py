@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 from dla_docs.measure.facts import Measurement
 from dla_docs.render.choose import pareto_front
-from dla_docs.render.labels import Placed, arrange_labels, distance_to_box, text_width
+from dla_docs.render.labels import NEAREST_MARGIN, Placed, arrange_labels, distance_to_box, text_width
 
 FONT_SIZE, RADIUS = 12, 5
 CLEARANCE = RADIUS + 4  # the front line stops this far from a marker that is not on it
@@ -235,7 +235,7 @@ def _point(css: str, dom_id: str, tip: str, px: float, py: float, label: Placed,
     leader = ""
     anchor = "" if label.anchor == "start" else f' text-anchor="{label.anchor}"'
     own = distance_to_box(px, py, label.box)
-    if label.gap > 6 or any(distance_to_box(ox, oy, label.box) <= own + 0.5 for ox, oy in others):
+    if label.gap > 6 or any(distance_to_box(ox, oy, label.box) <= own + NEAREST_MARGIN for ox, oy in others):
         box = label.box
         tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
         length = math.hypot(tx - px, ty - py)
