@@ -70,6 +70,7 @@ def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
 _DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (1, 1), (-1, -1), (-1, 1))
 _GAPS = (3, 7, 12, 18, 26, 36, 48)
 _FAR_GAPS = _GAPS + (64, 84, 110)  # the relaxed step: further out, joined by leader lines
+LEADER_GAP = 10.0  # px between marker and label from which a leader line joins them (relaxed step)
 NEAREST_MARGIN = 2.0  # px a label must be nearer its own marker (a browser's text box differs by a little)
 _BUDGET = 20_000  # choices tried per search before it gives up (a hopeless search is exponential)
 
@@ -151,6 +152,9 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
             own = distance_to_box(px, py, box)
             floor = radius + pad if margin is None else max(radius + pad, own + margin)
             if not all(distance_to_box(ox, oy, box) >= floor for other, ox, oy in points if other != name):
+                continue
+            if margin is None and own < radius + LEADER_GAP and not all(  # beside its marker: nearest it
+                    distance_to_box(ox, oy, box) >= own + NEAREST_MARGIN for other, ox, oy in points if other != name):
                 continue
             if margin is None:  # its leader line (marker to the box's nearest point) passes no other marker
                 tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
