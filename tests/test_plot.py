@@ -165,3 +165,26 @@ def test_label_arrangement_always_answers_inside_the_area(coords):
         assert not label.upright
         assert AREA[0] - 0.01 <= box[0] and box[2] <= AREA[2] + 0.01 and AREA[1] - 0.01 <= box[1] and box[3] <= AREA[3] + 0.01
         assert label.text in ("", str([n for n, _, _ in points].index(name) + 1)), (name, label.text)
+
+
+@pytest.mark.slow
+def test_build_and_verify_survive_a_30000_images_per_second_row(tmp_path, measurements):
+    """Issue 27, case 9, end to end: dla60x's RTX 5090 row at 30,000 images/s; build writes
+    the family page with every variant in the throughput plot, and verify then passes."""
+    from conftest import copy_project
+
+    from dla_docs.cli import main
+
+    root = copy_project(tmp_path / "project", measurements)
+    data = root / "data" / "timm_benchmark_dla.csv"
+    lines = data.read_text().splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines) if line.startswith("dla60x,") and "5090" in line]
+    assert len(hits) == 1
+    fields = lines[hits[0]].split(",")
+    fields[2] = "30000"
+    lines[hits[0]] = ",".join(fields)
+    data.write_text("".join(lines))
+    assert main(["--project", str(root), "build", "--no-site"]) == 0
+    index = (root / "docs" / "index.md").read_text()
+    assert 'id="dla-plot-throughput-dla60x"' in index and "30,000 images/s" in index
+    assert main(["--project", str(root), "verify"]) == 0
