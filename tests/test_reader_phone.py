@@ -347,7 +347,6 @@ def test_node_details_close_with_esc_and_a_visible_control_and_keep_their_promis
 # -- search ----------------------------------------------------------------------------------
 
 def _paths(page) -> list[str]:
-    page.wait_for_timeout(300)  # the list settles once the worker answers the whole query
     hrefs = page.locator(".md-search-result__item > a").evaluate_all("a => a.map(x => x.getAttribute('href'))")
     return [urlparse(h).path.lstrip("/") + ("#" + urlparse(h).fragment if urlparse(h).fragment else "") for h in hrefs]
 
