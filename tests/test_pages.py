@@ -63,7 +63,7 @@ def test_family_table_lists_every_variant_with_measured_figures(generated, seed_
     assert [r[0] for r in sizes] == VARIANTS
     for name, flops in seed_flops.items():  # the published model-index FLOPs, in billions
         assert next(r for r in sizes if r[0] == name)[1] == f"{flops / 1e9:.3f}", name
-    assert 'class="dla-plot"' in index and index.count('<g class="point') == 3 * len(VARIANTS)  # three plots
+    assert 'class="dla-plot dla-plot--wide"' in index and len(re.findall(r'<g class="point[^"]*" id="', index)) == 6 * len(VARIANTS)  # three plots, wide and narrow
     for plot in ("dla-plot-top1-macs", "dla-plot-throughput"):
         assert re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index) != [] and \
             sorted(re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index)) == sorted(VARIANTS)

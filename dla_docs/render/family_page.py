@@ -169,5 +169,6 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         plot=macs_vs_parameters_svg(site.measurements),
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
         throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
+        diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
     )
 
