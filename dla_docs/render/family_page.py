@@ -120,6 +120,18 @@ def against_others(context: Sequence[Any], family: Sequence[choose.Option], mach
     return sorted(out, key=lambda a: (a.model.macs, a.model.model))
 
 
+def context_points(against: Sequence[Against]) -> list[Any]:
+    """The context models as the plots' muted markers, named by architecture (by the whole timm
+    name where two share one), with images/s only where recorded on the family's common machine."""
+    from collections import Counter
+
+    from dla_docs.render.plot import ContextPoint
+
+    shared = Counter(a.model.architecture for a in against)
+    return [ContextPoint(a.model.architecture if shared[a.model.architecture] == 1 else a.model.model,
+                         a.model.top1, a.model.parameters_m, a.model.gmacs, a.throughput) for a in against]
+
+
 def _inference_peak(card: Card) -> int | None:
     pm = card.measurement.peak_memory
     if pm is None:
@@ -153,6 +165,7 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
     accuracies = {o.name: o.top1 for o in family}
     unknown = [o.name for o in family if not o.licence_known]  # Markup names
     against = against_others(site.context, family, machine) if family else []
+    points = context_points(against) if family else []
     return render_template(
         env, "pages/index.md",
         search_boost=FAMILY_SEARCH_BOOST, intro=Markup(intro), rest=Markup(rest), rows=table_rows(cards, machine), image_size=site.settings.image_size,
@@ -166,9 +179,9 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
         undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
         images=choose.IMAGENET_VALIDATION_IMAGES,
-        plot=macs_vs_parameters_svg(site.measurements),
-        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
-        throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
+        plot=macs_vs_parameters_svg(site.measurements, points),
+        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
+        throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
         diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
     )
 
