@@ -98,7 +98,7 @@ def _metadata(w: Walker, node: Node, where: str, key_node: Node,
               written_elsewhere: frozenset[str] = frozenset()) -> dict[str, Located]:
     """The normalised metadata; ``written_elsewhere`` are fields already reported as
     misplaced (written beside Metadata), which are therefore not also "missing"."""
-    keys = w.mapping(node, where, _METADATA, misplaced={
+    keys = w.mapping(node, where, _METADATA, look_alikes="keep", misplaced={
         **_misplaced(("Name", "In Collection", "Code", "Config", "Weights", "Results"), "the model, not Metadata"),
     })
     metadata: dict[str, Located] = {}
@@ -151,7 +151,8 @@ def _results(w: Walker, node: Node, where: str) -> list[Result]:
         if "Metrics" not in keys:
             w.problem(item, f"{path}.Metrics", "required field missing")
         else:
-            for name, (key, value) in w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC).items():
+            written = w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC, look_alikes="keep")
+            for name, (key, value) in written.items():
                 try:
                     number = percentage(value) if "accuracy" in canonical_key(name) else finite_number(value)
                 except BadValue as bad:
