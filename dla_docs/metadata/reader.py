@@ -50,6 +50,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from dla_docs.errors import Location
 from dla_docs.metadata.block import _line_col
+from dla_docs.metadata.confusables import skeleton
 from dla_docs.metadata.diagnostics import (
     MAX_FLOW_DEPTH,
     key_path,
@@ -92,6 +93,9 @@ from dla_docs.metadata.walker import Abort, Walker
 
 def _misplaced(own: Iterable[str], level: str) -> dict[str, str]:
     return {canonical_key(n): f"'{n}' belongs under {level}; check this line's indentation" for n in own}
+
+
+_ACCURACY = skeleton("accuracy")  # a metric named so, in any look-alike spelling, is a percentage
 
 
 def _metadata(w: Walker, node: Node, where: str, key_node: Node,
@@ -154,7 +158,7 @@ def _results(w: Walker, node: Node, where: str) -> list[Result]:
             written = w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC, look_alikes="keep")
             for name, (key, value) in written.items():
                 try:
-                    number = percentage(value) if "accuracy" in canonical_key(name) else finite_number(value)
+                    number = percentage(value) if _ACCURACY in skeleton(name) else finite_number(value)
                 except BadValue as bad:
                     w.problem(value, f"{path}.Metrics.{name}", str(bad))
                     continue
