@@ -60,7 +60,7 @@ class Run:
         shelf = measurement_shelf(self.store)
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
         try:
-            from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.metadata.sources import load_benchmarks, load_results
             from dla_docs.render.compiled import keep_compiled
             from dla_docs.render.drawing import Drawer
             from dla_docs.render.templating import project_environment
@@ -158,7 +158,7 @@ class Run:
 
     def cards(self, report: VerifyReport) -> list[Card]:
         """One card per variant: every fact its pages show (graphs included when drawn)."""
-        from dla_docs.checks.verify import card_checks
+        from dla_docs.checks.cards import card_checks
         from dla_docs.metadata.recorded import recorded_facts
         from dla_docs.render.card import Card
 

@@ -110,7 +110,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     from dla_docs.checks.checkpoints import inspect_checkpoints
     from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.freshness import has_pages
-    from dla_docs.checks.verify import entries_to_measure, resolve_folder, resolve_paths
+    from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
 
     paths = resolve_paths(settings, templates)
     folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")

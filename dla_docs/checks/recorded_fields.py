@@ -1,6 +1,6 @@
 """The recorded fields checked against the published weights' configuration, and the ones no source vouches for.
 
-``FLOPs``, ``Parameters`` and ``File Size`` are measured (:mod:`dla_docs.checks.verify`) and the
+``FLOPs``, ``Parameters`` and ``File Size`` are measured (:mod:`dla_docs.checks.figures`) and the
 accuracies come from the results source (:mod:`dla_docs.checks.results`). Four more fields
 have a source this project holds:
 

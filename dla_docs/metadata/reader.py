@@ -50,7 +50,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from dla_docs.errors import Location
 from dla_docs.metadata.block import _line_col
-from dla_docs.metadata.confusables import skeleton
+from dla_docs.metadata.confusables import look_alike, non_ascii, skeleton
 from dla_docs.metadata.diagnostics import (
     MAX_FLOW_DEPTH,
     key_path,
@@ -132,7 +132,12 @@ def _metadata(w: Walker, node: Node, where: str, key_node: Node,
         return metadata  # "expected a mapping" says it all; every field would be "missing"
     for name in REQUIRED_METADATA:
         if name not in metadata and name not in keys and name not in written_elsewhere:
-            w.problem(key_node, f"{where}.{name}", "required field missing")
+            imitation = next((k for k in keys if look_alike(k, (name,))), None)
+            if imitation is not None:  # written with look-alike letters: said where it is
+                w.problem(keys[imitation][0], f"{where}.{imitation}", f"written with {non_ascii(imitation)}, a "
+                          f"look-alike of a Latin letter, so the required field is missing; did you mean {name!r}?")
+            else:
+                w.problem(key_node, f"{where}.{name}", "required field missing")
     return metadata
 
 
