@@ -501,3 +501,31 @@ def test_python_m_never_imports_a_module_from_the_working_folder(tmp_path, name)
                           text=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
+
+
+@SLOW
+def test_an_edit_during_the_servers_start_up_leaves_the_entry_stale(tmp_path):
+    """End to end, case 6 as reported: a copy of the package whose measuring code, once the
+    server has imported it, edits ``zoo/__init__.py`` (as a maintainer would while torch
+    loads); the entry ``measure`` stores must carry the digest of the bytes the server
+    imported, so that the next run, reading the edited file, measures again."""
+    import json
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(PROJECT / "dla_docs", src / "dla_docs", ignore=shutil.ignore_patterns("__pycache__"))
+    zoo = src / "dla_docs" / "zoo" / "__init__.py"
+    imported = hashlib.sha256(zoo.read_bytes()).hexdigest()
+    with (src / "dla_docs" / "measure" / "core.py").open("a", encoding="utf-8") as f:
+        f.write(f"\nif 'edited' not in open({str(zoo)!r}).read():\n"
+                f"    open({str(zoo)!r}, 'a').write('\\n# edited while the server started\\n')\n")
+    root = copy_project(tmp_path / "project")
+    done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(src)!r}); "
+                           "from dla_docs.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "--project", str(root), "measure", "dla34"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "edited" in zoo.read_text()
+    entries = [p for p in (root / ".dla-docs-cache").glob("??/*.json")]
+    assert len(entries) == 1
+    payload = json.loads(entries[0].read_bytes().partition(b"\n")[2])
+    assert payload["code"]["zoo/__init__.py"] == imported != hashlib.sha256(zoo.read_bytes()).hexdigest()

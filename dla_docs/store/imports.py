@@ -5,8 +5,8 @@ The measuring server loads this file by its path before it imports anything of t
 (:func:`record`), so every ``dla_docs`` module it imports afterwards is compiled from bytes
 read once, hashed and kept here: a file edited on disk while the server starts, or while it
 measures, cannot lend its new digest to what the old code measured
-(:func:`dla_docs.store.seal.loaded_code`). The package's bytecode caches are not used for the
-modules recorded (the bytes compiled must be the bytes hashed); they are few and small.
+(:func:`dla_docs.store.seal.loaded_code`). The bytecode caches used for them are keyed by
+those very bytes (hash-based ``.pyc`` files, PEP 552), so nothing else can stand in.
 
 This module imports nothing of ``dla_docs``: it must load first.
 """
@@ -16,6 +16,9 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
+import marshal
+import os
 import sys
 from pathlib import Path
 
@@ -26,12 +29,37 @@ PACKAGE = "dla_docs"
 loaded: dict[str, str] = {}  # resolved source path -> SHA-256 of the bytes compiled
 
 
+_FLAGS = (0b11).to_bytes(4, "little")  # PEP 552: a hash-based pyc, checked against its source
+
+
 class _RecordingLoader(importlib.machinery.SourceFileLoader):
+    """Compiles the bytes it hashed. Its bytecode cache is keyed by those bytes too: a
+    hash-based ``.pyc`` (PEP 552) whose source hash matches them is used, else the module is
+    compiled from them and such a ``.pyc`` written (plain imports validate it by hash as well)."""
+
     def get_code(self, fullname: str):  # type: ignore[override]
         path = self.get_filename(fullname)
         data = self.get_data(path)
         loaded[str(Path(path).resolve())] = hashlib.sha256(data).hexdigest()
-        return self.source_to_code(data, path)
+        header = importlib.util.MAGIC_NUMBER + _FLAGS + importlib.util.source_hash(data)
+        try:
+            cache = importlib.util.cache_from_source(path)
+            cached = self.get_data(cache)
+            if cached[:16] == header:
+                return marshal.loads(cached[16:])
+        except (OSError, ValueError, EOFError, TypeError, NotImplementedError):
+            cache = None
+        code = self.source_to_code(data, path)
+        if cache is not None and not sys.dont_write_bytecode:
+            try:
+                temporary = f"{cache}.{os.getpid()}.tmp"
+                os.makedirs(os.path.dirname(cache), exist_ok=True)
+                with open(temporary, "wb") as f:
+                    f.write(header + marshal.dumps(code))
+                os.replace(temporary, cache)
+            except OSError:
+                pass
+        return code
 
 
 class _Finder(importlib.abc.MetaPathFinder):
