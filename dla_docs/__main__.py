@@ -1,8 +1,10 @@
 """``python -m dla_docs``: the working folder leaves the import path before anything else loads.
 
-Python puts the working folder first on ``sys.path`` for ``-m``, so a ``psutil.py`` or
-``click.py`` lying there would be imported in place of the real package. Only this package
-itself (already imported, from wherever it was found) is needed from there.
+Python puts the working folder first on ``sys.path`` for ``-m``, so a ``psutil.py``,
+``click.py`` or ``dataclasses.py`` lying there would be imported in place of the real module.
+The package's ``__init__`` drops it first (Python runs it before this file, with
+``sys.argv[0] == "-m"``); this file makes sure again. Only this package itself (already
+imported, from wherever it was found) is needed from there.
 """
 
 import os

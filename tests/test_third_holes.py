@@ -124,6 +124,7 @@ def test_a_duplicate_results_row_under_another_tag_is_bad_input(project, capsys)
     (RESULTS, "dataset,model,img_size,top1,top5,param_count_m,crop_pct,interpolation,source,top1"),
     (BENCHMARKS, "model,img_size,samples_per_sec,step_time_ms,batch_size,param_count_m,gmacs,macts_m,source,model"),
     (RESULTS, "dataset,model,img_size,top1, top1,param_count_m,crop_pct,interpolation,source"),
+    (RESULTS, "dataset,model,img_size,top1,top5,param_count_m,crop_pct,interpolation,source,TOP1"),
 ]))
 def test_a_column_named_twice_is_bad_input(project, capsys, source, header):
     """Case 14: a second ``top1`` column once won silently."""
@@ -493,7 +494,7 @@ def test_a_licence_the_cff_cannot_carry_is_said(project, capsys, licence):
 
 # -- case 16: python -m dla_docs in a folder holding a psutil.py or click.py --------------------
 
-@pytest.mark.parametrize("name", some_slow(["psutil", "click", "tomllib", "jinja2"]))
+@pytest.mark.parametrize("name", some_slow(["psutil", "click", "dataclasses", "tomllib", "jinja2"]))
 def test_python_m_never_imports_a_module_from_the_working_folder(tmp_path, name):
     marker = tmp_path / "imported"
     (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(99)\n")

@@ -146,10 +146,11 @@ def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str,
     if header is None:
         raise InputError(Location(display, 1), "header", f"empty file; expected the columns {', '.join(columns)}")
     header = [h.strip() for h in header]
-    for i, name in enumerate(header):
-        if name in header[:i]:
+    folded = [h.casefold() for h in header]
+    for i, name in enumerate(folded):
+        if name in folded[:i]:
             raise InputError(Location(display, 1, i + 1), "header",
-                             f"column {name!r} is given twice (columns {header.index(name) + 1} and {i + 1}); "
+                             f"column {header[i]!r} is given twice (columns {folded.index(name) + 1} and {i + 1}); "
                              "each column must be named once")
     missing = [c for c in columns if c not in header]
     if missing:
