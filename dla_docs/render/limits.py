@@ -30,7 +30,7 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.filters import FILTERS as DEFAULT_FILTERS
 
-DEFAULT_SECONDS = 20.0
+DEFAULT_SECONDS = 10.0
 MAX_TEXT = 16 * 1024 * 1024  # characters (or items) of any value or output a template builds
 
 
