@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from dla_docs.config import Settings
 from dla_docs.measure.runner import start_measuring
 from dla_docs.progress import Progress, no_progress
-from dla_docs.store import StoredFacts, open_store
+from dla_docs.measure.stored import StoredFacts, measurement_shelf
+from dla_docs.store import open_store
 from dla_docs.zoo.variants import VARIANTS, list_models
 
 # The stages below are imported where used: the measuring server starts first, and imports
@@ -56,10 +57,10 @@ class Run:
                  before_reading: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.store = open_store(settings.cache_dir, no_cache)
-        shelf = self.store.measurements if self.store else None
+        shelf = measurement_shelf(self.store)
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
         try:
-            from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.metadata.sources import load_benchmarks, load_results
             from dla_docs.metadata.context import load_context
             from dla_docs.render.compiled import keep_compiled
             from dla_docs.render.drawing import Drawer
@@ -160,7 +161,7 @@ class Run:
 
     def cards(self, report: VerifyReport) -> list[Card]:
         """One card per variant: every fact its pages show (graphs included when drawn)."""
-        from dla_docs.checks.verify import card_checks
+        from dla_docs.checks.cards import card_checks
         from dla_docs.metadata.recorded import recorded_facts
         from dla_docs.render.card import Card
 

@@ -233,7 +233,6 @@ def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) 
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from dla_docs.publish.set_aside import SetAsideSvgs
     from mkdocs.exceptions import MkDocsException
 
     collect = _Collect()
@@ -243,7 +242,6 @@ def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) 
     os.environ["SOURCE_DATE_EPOCH"] = _source_date_epoch(root)
     try:
         config = load_config(str(config_file), docs_dir=str(docs_dir), site_dir=str(site_dir), strict=True)
-        config.plugins["dla-docs-set-aside-svgs"] = SetAsideSvgs()  # same site, parsed sooner
         build(config)
     except (MkDocsException, SystemExit) as exc:
         detail = "; ".join(dict.fromkeys(collect.messages)) or str(exc)
