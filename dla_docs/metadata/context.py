@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dla_docs.metadata.results import _HARDWARE, _Row, _rows
+from dla_docs.metadata.results import HARDWARE, Row, read_rows
 
 CONTEXT_FILE = "data/timm_context.csv"  # relative to the project root
 SOURCES_FOLDER = "data/timm"            # timm's files, under their own relative paths
@@ -83,7 +83,7 @@ class ContextSource:
         out = []
         for row in self.rows:
             name = Path(row.benchmark_source).name
-            label = next((label for pattern, label in _HARDWARE if pattern.search(name)), Path(name).stem)
+            label = next((label for pattern, label in HARDWARE if pattern.search(name)), Path(name).stem)
             if label not in out:
                 out.append(label)
         return tuple(out)
@@ -91,10 +91,10 @@ class ContextSource:
 
 def read_context(path: Path, root: Path | None = None, sources: Path | None = None) -> ContextSource:
     """Read the context file; ``sources`` is the folder holding timm's files (default: beside it, ``timm/``)."""
-    display, rows = _rows(path, root, CONTEXT_COLUMNS)
+    display, rows = read_rows(path, root, CONTEXT_COLUMNS)
     out, seen = [], {}
     for line, values in rows:
-        row = _Row(display, line, values)
+        row = Row(display, line, values)
         model = row.name("model")
         if "." not in model:
             raise row.error("model", f"expected timm's name with its tag (resnet50.tv_in1k), got {model!r}")

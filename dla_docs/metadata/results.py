@@ -44,7 +44,7 @@ DATASETS = {
     "sketch": "ImageNet-Sketch",
 }
 
-_HARDWARE = (  # (pattern in the benchmark file name, what the pages call the machine)
+HARDWARE = (  # (pattern in the benchmark file name, what the pages call the machine)
     (re.compile(r"(?:^|-)5090(?:-|\.|$)"), "NVIDIA GeForce RTX 5090"),
     (re.compile(r"(?:^|-)4090(?:-|\.|$)"), "NVIDIA GeForce RTX 4090"),
     (re.compile(r"i7_12700h", re.I), "Intel Core i7-12700H (CPU)"),
@@ -96,7 +96,7 @@ class Benchmark:
     @property
     def hardware(self) -> str:
         name = Path(self.source).name
-        for pattern, label in _HARDWARE:
+        for pattern, label in HARDWARE:
             if pattern.search(name):
                 return label
         return Path(name).stem
@@ -133,7 +133,7 @@ class BenchmarkSource:
         return [r for r in self.rows if r.variant == variant]
 
 
-def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+def read_rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     display = shown(path, root)
     # a byte-order mark (spreadsheet programs write one) is not part of the first column's
     # name; the template reader accepts one as well
@@ -171,7 +171,7 @@ def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str,
     return display, rows
 
 
-class _Row:
+class Row:
     """Typed access to one CSV row; a bad value names file, line, column and field."""
 
     def __init__(self, display: str, line: int, values: dict[str, str]) -> None:
@@ -223,13 +223,13 @@ class _Row:
         return raw
 
 
-def _figure(row: _Row, name: str) -> str:
+def _figure(row: Row, name: str) -> str:
     """A positive figure checked as a number and kept as written (its decimals are its precision)."""
     row.number(name)
     return row.values[name]
 
 
-def _variant(row: _Row, field: str, known: set[str] | None) -> str:
+def _variant(row: Row, field: str, known: set[str] | None) -> str:
     model = row.name(field)
     variant = model.split(".", 1)[0]
     if known is not None and variant not in known:
@@ -239,10 +239,10 @@ def _variant(row: _Row, field: str, known: set[str] | None) -> str:
 
 def read_results(path: Path, root: Path | None = None, known: set[str] | None = None) -> ResultsSource:
     """Read the results CSV; ``known`` (variant names) refuses rows for other models."""
-    display, rows = _rows(path, root, RESULT_COLUMNS)
+    display, rows = read_rows(path, root, RESULT_COLUMNS)
     results, seen = [], {}
     for line, values in rows:
-        row = _Row(display, line, values)
+        row = Row(display, line, values)
         variant = _variant(row, "model", known)
         dataset = row.dataset("dataset")
         if (variant, dataset) in seen:
@@ -264,10 +264,10 @@ def read_results(path: Path, root: Path | None = None, known: set[str] | None = 
 
 def read_benchmarks(path: Path, root: Path | None = None, known: set[str] | None = None) -> BenchmarkSource:
     """Read the benchmark CSV."""
-    display, rows = _rows(path, root, BENCHMARK_COLUMNS)
+    display, rows = read_rows(path, root, BENCHMARK_COLUMNS)
     benchmarks, seen = [], {}
     for line, values in rows:
-        row = _Row(display, line, values)
+        row = Row(display, line, values)
         variant, source = _variant(row, "model", known), row.relative_path("source")
         if (variant, source) in seen:
             raise row.error("model", f"{values['model']} in {source} is given twice (also line {seen[variant, source]}); "
