@@ -197,6 +197,11 @@ class DeployCard:
         return next((s for s in self.steps if s.label == label), None)
 
     @property
+    def machine_short(self) -> str:
+        """The CPU and its cores, for a column heading."""
+        return ", ".join(self.machine.split(", ")[:2])
+
+    @property
     def export_ok(self) -> bool:
         return all(s.ok for s in self.steps if s.label.startswith("torch.export"))
 
@@ -222,7 +227,7 @@ def _error_text(step: dict) -> str:
         return "not measured"
     if step.get("error"):
         op = f" (operator: {step['operator']})" if step.get("operator") else ""
-        return f"{step['error']}{op}"
+        return f"{step['error']}{op}".replace("|", "/").replace("`", "'")  # one Markdown table cell
     if "relative" in step:
         return f"max abs {step['max_abs']:.1e}, relative {step['relative']:.1e}"
     return ""

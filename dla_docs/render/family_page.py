@@ -112,5 +112,6 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         plot=macs_vs_parameters_svg(site.measurements),
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
         throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
+        deploy=[card.deploy for card in cards if card.deploy is not None],
     )
 
