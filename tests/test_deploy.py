@@ -137,9 +137,13 @@ def test_a_failing_export_is_recorded_and_shown_with_its_operator(tmp_path, meas
     assert facts["torch_export"]["non_strict"]["ok"] and facts["torch_export"]["strict"]["ok"]
     assert facts["onnx"]["ok"] is False and facts["onnx"]["operator"] == "dla_docs_fault::identity", facts["onnx"]
     assert facts["onnx"]["error"] and "\n" not in facts["onnx"]["error"]
+    import html
+
     card = render_project(session_settings(load_settings(root))).files["models/dla46_c.md"].decode()
-    section = card[card.index("## Deploy"):]
-    assert "Not every step works for dla46_c" in section and "dla_docs_fault::identity" in section
+    section = html.unescape(card[card.index("## Deploy"):card.index("## Aggregation structure")])
+    assert "**Not every step works for dla46_c**" in section
+    row = next(line for line in section.splitlines() if line.startswith("| ONNX export + onnxruntime |"))
+    assert "| **no** |" in row and "(operator: dla_docs_fault::identity)" in row and facts["onnx"]["error"][:40] in row
 
 
 @pytest.mark.slow
