@@ -23,13 +23,13 @@ def deploy_findings(root: Path, names: list[str]) -> tuple[list[Finding], list[s
     try:
         record = rec.read_record(root)
     except (rec.RecordError, DlaDocsError) as exc:
-        return [Finding("stale-page", None, rec.RECORD_FILE, f"deploy record unreadable ({exc}); "
-                        f"run `{rec.COMMAND}`", where)], []
+        return [Finding("stale-page", None, "deploy record", f"unreadable ({exc}); run `{rec.COMMAND}`",
+                        where)], []
     if record is None:
         return [], []
     why = rec.staleness(record, names)
-    findings = [Finding("stale-page", None, rec.RECORD_FILE,
-                        f"deploy record is stale: {'; '.join(why)}; run `{rec.COMMAND}`", where)] if why else []
+    findings = [Finding("stale-page", None, "deploy record", f"stale: {'; '.join(why)}; run `{rec.COMMAND}`",
+                        where)] if why else []
     unchecked = rec.unchecked_packages(record)
     notes = [f"{rec.RECORD_FILE}: recorded versions of {', '.join(unchecked)} not checked (not installed)"] \
         if unchecked else []
