@@ -103,12 +103,11 @@ def unchecked_packages(record: dict) -> list[str]:
 def _changed_code(manifest: dict) -> list[str]:
     import hashlib
 
-    from dla_docs.store import PACKAGE_DIR
-
+    package = Path(__file__).resolve().parents[1]  # dla_docs/, as the manifest's paths start there
     changed = []
     for name, digest in sorted(manifest.items()):
         try:
-            now = hashlib.sha256((PACKAGE_DIR / str(name)).read_bytes()).hexdigest()
+            now = hashlib.sha256((package / str(name)).read_bytes()).hexdigest()
         except OSError:
             now = None
         if now != digest:
