@@ -48,8 +48,9 @@ def test_the_committed_record_holds_every_variant_with_its_code_and_versions():
 @pytest.mark.parametrize("change, why", [
     (lambda r: r["versions"].__setitem__("onnxruntime", "1.31.0"), "records onnxruntime 1.31.0"),
     # the digest recorded for a zoo block no longer that file's content: what editing the block does
-    (lambda r: r["code"].__setitem__("zoo/blocks.py", "0" * 64), "dla_docs/zoo/blocks.py"),
-    (lambda r: r["variants"].pop("dla169"), "missing: dla169"),
+    pytest.param(lambda r: r["code"].__setitem__("zoo/blocks.py", "0" * 64), "dla_docs/zoo/blocks.py",
+                 marks=pytest.mark.slow),
+    pytest.param(lambda r: r["variants"].pop("dla169"), "missing: dla169", marks=pytest.mark.slow),
 ])
 def test_verify_reports_a_stale_deploy_record_in_one_line(tmp_path, measurements, capsys, change, why):
     root = copy_project(tmp_path / "project", measurements)
