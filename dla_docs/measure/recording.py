@@ -120,55 +120,51 @@ class Recording:
 class Recorder(TorchFunctionMode):
     """Within: every function call is run and recorded (see the module docstring)."""
 
-    def __init__(self, model: nn.Module, batch: int) -> None:
+    def __init__(self, model: nn.Module, resident: list[torch.Tensor], batch: int) -> None:
         super().__init__()
         self.aliases = {module: name for name, module in model.named_modules()}
-        self.resident = {id(t) for t in (*model.parameters(), *model.buffers())}  # alive throughout
+        self.resident = {id(t) for t in resident}  # the parameters and buffers, alive throughout
         self.batch = batch
         self.calls: list[Call] = []
         self.modules: list[ModuleCall] = []
         self.running: list[int] = []  # the module calls in progress, innermost last
         self.shapes: dict[int, tuple[int, ...]] = {}
-        self._serials: dict[int, tuple[weakref.ref, int]] = {}  # id(tensor) -> (the tensor, its serial id)
+        self._refs: dict[int, tuple[weakref.ref, TensorRef]] = {}  # id(tensor) -> (the tensor, its ref)
         self.unrecorded: list[str] = []
 
     def ref(self, tensor: torch.Tensor) -> TensorRef:
         """The recording's id and per-image shape of ``tensor`` (a new id for a tensor not seen alive before)."""
-        seen = self._serials.get(id(tensor))
+        seen = self._refs.get(id(tensor))
         if seen is not None and seen[0]() is tensor:
-            serial = seen[1]
-        else:
-            serial = len(self.shapes)
-            self._serials[id(tensor)] = (weakref.ref(tensor), serial)
-            shape = tuple(tensor.shape)
-            if shape and shape[0] == self.batch and id(tensor) not in self.resident:
-                shape = (1, *shape[1:])
-            self.shapes[serial] = shape
-        return TensorRef(serial, self.shapes[serial])
+            return seen[1]
+        shape = tuple(tensor.shape)
+        if shape and shape[0] == self.batch and id(tensor) not in self.resident:
+            shape = (1, *shape[1:])
+        ref = TensorRef(len(self.shapes), shape)
+        self.shapes[ref.id] = shape
+        self._refs[id(tensor)] = (weakref.ref(tensor), ref)
+        return ref
 
-    def refs(self, value: Any) -> Any:
-        """``value`` with every tensor in it (nested in lists and tuples) as a :class:`TensorRef`."""
+    def refs(self, value: Any, found: list[int]) -> Any:
+        """``value`` with every tensor in it (nested in lists, tuples and dicts) as a
+        :class:`TensorRef`; their ids are appended to ``found``, in order."""
         if isinstance(value, torch.Tensor):
-            return self.ref(value)
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.refs(item) for item in value)
+            ref = self.ref(value)
+            found.append(ref.id)
+            return ref
+        if isinstance(value, list):
+            return [self.refs(item, found) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.refs(item, found) for item in value)
+        if isinstance(value, dict):
+            return {key: self.refs(item, found) for key, item in value.items()}
         return value
 
     def ids(self, value: Any) -> tuple[int, ...]:
         """The ids of the tensors in ``value`` (nested in lists, tuples and dicts)."""
         found: list[int] = []
-        self._collect(value, found)
+        self.refs(value, found)
         return tuple(found)
-
-    def _collect(self, value: Any, found: list[int]) -> None:
-        if isinstance(value, torch.Tensor):
-            found.append(self.ref(value).id)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                self._collect(item, found)
-        elif isinstance(value, dict):
-            for item in value.values():
-                self._collect(item, found)
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
@@ -176,19 +172,23 @@ class Recorder(TorchFunctionMode):
             return func(*args, **kwargs)
         rule = RULES.get(func)
         name = rule.name if rule is not None else getattr(func, "__name__", repr(func))
+        inputs: list[int] = []
+        recorded = self.refs((args, kwargs), inputs)
         arguments = lowered = None
         if rule is None:
             self._unrecorded(name)
         else:
             try:
-                arguments = {name: self.refs(value) for name, value in rule.bind(args, kwargs).items()}
+                arguments = rule.bind(*recorded)
                 lowered = rule.lower(arguments)
             except TypeError as exc:
                 self._unrecorded(f"{name} ({exc})")
         out = func(*args, **kwargs)
         module = self.running[-1] if self.running else -1
-        node = TracerNode(*lowered, self.refs(out)) if lowered is not None else None
-        self.calls.append(Call(name, arguments, self.ids((args, kwargs)), self.ids(out), module, node))
+        outputs: list[int] = []
+        result = self.refs(out, outputs)
+        node = TracerNode(*lowered, result) if lowered is not None else None
+        self.calls.append(Call(name, arguments, tuple(inputs), tuple(outputs), module, node))
         return out
 
     def _unrecorded(self, description: str) -> None:
@@ -224,9 +224,10 @@ def record_forward(model: nn.Module, image_size: int, batch: int = TRACE_BATCH) 
     device of its parameters (the meta device if it has none; there nothing is computed), and
     record the pass, its storage events and FlopCounterMode's operator calls."""
     model.eval()
-    recorder = Recorder(model, batch)
+    resident = [*model.parameters(), *model.buffers()]
+    recorder = Recorder(model, resident, batch)
     flops = FlopCounterFormulas()
-    device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("meta"))
+    device = resident[0].device if resident else torch.device("meta")
     with without_gc(), torch.no_grad(), StorageTracker(batch, flops) as tracker:
         image = torch.empty(batch, 3, image_size, image_size, device=device)  # traced, not recorded
         with recorder.module_hooks(), recorder:
