@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
+import torch
 from torch import nn
 
 from dla_docs.zoo.blocks import BasicBlock, Bottleneck, Res2NetBottleneck
@@ -39,28 +37,14 @@ def create_model(
     return build(get_config(name), num_classes, in_chans, drop_rate).init_weights()
 
 
-_INITIALISERS = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "zeros_", "ones_", "constant_")
-
-
-@contextlib.contextmanager
-def _no_initialisation() -> Iterator[None]:
-    """Make torch's parameter initialisers no-ops while modules are constructed."""
-    saved = {name: getattr(nn.init, name) for name in _INITIALISERS}
-    try:
-        for name in _INITIALISERS:
-            setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
-        yield
-    finally:
-        for name, function in saved.items():
-            setattr(nn.init, name, function)
-
-
 def create_uninitialised(name: str, num_classes: int = 1000, in_chans: int = 3) -> DLA:
     """Build variant ``name`` without initialising any weight.
 
     Measurement only needs shapes, and random initialisation costs more than the trace for
-    the large variants, so the initialisers are skipped and the parameters keep whatever
-    their fresh storage held: never use this model's outputs.
+    the large variants, so the model is built on the meta device (where the initialisers
+    compute nothing) and moved to the CPU with ``to_empty``: its parameters keep whatever
+    their fresh storage held, so never use this model's outputs.
     """
-    with _no_initialisation():
-        return build(get_config(name), num_classes, in_chans, 0.0)
+    with torch.device("meta"):
+        model = build(get_config(name), num_classes, in_chans, 0.0)
+    return model.to_empty(device="cpu")
