@@ -1,6 +1,7 @@
 """Every private torch and fvcore name the measurement uses, in one adapter module per library.
 
-:mod:`.torch_private` and :mod:`.fvcore_private` hold them; each use is commented with the
+:mod:`.torch_private`, :mod:`.jit_tracer` (the layout of the JIT tracer's nodes) and
+:mod:`.fvcore_private` hold them; each use is commented with the
 public path it stands in for, and falls back to that path where one exists. They were
 checked against the versions below, and a private name is used only where the installed
 version is the checked one (:func:`checked`: chosen by version, not by probing); otherwise
