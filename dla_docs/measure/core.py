@@ -20,7 +20,6 @@ from dla_docs.measure.checkpoint import checkpoint_bytes
 from dla_docs.measure.facts import Measurement, ModuleCount, PartCount, VariantFacts
 from dla_docs.measure.recording import record_forward
 from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, check_image_size
-from dla_docs.measure.structure import ModelStructure
 from dla_docs.measure.views import Views
 from dla_docs.zoo.factory import create_uninitialised
 from dla_docs.zoo.network import LEVEL_NAMES, PARTS
@@ -80,17 +79,3 @@ def measure_facts(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> VariantFac
     measurement, views, notes = _measure(name, create_uninitialised(name), image_size)
     structure = views.structure(name, measurement)
     return VariantFacts(analyse(structure, views, measurement), structure, notes)
-
-
-def extract_structure(variant: str, measurement: Measurement | None = None,
-                      model: nn.Module | None = None) -> ModelStructure:
-    """The aggregation structure of ``variant``, with the costs of ``measurement`` (measured here
-    when not given), read from a recorded forward pass of ``model`` (default: the variant's own,
-    built here) at the measurement's image size. A given ``model`` is recorded on its device."""
-    if measurement is None:
-        return measure_facts(variant).structure
-    if measurement.variant != variant:
-        raise ValueError(f"measurement is of {measurement.variant!r}, not {variant!r}")
-    model = model if model is not None else create_uninitialised(variant).to_empty(device="meta")
-    return Views(model, record_forward(model, measurement.image_size), measurement.image_size).structure(
-        variant, measurement)

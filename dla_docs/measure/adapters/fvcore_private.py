@@ -26,7 +26,6 @@ from typing import Any
 import torch
 from fvcore.nn import jit_analysis, jit_handles
 from fvcore.nn.jit_analysis import JitModelAnalysis
-from torch import nn
 
 from dla_docs.measure.adapters import checked
 
