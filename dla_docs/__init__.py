@@ -4,7 +4,15 @@
 first use.
 """
 
-from dla_docs.zoo.variants import VARIANTS, VariantConfig, list_models
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # `python -m dla_docs`: the working folder leaves the path before any import
+    import os as _os
+
+    _here = _os.path.realpath(_os.getcwd())
+    _sys.path[:] = [_p for _p in _sys.path if _p and _os.path.realpath(_p) != _here]
+
+from dla_docs.zoo.variants import VARIANTS, VariantConfig, list_models  # noqa: E402
 
 __all__ = ["VARIANTS", "VariantConfig", "create_model", "create_transform", "data_config", "imagenet_classes",
            "list_models"]

@@ -297,7 +297,31 @@ def load_settings(root: Path) -> Settings:
                                                     ("citation", settings.citation)) if p is not None}}
     check_output_dirs(root, {"docs-dir": (settings.docs_dir, where("docs-dir")),
                              "site-dir": (settings.site_dir, where("site-dir"))}, protected)
+    if settings.citation is not None:
+        _check_citation(settings, where("citation"), protected)
     return settings
+
+
+CITATION_NAME = "CITATION.cff"  # the Citation File Format's own name for the file
+
+
+def _check_citation(settings: Settings, where: Location, protected: dict[str, Path]) -> None:
+    """``citation`` is a file ``export cff`` writes, so it must be a ``CITATION.cff`` of its own:
+    never another file the project manages (pyproject.toml, mkdocs.yml, a data file, a template,
+    a module, the README), nor inside the generated folders, the cache or ``.git``."""
+    field, path = f"tool.{SECTION}.citation", settings.citation
+    assert path is not None
+    shown = path.relative_to(settings.root).as_posix()
+    if path.name != CITATION_NAME:
+        raise InputError(where, field, f"{shown!r} is not a {CITATION_NAME}: `export cff` writes this file, so it "
+                         f"must be named {CITATION_NAME} (the name the Citation File Format requires), never "
+                         "another file of the project")
+    others = {**{k: v for k, v in protected.items() if v != path or k != "citation file"},
+              "docs-dir": settings.docs_dir, "site-dir": settings.site_dir}
+    for name, kept in others.items():
+        if _overlap(path, kept):
+            raise InputError(where, field, f"{shown!r} lies in or is the {name}, which `export cff` must not "
+                             "write to")
 
 
 def _read_text(file: Path, display: str) -> str:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from dla_docs.config import Settings
 from dla_docs.measure.runner import start_measuring
 from dla_docs.progress import Progress, no_progress
-from dla_docs.store import StoredFacts, open_store
+from dla_docs.measure.stored import StoredFacts, measurement_shelf
+from dla_docs.store import open_store
 from dla_docs.zoo.variants import VARIANTS, list_models
 
 # The stages below are imported where used: the measuring server starts first, and imports
@@ -56,10 +57,11 @@ class Run:
                  before_reading: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.store = open_store(settings.cache_dir, no_cache)
-        shelf = self.store.measurements if self.store else None
+        shelf = measurement_shelf(self.store)
         self.measuring = start_measuring(list_models(), settings.image_size, shelf, progress)
         try:
-            from dla_docs.checks.verify import load_benchmarks, load_results
+            from dla_docs.metadata.sources import load_benchmarks, load_results
+            from dla_docs.metadata.context import load_context
             from dla_docs.render.compiled import keep_compiled
             from dla_docs.render.drawing import Drawer
             from dla_docs.render.templating import project_environment
@@ -71,6 +73,7 @@ class Run:
             self.templates = read_project_templates(settings, extra, pages)
             self.results = load_results(settings)  # a bad results file is reported before any waiting
             self.benchmarks = load_benchmarks(settings)
+            self.context = load_context(settings.root)  # the context models (recorded, never measured)
         except BaseException:
             self.close()
             raise
@@ -151,13 +154,14 @@ class Run:
         from dla_docs.checks.verify import verify_templates
 
         report = verify_templates(self.settings, self.configured if templates is None else templates,
-                                  self.measurements, results=self.results, benchmarks=self.benchmarks)
+                                  self.measurements, results=self.results, benchmarks=self.benchmarks,
+                                  context=self.context)
         report.notes.extend(self.measuring.notes)
         return report
 
     def cards(self, report: VerifyReport) -> list[Card]:
         """One card per variant: every fact its pages show (graphs included when drawn)."""
-        from dla_docs.checks.verify import card_checks
+        from dla_docs.checks.cards import card_checks
         from dla_docs.metadata.recorded import recorded_facts
         from dla_docs.render.card import Card
 
@@ -194,7 +198,8 @@ class Run:
                 changed, svg = self._diffs[(a, b)]
                 diffs.append(DiffPage(diff_variants(m[a], m[b]), changed, svg.result()))
         return Site(settings=self.settings, family=self.configured[0], cards=cards, report=report,
-                    family_svg=self._family.result() if self._family is not None else "", diffs=diffs)
+                    family_svg=self._family.result() if self._family is not None else "", diffs=diffs,
+                    context=self.context.rows if self.context is not None else ())
 
     def render(self, report: VerifyReport) -> dict[str, bytes]:
         """Every file of ``docs/``."""

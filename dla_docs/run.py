@@ -19,6 +19,7 @@ from dla_docs.config import Settings
 from dla_docs.fs import shown
 from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
+from dla_docs.measure.stored import measurement_shelf
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.pipeline import Run
 from dla_docs.progress import Progress, no_progress
@@ -44,7 +45,7 @@ def measure(settings: Settings, names: Sequence[str], image_size: int | None = N
     """The measurements of ``names`` (in that order) at ``image_size`` (default: the project's)."""
     store = open_store(settings.cache_dir, no_cache)
     size = image_size or settings.image_size
-    with start_measuring(names, size, store.measurements if store else None, progress, jobs) as measuring:
+    with start_measuring(names, size, measurement_shelf(store), progress, jobs) as measuring:
         results = measuring.results()
         return Measured({name: stored.facts.measurement for name, stored in results.items()}, measuring.notes,
                         {name: stored.facts.structure for name, stored in results.items()})
@@ -112,7 +113,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     from dla_docs.checks.checkpoints import inspect_checkpoints
     from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.freshness import has_pages
-    from dla_docs.checks.verify import entries_to_measure, resolve_folder, resolve_paths
+    from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
 
     paths = resolve_paths(settings, templates)
     folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
@@ -202,7 +203,7 @@ def graph(settings: Settings, name: str, kind: str = "hda", fmt: str = "svg", im
     if output is not None:
         refuse_managed(output, settings)
     store = open_store(settings.cache_dir, no_cache)
-    with start_measuring([name], image_size or settings.image_size, store.measurements if store else None) as m:
+    with start_measuring([name], image_size or settings.image_size, measurement_shelf(store)) as m:
         facts = m.results()[name].facts
     data = graphs.render(graphs.GRAPH_KINDS[kind](facts), fmt)
     if output is not None:

@@ -99,7 +99,7 @@ def test_every_variant_rounded_to_fewer_than_3_digits_is_drift(project, capsys, 
 
 def test_the_card_shows_the_rule_it_applied(generated, measurements):
     """The committed rendering states the precision each recorded figure held at."""
-    from dla_docs.checks.verify import parameters_rule
+    from dla_docs.checks.figures import parameters_rule
 
     for name in ("dla34", "dla169"):
         page = generated.files[f"models/{name}.md"].decode()

@@ -15,10 +15,10 @@ from verify_helpers import (
     run_cli,
     settings_for,
     tree_hashes,
+    verify_report,
 )
 
 from dla_docs.checks.fix import fix_template
-from dla_docs.checks.verify import verify_templates
 from dla_docs.errors import InputError
 from dla_docs.fs import write_atomic
 from dla_docs.metadata import read_template
@@ -39,7 +39,7 @@ def fix_once(tmp_path, measurements, text, add_missing=False, name="t.md"):
     """Verify and fix a one-template project through the API; returns (path, result)."""
     root = make_project(tmp_path, measurements, {name: text})
     template = read_template(root / name, root)
-    report = verify_templates(settings_for(root), [template], measurements, expected=template.index.names)
+    report = verify_report(settings_for(root))
     return root / name, fix_template(template, report.findings, measurements, add_missing)
 
 
@@ -94,7 +94,7 @@ def test_add_missing_parameters_after_flops(tmp_path, measurements):
     index = read_template(path).index
     assert all(e.metadata["Parameters"].value == measurements[e.name].parameters for e in index.models)
     template = read_template(path)
-    report = verify_templates(settings_for(path.parent), [template], measurements, expected=template.index.names)
+    report = verify_report(settings_for(path.parent))
     assert report.ok
     assert not fix_template(template, report.findings, measurements, add_missing=True).changed
 
@@ -130,7 +130,7 @@ def test_a_template_changed_meanwhile_is_not_overwritten(tmp_path, measurements,
     text = fixture_text("two_models.md").replace(f"FLOPs: {seed_flops['dla46_c']}", "FLOPs: 1")
     root = make_project(tmp_path, measurements, {"t.md": text})
     template = read_template(root / "t.md", root)
-    report = verify_templates(settings_for(root), [template], measurements, expected=template.index.names)
+    report = verify_report(settings_for(root))
     edited = text + "\nSomeone else's edit.\n"
     (root / "t.md").write_text(edited)
     with pytest.raises(InputError, match="changed on disk"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from conftest import PROJECT, render_project, session_settings
@@ -28,7 +29,7 @@ def test_one_card_per_variant_and_nav_in_zoo_order(generated):
 
 def test_every_page_says_fvcore_counts_macs(generated):
     pages = {name: data.decode() for name, data in generated.files.items() if name.endswith(".md")}
-    assert len(pages) == len(VARIANTS) + 3 + len(DIFF_PAIRS)  # family, architecture, verification, diffs
+    assert len(pages) == len(VARIANTS) + 4 + len(DIFF_PAIRS)  # family, architecture, verification, glossary, diffs
     for name, text in pages.items():
         assert 'one multiply-add as one "flop"' in text, name
 
@@ -62,7 +63,7 @@ def test_family_table_lists_every_variant_with_measured_figures(generated, seed_
     assert [r[0] for r in sizes] == VARIANTS
     for name, flops in seed_flops.items():  # the published model-index FLOPs, in billions
         assert next(r for r in sizes if r[0] == name)[1] == f"{flops / 1e9:.3f}", name
-    assert 'class="dla-plot"' in index and index.count('<g class="point') == 3 * len(VARIANTS)  # three plots
+    assert 'class="dla-plot dla-plot--wide"' in index and len(re.findall(r'<g class="point[^"]*" id="', index)) == 6 * len(VARIANTS)  # three plots, wide and narrow
     for plot in ("dla-plot-top1-macs", "dla-plot-throughput"):
         assert re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index) != [] and \
             sorted(re.findall(rf'<g class="point[^"]*" id="{plot}-(\w+)"', index)) == sorted(VARIANTS)
@@ -77,14 +78,14 @@ def test_which_variant_names_the_most_accurate_within_each_budget(generated):
     section = index.split("## Which variant?")[1].split("\n## ")[0]
     lines = re.findall(r"^- \*\*Up to (\d+) GMACs?:\*\* \[(\w+)\].*$", section, re.M)
     assert len(lines) >= 3
-    for budget, pick in lines:
+    for budget, pick in lines:  # the most accurate, or one on par with it (within 0.2 points: a tie)
         within = {n: v for n, v in rows.items() if v[1] <= float(budget)}
-        assert pick == max(within, key=lambda n: within[n][0]), (budget, pick)
+        assert max(v[0] for v in within.values()) - within[pick][0] < 0.2, (budget, pick)
     speed = re.findall(r"^- \*\*([\d,]+) images/s or more:\*\* \[(\w+)\]", section, re.M)
     assert len(speed) >= 2
     for floor, pick in speed:
         fast = {n: v for n, v in rows.items() if v[2] >= float(floor.replace(",", ""))}
-        assert pick == max(fast, key=lambda n: fast[n][0]), (floor, pick)
+        assert max(v[0] for v in fast.values()) - fast[pick][0] < 0.2, (floor, pick)
     for line in re.findall(r"^- .*$", section, re.M):
         named = re.findall(r"\[(\w+)\]\(models/", line)
         for name in named:  # each named variant is followed by its licence, unknown ones in bold
@@ -93,13 +94,13 @@ def test_which_variant_names_the_most_accurate_within_each_budget(generated):
     assert "license" in section and "Pareto" in section and "budget" in section
     for name, (top1, gmacs, _) in rows.items():
         card = generated.files[f"models/{name}.md"].decode()
-        beaten = [n for n, v in rows.items() if v[1] <= gmacs and v[0] > top1]
+        beaten = [n for n, v in rows.items() if v[1] <= gmacs and v[0] - top1 > 0.2]  # beyond a tie
         row = re.search(r"^\| which variant\? \| (.*) \|$", card, re.M).group(1)
         if beaten:
             dominator = re.match(r"dominated by \[(\w+)\]", html.unescape(row)).group(1)
             assert dominator in beaten, (name, row)
-        else:
-            assert row.startswith("on the accuracy/GMACs front"), (name, row)
+        else:  # ties are tested against the unrounded figures in test_reader_content
+            assert row.startswith(("on the accuracy/GMACs front", "on par with")), (name, row)
 
 
 def test_pareto_front_of_top1_against_gmacs(generated):
@@ -156,15 +157,18 @@ def test_template_errors_surface_before_any_measuring(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("a, b", DIFF_PAIRS)
 def test_diff_pages_show_accuracy_and_throughput_changes_with_readable_labels(generated, a, b):
-    """Top-1, top-5 and throughput beside the costs, each change computed here from the family
-    table's figures; no raw record key (macs, flops_model_index, ...) as a row label."""
+    """Top-1, top-5 and throughput beside the costs, each change computed here (accuracy from the
+    results file's unrounded figures, throughput from the benchmark file); no raw record key
+    (macs, flops_model_index, ...) as a row label."""
     text = html.unescape(generated.files[f"diffs/{a}-{b}.md"].decode())
     rows = {r[0]: r for r in _table(generated.files["index.md"].decode(), "dla-family-table")}
     section = text.split("## Accuracy, speed and cost")[1].split("\n## ")[0]
-    top1 = float(rows[b][1]) - float(rows[a][1])
-    assert f"| ImageNet top-1 (%) | {rows[a][1]} | {rows[b][1]} | {top1:+.2f} points |" in section
-    top5 = float(rows[b][2]) - float(rows[a][2])
-    assert f"| ImageNet top-5 (%) | {rows[a][2]} | {rows[b][2]} | {top5:+.2f} points |" in section
+    with (PROJECT / "data" / "timm_results_dla.csv").open(newline="") as f:  # unrounded: the change's oracle
+        exact = {r["model"].split(".")[0]: r for r in csv.DictReader(f) if r["dataset"] == "imagenet"}
+    for column, label in ((1, "top1"), (2, "top5")):
+        change = Decimal(exact[b][label]) - Decimal(exact[a][label])
+        shown = f"{change.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+.2f}"
+        assert f"| ImageNet top-{label[-1]} (%) | {rows[a][column]} | {rows[b][column]} | {shown} points |" in section
     speed_a, speed_b = RTX_5090[a], RTX_5090[b]
     assert f"| {rows[a][5]} | {rows[b][5]} | {(speed_b - speed_a) / speed_a:+.1%} |" in section
     labels = re.findall(r"^\| ([^|]+?) \|", text, re.M)

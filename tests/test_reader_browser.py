@@ -66,11 +66,11 @@ def test_family_table_fits_keeps_variants_in_view_and_sorts_the_useful_way_first
 
 PLOT_JS = """
 svg => {
-  const points = [...svg.querySelectorAll("g.point")].map(g => {
+  const points = [...svg.querySelectorAll("g.point:not(.key)")].map(g => {
     const c = g.querySelector("circle").getBoundingClientRect();
     const t = g.querySelector("text");
     const b = t.getBoundingClientRect();
-    return {name: t.textContent, front: g.classList.contains("pareto"),
+    return {name: t.textContent, front: g.classList.contains("pareto"), led: !!g.querySelector("line.leader"),
             cx: c.x + c.width / 2, cy: c.y + c.height / 2, r: c.width / 2,
             box: [b.left, b.top, b.right, b.bottom],
             px: parseFloat(getComputedStyle(t).fontSize) * Math.hypot(t.getScreenCTM().a, t.getScreenCTM().b),
@@ -108,8 +108,11 @@ def _colour(css: str, background: tuple[float, float, float]) -> tuple[float, fl
 def test_plot_labels_are_clear_nearest_their_marker_and_legible(medium, site_url):
     page = medium
     _open(page, f"{site_url}/index.html")
-    plots = page.locator("svg.dla-plot")
-    assert plots.count() == 3
+    # each plot is drawn wide and narrow; the width shows one (the narrow one on a phone)
+    plots = page.locator(f"svg.dla-plot--{'narrow' if page.width == 'phone' else 'wide'}")
+    assert plots.count() == 3 and all(plot.is_visible() for plot in plots.all())
+    assert not any(plot.is_visible() for plot in page.locator(
+        f"svg.dla-plot--{'wide' if page.width == 'phone' else 'narrow'}").all())
     background = _colour(page.evaluate("getComputedStyle(document.body).backgroundColor"), (255, 255, 255))
     for i in range(3):
         svg = plots.nth(i)
@@ -125,7 +128,8 @@ def test_plot_labels_are_clear_nearest_their_marker_and_legible(medium, site_url
                     continue
                 d = _distance(b["cx"], b["cy"], a["box"])
                 assert d > b["r"], (data["id"], a["name"], "over the marker of", b["name"])
-                assert d > own, (data["id"], a["name"], "is nearer the marker of", b["name"], d, own)
+                # nearest its own marker, or joined to it by a leader line
+                assert d > own or a["led"], (data["id"], a["name"], "is nearer the marker of", b["name"], d, own)
                 x = b["box"]
                 y = a["box"]
                 assert not (y[0] < x[2] and x[0] < y[2] and y[1] < x[3] and x[1] < y[3]), (a["name"], b["name"])
@@ -140,8 +144,8 @@ def test_plot_labels_are_clear_nearest_their_marker_and_legible(medium, site_url
                                                       < 20 for q in points), (data["id"], p["name"], near)
             else:
                 assert near > 5, (data["id"], p["name"], "lies on the front line", near)
-        if page.width == "phone":
-            assert svg.evaluate("s => s.closest('.dla-scroll').scrollWidth > s.closest('.dla-scroll').clientWidth")
+        # laid out for the column: it fits, nothing to scroll
+        assert svg.evaluate("s => s.closest('.dla-scroll').scrollWidth <= s.closest('.dla-scroll').clientWidth + 1")
     plots.nth(1).scroll_into_view_if_needed()
     shot(page, f"plot-top1-{page.medium}")
 
@@ -162,7 +166,8 @@ def test_topic_searches_give_the_family_page_first_then_cards_in_family_order(br
             if width == "phone":
                 page.locator('label.md-header__button[for="__search"]').click()
             _search(page, query)
-            found = _all_results(page, query.replace(" ", "+"))
+            # either spelling of licence is searched as "licen*" (search-worker.js)
+            found = _all_results(page, "licen" if query == "licence" else query.replace(" ", "+"))
             assert found[0] in FAMILY_PAGES, (query, found)
             cards = [p.removeprefix("models/").removesuffix(".html") for p in found if p.startswith("models/")]
             assert cards == [n for n in list_models() if n in cards], (query, cards)
@@ -186,10 +191,11 @@ def test_topic_searches_give_the_family_page_first_then_cards_in_family_order(br
 def test_no_snippet_line_is_cut_off(medium, site_url, name):
     page = medium
     _open(page, f"{site_url}/models/{name}.html")
+    # a line longer than the column scrolls inside its block; none wraps (to column 0)
     cut = page.locator(".md-content pre > code").evaluate_all(
-        "codes => codes.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent.slice(0, 60))")
-    if page.width == "phone":
-        assert cut == [], cut
+        """codes => codes.filter(c => c.scrollWidth > c.clientWidth + 1 && getComputedStyle(c).overflowX !== 'auto'
+                                || getComputedStyle(c).whiteSpace !== 'pre').map(c => c.textContent.slice(0, 60))""")
+    assert cut == [], cut
     one_liner = page.locator(".md-content pre", has_text="timm.create_model").first
     assert f'"{name}.in1k", pretrained=True)' in one_liner.inner_text()
     box = one_liner.bounding_box()
@@ -205,12 +211,15 @@ def test_graphs_open_fitted_and_show_details_beside_the_node(medium, site_url, n
     figure.scroll_into_view_if_needed()
     width = "f => [f.querySelector('svg').getBoundingClientRect().width, f.querySelector('.dla-scroll').clientWidth]"
     shown, column = figure.evaluate(width)
-    assert shown <= column + 0.5, (shown, column)  # fitted: seen whole
+    smallest = "f => Math.min(...[...f.querySelectorAll('svg text')].filter(t => t.textContent.trim())" \
+               ".map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a))"
+    # fitted: seen whole, or as near as labels of 11.5 px allow (it then scrolls in its box)
+    assert shown <= column + 0.5 or 11 <= figure.evaluate(smallest) <= 11.6, (shown, column)
     natural = figure.evaluate("f => f.querySelector('svg').viewBox.baseVal.width * 4 / 3")
     figure.locator(".dla-graph__tools button", has_text="100%").click()
     assert abs(figure.evaluate(width)[0] - natural) < 1
     figure.locator(".dla-graph__tools button", has_text="Fit").click()
-    assert figure.evaluate(width)[0] <= column + 0.5
+    assert figure.evaluate(width)[0] <= column + 0.5 or 11 <= figure.evaluate(smallest) <= 11.6
     # Nothing floats over the zoom buttons, wherever they are in the window.
     for scroll in ("start", "end"):
         figure.locator(".dla-graph__tools").evaluate(f"t => t.scrollIntoView({{block: '{scroll}'}})")

@@ -33,9 +33,8 @@ def test_a_second_build_with_nothing_changed_writes_nothing(built_project, capsy
 
 
 def test_the_site_is_the_one_a_plain_mkdocs_build_writes(built_project, tmp_path):
-    """``dla-docs build`` sets the search-excluded SVGs aside while MkDocs parses the pages
-    (publish/set_aside.py); the site must be byte for byte what ``mkdocs build`` makes of the
-    same docs/ and mkdocs.yml, search index and sitemap included."""
+    """The site must be byte for byte what ``mkdocs build`` makes of the same docs/ and
+    mkdocs.yml, search index and sitemap included (``dla-docs build`` adds no plugin of its own)."""
     import os
     import subprocess
     import sys

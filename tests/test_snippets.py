@@ -4,9 +4,10 @@ Each block runs in a fresh process (see ``snippet_runner``) with ``HF_HUB_OFFLIN
 Hub cache generated from the reference layout, in an empty temporary folder holding only the
 ``image.jpg`` the classification snippet names. All blocks run for one small (dla46_c) and
 one large (dla169) variant; for every other page each block is compiled and the first is run.
-Each card's timm snippet and its dla_docs equivalent, run on the same image against the same
-Hub cache, give identical logits (timm is a test dependency; see ``snippet_runner`` for how
-torchvision imports beside the CPU build of torch).
+Each card's timm snippet and its dla_docs equivalent, for every task (classification, feature
+maps, embeddings, fine-tuning), run on the same input against the same Hub cache, give
+identical tensors, for all twelve variants (dla46_c in the fast subset; timm is a test
+dependency; see ``snippet_runner`` for how torchvision imports beside the CPU build of torch).
 """
 
 from __future__ import annotations
@@ -144,3 +145,76 @@ def test_timm_and_dla_docs_snippets_give_identical_logits(generated, runner, tmp
     assert timm_logits.shape == ours.shape == (1, 1000)
     assert torch.equal(timm_logits, ours), (timm_logits - ours).abs().max()
     assert ours.std() > 0.01  # a real forward pass, not a constant
+
+
+# -- every other task: timm's snippet and dla_docs' give the same tensors ---------------------
+
+TASKS = {  # task -> (marker of both blocks, what each block leaves to compare)
+    "features": (("features_only=True", "forward_levels"), "{'features': list(features)}"),
+    "embeddings": (("num_classes=0", "num_classes=0"), "{'embedding': embedding, 'pooled': pooled}"),
+    "fine-tune": (("num_classes=10", "num_classes=10"), "{'state': model.state_dict()}"),
+}
+TASK_CASES = [pytest.param(task, name, marks=() if name == "dla46_c" else pytest.mark.slow)
+              for task in TASKS for name in VARIANTS]
+RANDOM_INPUT = re.compile(r"torch\.randn\((\d+), 3, 224, 224\)")
+
+
+def _task_blocks(generated, name: str, task: str) -> tuple[str, str]:
+    (timm_marker, ours_marker), _ = TASKS[task]
+    blocks = blocks_of(generated, f"models/{name}.md")
+    timm_block = next(b for b in blocks if "import timm" in b and timm_marker in b)
+    ours = next(b for b in blocks if "import dla_docs" in b and ours_marker in b and "safetensors" not in b)
+    return timm_block, ours
+
+
+@pytest.mark.parametrize("task, name", TASK_CASES)
+def test_timm_and_dla_docs_snippets_give_identical_tensors_for_every_task(generated, runner, tmp_path, task, name):
+    """The card's timm snippet and its dla_docs equivalent for one task (feature maps at every
+    level, image embeddings both ways, fine-tuning), unchanged but for their random input: each
+    ``torch.randn(n, 3, 224, 224)`` reads one saved tensor instead (64x64, so that both see the
+    same image; every DLA takes any multiple of 32). Each runs in a fresh process against the
+    same Hub cache and saves what it computed. Fine-tuning's new classifier is random in both
+    (timm's and dla_docs' own initialisation), so it is compared by shape, and every other
+    tensor (the trained weights, and the BatchNorm statistics one training step updates) for
+    equality."""
+    import torch
+
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    inputs = {}
+    for n in (1, 2):
+        inputs[n] = saved / f"input{n}.pt"
+        torch.save(torch.randn(n, 3, 64, 64, generator=torch.Generator().manual_seed(n)), inputs[n])
+    results = {}
+    for label, block in zip(("timm", "dla_docs"), _task_blocks(generated, name, task)):
+        assert RANDOM_INPUT.search(block), block
+        code = RANDOM_INPUT.sub(lambda m: f"torch.load({str(inputs[int(m.group(1))])!r}, weights_only=True)", block)
+        out = saved / f"{label}.pt"
+        code += f"\nimport torch as _t\n_t.save({TASKS[task][1]}, {str(out)!r})\n"
+        folder = tmp_path / f"cwd-{label}"
+        folder.mkdir()
+        result = runner.run(code, folder, f"{name}:{task}:{label}")
+        assert result.status == 0, f"{name} {task} ({label}) failed:\n{result.output}"
+        assert sorted(p.name for p in folder.iterdir()) == [], f"{label} wrote into the working folder"
+        results[label] = torch.load(out, weights_only=True)
+    theirs, ours = results["timm"], results["dla_docs"]
+    if task == "features":
+        assert len(theirs["features"]) == len(ours["features"]) == 6  # level0 ... level5
+        for a, b in zip(theirs["features"], ours["features"]):
+            assert a.shape == b.shape and torch.equal(a, b), (a - b).abs().max()
+        assert [f.shape[-1] for f in ours["features"]] == [64, 32, 16, 8, 4, 2]  # strides 1 ... 32
+    elif task == "embeddings":
+        for key in ("embedding", "pooled"):
+            assert theirs[key].shape == ours[key].shape and theirs[key].dim() == 2, key
+            assert torch.equal(theirs[key], ours[key]), (key, (theirs[key] - ours[key]).abs().max())
+        assert torch.equal(ours["embedding"], ours["pooled"]) and ours["pooled"].std() > 0
+    else:
+        a, b = theirs["state"], ours["state"]
+        assert sorted(a) == sorted(b)
+        for key in a:
+            assert a[key].shape == b[key].shape, key
+            if not key.startswith("fc."):
+                assert torch.equal(a[key], b[key]), key
+        assert a["fc.weight"].shape[0] == 10
+        moved = [k for k in a if k.endswith("running_mean") and a[k].abs().sum() > 0]
+        assert moved  # the training step updated BatchNorm statistics, identically in both

@@ -15,7 +15,8 @@ from conftest import PROJECT, session_settings
 
 from dla_docs import run
 from dla_docs.config import load_settings
-from dla_docs.store import MeasurementShelf, SealedFolder, Store
+from dla_docs.measure.stored import MeasurementShelf, measurement_shelf
+from dla_docs.store import SealedFolder
 
 ONE = "dla46_c"
 
@@ -63,7 +64,7 @@ def test_a_damaged_entry_is_a_miss_and_is_rewritten(tmp_path, measurements, dama
         outside.write_bytes(data)
         entry.unlink()
         entry.symlink_to(outside)
-    shelf = Store(SealedFolder(store)).measurements
+    shelf = MeasurementShelf(SealedFolder(store))
     assert shelf.get(ONE, 224) is None
     assert run.measure(settings, [ONE]).measurements[ONE] == measurements[ONE]
     assert shelf.get(ONE, 224).facts.measurement == measurements[ONE]
@@ -79,19 +80,19 @@ def test_a_store_is_not_read_under_ci(tmp_path, measurements, monkeypatch):
     run.measure(settings, [ONE])
     for value, read in (("true", False), ("1", False), ("false", True), ("0", True), ("", True)):
         monkeypatch.setenv("CI", value)
-        assert (Store(SealedFolder(tmp_path / ".dla-docs-cache")).measurements.get(ONE, 224) is not None) is True
+        assert (MeasurementShelf(SealedFolder(tmp_path / ".dla-docs-cache")).get(ONE, 224) is not None) is True
         from dla_docs.store import open_store
 
         opened = open_store(settings.cache_dir, no_cache=False)
-        assert (opened.measurements.get(ONE, 224) is not None) is read, value
+        assert (measurement_shelf(opened).get(ONE, 224) is not None) is read, value
 
 
 def test_a_missing_measuring_package_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
     """A broken environment (fvcore's metadata gone) is not a traceback (issue 21, case 15)."""
     from importlib import metadata
 
-    from dla_docs import store
     from dla_docs.cli import main
+    from dla_docs.store import seal as store
 
     real = metadata.version
 

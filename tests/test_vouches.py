@@ -357,18 +357,14 @@ def test_a_wrong_preprocessing_field_is_drift_and_fix_restores_it(project, capsy
     assert old in (project / TEMPLATE).read_text()
 
 
+@SLOW  # measures every variant at 256
 def test_an_image_size_other_than_the_weights_is_drift_even_when_configured(tmp_path, measurements):
     """The template and the setting agree on 256, but the published weights were evaluated at 224."""
-    from verify_helpers import fixture_text, make_project, settings_for
-
-    from dla_docs.checks.verify import verify_templates
-    from dla_docs.metadata import read_template
+    from verify_helpers import fixture_text, make_project, settings_for, verify_report
 
     text = fixture_text("two_models.md").replace("Image Size: '224'", "Image Size: '256'")
     root = make_project(tmp_path, measurements, {"dla.md": text}, "image-size = 256\n")
-    settings = settings_for(root)
-    template = read_template(root / "dla.md", root)
-    report = verify_templates(settings, [template], measurements, expected=template.index.names)
+    report = verify_report(settings_for(root))
     image = [f for f in report.findings if f.field == "Metadata.Image Size"]
     assert {f.variant for f in image} == {"dla46_c", "dla46x_c"}
     assert all("evaluated at 224x224" in f.message for f in image)

@@ -44,6 +44,17 @@ def settings_for(root: Path) -> Settings:
     return load_settings(root)
 
 
+def verify_report(settings: Settings, checkpoint_dir: Path | None = None, whole_zoo: bool = False):
+    """What ``verify`` reports for the project of ``settings`` (:func:`dla_docs.run.verify`, the
+    users' path); unless ``whole_zoo``, less the variants its small templates leave undocumented."""
+    from dla_docs import run as commands
+
+    report = commands.verify(settings, checkpoint_dir=checkpoint_dir).report
+    if not whole_zoo:
+        report.findings = [f for f in report.findings if f.kind != "missing-variant"]
+    return report
+
+
 def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
     code = main(args)
     out, err = capsys.readouterr()

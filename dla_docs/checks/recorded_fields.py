@@ -1,6 +1,6 @@
 """The recorded fields checked against the published weights' configuration, and the ones no source vouches for.
 
-``FLOPs``, ``Parameters`` and ``File Size`` are measured (:mod:`dla_docs.checks.verify`) and the
+``FLOPs``, ``Parameters`` and ``File Size`` are measured (:mod:`dla_docs.checks.figures`) and the
 accuracies come from the results source (:mod:`dla_docs.checks.results`). Four more fields
 have a source this project holds:
 
@@ -27,6 +27,7 @@ from dla_docs.config import Settings
 from dla_docs.errors import Location
 from dla_docs.metadata import ModelEntry, Template
 from dla_docs.metadata.schema import METADATA_FIELDS, METRIC_FIELDS
+from dla_docs.metadata.confusables import look_alike, non_ascii
 from dla_docs.metadata.values import canonical_key
 from dla_docs.zoo.data import data_config
 from dla_docs.zoo.variants import list_models
@@ -97,14 +98,24 @@ def _identifier(template: Template, entry: ModelEntry) -> FieldCheck:
 
 
 def meant(name: str, known: tuple[str, ...]) -> str | None:
-    """The known field an unknown key was probably meant to be: the same letters without their
+    """The known field an unknown key was probably meant to be: a look-alike spelling of it
+    (``ΙD`` with a Greek iota, compared by Unicode skeleton), the same letters without their
     spaces (``ImageSize``, ``Top1 Accuracy``), else the closest spelling (``Paramters``)."""
+    imitated = look_alike(name, known)
+    if imitated is not None:
+        return imitated
     squashed = canonical_key(name).replace(" ", "")
     same = [k for k in known if canonical_key(k).replace(" ", "") == squashed]
     if same or len(name) > 100:
         return same[0] if same else None
     close = difflib.get_close_matches(canonical_key(name), [canonical_key(k) for k in known], n=1, cutoff=0.8)
     return next((k for k in known if close and canonical_key(k) == close[0]), None)
+
+
+def _letters(name: str) -> str:
+    """Where a look-alike key differs from plain ASCII, said so."""
+    char = non_ascii(name)
+    return f" (it is written with {char}, a look-alike of a Latin letter)" if char else ""
 
 
 def _misspelled(template: Template, entry: ModelEntry) -> list[FieldCheck]:
@@ -114,16 +125,16 @@ def _misspelled(template: Template, entry: ModelEntry) -> list[FieldCheck]:
         target = None if name in METADATA_FIELDS else meant(name, METADATA_FIELDS)
         if target in CHECKED_FIELDS:
             out.append(_check(template, entry, name, located.value, None, False, "not a model-index field",
-                              f"{name!r} is not a model-index field, so nothing checks it; did you mean "
-                              f"{target!r}?", None))
+                              f"{name!r} is not a model-index field, so nothing checks it{_letters(name)}; "
+                              f"did you mean {target!r}?", None))
     for i, result in enumerate(entry.results):
         for name, located in result.metric_locations.items():
             target = None if name in METRIC_FIELDS else meant(name, METRIC_FIELDS)
             if target is not None:
                 where = Location(template.display, located.line, located.column)
                 finding = Finding(kind="mismatch", variant=entry.name, field=f"Results[{i}].Metrics.{name}",
-                                  message=f"{name!r} is not a metric verify knows, so nothing checks it; did you "
-                                          f"mean {target!r}?", location=where, recorded=located.value,
+                                  message=f"{name!r} is not a metric verify knows, so nothing checks "
+                                          f"it{_letters(name)}; did you mean {target!r}?", location=where, recorded=located.value,
                                   label=entry.label, template=template.path)
                 out.append(FieldCheck(entry.name, f"{name} ({result.dataset})", located.value, None, "drift",
                                       "not a model-index metric", finding, where, entry.label, template.path))

@@ -3,9 +3,11 @@
 A template records ``Top 1 Accuracy: 74.62%``; the results source (timm's evaluation, see
 :mod:`dla_docs.metadata.results`) says ``74.632``. The recorded figure holds when it is the
 source's value correctly rounded to the number of decimals written, so ``74.63%`` holds and
-``74.62%`` is drift; a figure written with fewer decimals (``74.6%``) is checked at that
-coarser precision. ``--fix`` writes the source's value rounded to the written precision,
-keeping the ``%`` and any quotes.
+``74.62%`` is drift. A figure must be written with at least :data:`MIN_DECIMALS` decimals, as
+the template and timm's model index write them: a coarser one (``75%``, ``74.6%``) would hold
+for several variants' accuracies at once, so it is drift, fixed to two decimals. ``--fix``
+writes the source's value rounded to the written precision (at least two decimals), keeping
+the ``%`` and any quotes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dla_docs.metadata.results import DATASETS, ResultsSource
 
 #: model-index metric name -> the source's column
 METRICS = {"Top 1 Accuracy": "top1", "Top 5 Accuracy": "top5"}
+MIN_DECIMALS = 2
 _BY_TITLE = {title.casefold(): key for key, title in DATASETS.items()}
 
 
@@ -87,6 +90,19 @@ def check_results(template: Template, entry: ModelEntry, source: ResultsSource) 
             text = row.top1_text if column == "top1" else row.top5_text
             value = Decimal(text)
             detail = f"results source, {decimals(recorded)} decimals as written"
+            if decimals(recorded) < MIN_DECIMALS:
+                wanted = Decimal(1).scaleb(-MIN_DECIMALS)
+                finding = Finding(
+                    kind="mismatch", variant=entry.name, field=field, recorded=float(recorded),
+                    measured=float(value), difference=float(value - recorded),
+                    relative_difference=float((value - recorded) / recorded) if recorded else None,
+                    message=f"written with {decimals(recorded)} decimals: accuracies are written with at least "
+                            f"{MIN_DECIMALS} (a coarser figure fits other variants too); the results source "
+                            f"({source.display}:{row.line}) has {value}",
+                    fix=str(rounded_as(value, wanted)), measured_label="source", **common)
+                checks.append(FieldCheck(entry.name, shown_field, written, f"{text}%", "drift",
+                                         f"fewer than {MIN_DECIMALS} decimals", finding, **common))
+                continue
             if holds(recorded, value):
                 checks.append(FieldCheck(entry.name, shown_field, written, f"{text}%", "ok", detail, None, **common))
                 continue

@@ -13,6 +13,12 @@ code can vouch for, and they must hold, at the precision written:
 
 A row of another variant filed under this one's name (every variant's parameter count
 differs), or one evaluated otherwise, is drift (exit 1) at its ``file:line:column``.
+
+**Digits that vouch.** A figure holds at the precision it is written, so a coarse one can
+hold for two variants at once (``param_count_m`` ``1.3`` is both dla46_c's 1,309,... and
+dla60x_c's 1,320,... parameters). A row vouches for its identity only when its figures, taken
+together, fit its own variant and no other measured one; a row that fits another variant
+as well is drift at its first figure, with the digits that would tell them apart.
 """
 
 from __future__ import annotations
@@ -41,6 +47,40 @@ def _scaled(written: str, value: int, unit: int) -> tuple[bool, Decimal]:
     """Whether ``written`` is ``value / unit`` at the decimals written, and that quotient."""
     exact = Decimal(value) / Decimal(unit)
     return holds(Decimal(written), exact), exact
+
+
+def _decimals_needed(value: int, unit: int, others: list[int]) -> str:
+    """``value / unit`` written with the fewest decimals (at least two) that fit no value of ``others``."""
+    exact = Decimal(value) / Decimal(unit)
+    for places in range(2, 10):
+        text = str(exact.quantize(Decimal(1).scaleb(-places)))
+        if not any(holds(Decimal(text), Decimal(o) / Decimal(unit)) for o in others):
+            return text
+    return str(exact)
+
+
+def _also_fits(figures: list[tuple[str, str, str, int]], variant: str,
+               measurements: Mapping[str, Measurement]) -> str | None:
+    """Another measured variant that every figure (column, written, attribute, unit) fits too."""
+    for other, m in measurements.items():
+        if other != variant and all(_scaled(written, getattr(m, attribute), unit)[0]
+                                    for _, written, attribute, unit in figures):
+            return other
+    return None
+
+
+def _identity(figures: list[tuple[str, str, str, int]], variant: str, measurements: Mapping[str, Measurement],
+              what: str, args: tuple) -> Finding | None:
+    """A finding when the row's figures, as written, fit another measured variant as well as ``variant``."""
+    other = _also_fits(figures, variant, measurements)
+    if other is None:
+        return None
+    column, written, attribute, unit = figures[0]
+    own, theirs = getattr(measurements[variant], attribute), getattr(measurements[other], attribute)
+    better = _decimals_needed(own, unit, [getattr(m, attribute) for v, m in measurements.items() if v != variant])
+    return _finding(*args, column, variant, what, written, Decimal(better),
+                    f"written with too few digits to tell {variant} ({own:,}) from {other} ({theirs:,}): the row "
+                    f"fits both, so it cannot vouch for being {variant}'s; write {better}")
 
 
 def check_source_rows(results: ResultsSource | None, benchmarks: BenchmarkSource | None,
@@ -72,6 +112,11 @@ def check_source_rows(results: ResultsSource | None, benchmarks: BenchmarkSource
             checked += 1
             if not ok:
                 findings.append(_finding(*args, column, row.variant, what, recorded, expected, message))
+        if measured is not None and all(t[1] for t in tests):
+            checked += 1
+            ambiguous = _identity([("param_count_m", row.param_count_text, "parameters", 10**6)], row.variant,
+                                  measurements, what, args)
+            findings.extend([ambiguous] if ambiguous else [])
     for bench in benchmarks.rows if benchmarks is not None else ():
         measured = measurements.get(bench.variant)
         if measured is None:
@@ -82,13 +127,21 @@ def check_source_rows(results: ResultsSource | None, benchmarks: BenchmarkSource
         figures = [("param_count_m", bench.param_count_text, measured.parameters, 10**6, "parameters"),
                    ("gmacs", bench.gmacs_text, measured.macs, 10**9, "MACs (fvcore)"),
                    ("macts_m", bench.macts_text, measured.activations, 10**6, "activations (fvcore)")]
+        held = True
         for column, written, value, unit, name in figures:
             checked += 1
             ok, exact = _scaled(written, value, unit)
+            held = held and ok
             if not ok:
                 findings.append(_finding(*args, column, bench.variant, what, written, exact,
                                          f"{bench.variant} has {value:,} {name} at the decimals written; "
                                          "is this row another variant's?"))
+        if held:
+            checked += 1
+            attributes = {"param_count_m": "parameters", "gmacs": "macs", "macts_m": "activations"}
+            ambiguous = _identity([(c, w, attributes[c], u) for c, w, _, u, _ in figures], bench.variant,
+                                  measurements, what, args)
+            findings.extend([ambiguous] if ambiguous else [])
         checked += 1
         if bench.image_size != size:
             findings.append(_finding(*args, "img_size", bench.variant, what, bench.image_size, size,

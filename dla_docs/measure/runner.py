@@ -26,11 +26,17 @@ from pathlib import Path
 
 from dla_docs.errors import DlaDocsError
 from dla_docs.progress import Progress, no_progress
-from dla_docs.store import MeasurementShelf, StoredFacts
+from dla_docs.measure.stored import MeasurementShelf, StoredFacts
+from dla_docs.store.imports import NAME as RECORDER_NAME
 
 DEFAULT_PROGRESS_LIMIT_S = 300.0
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder ``dla_docs`` is imported from
+# the import recorder first (by its path, before any of the package), so that the code a
+# measurement is stored under is the code as loaded (dla_docs.store.imports)
+_RECORDER = Path(__file__).resolve().parents[1] / "store" / "imports.py"
 _BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+         "import importlib.util as u; s = u.spec_from_file_location(sys.argv[3], sys.argv[4]); "
+         "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m); m.record(); "
          "from dla_docs.measure.server import main; main(int(sys.argv[2]))")
 
 
@@ -68,7 +74,8 @@ class MeasuringServer:
     def __init__(self) -> None:
         # -I: no working folder on the path, no PYTHON* variables, no user site; the path is ours
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, json.dumps(server_path()), str(os.getpid())],
+            [sys.executable, "-I", "-c", _BOOT, json.dumps(server_path()), str(os.getpid()), RECORDER_NAME,
+             str(_RECORDER)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.answers: queue.Queue[bytes | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -110,7 +117,14 @@ class MeasuringServer:
             if line is None:
                 raise MeasuringLost(f"the measuring server (pid {self.process.pid}) "
                                     f"{self._ending()} before it answered; nothing was written")
-            yield json.loads(line)
+            try:  # a server killed while it wrote leaves a line cut short, without its newline
+                answer = json.loads(line) if line.endswith(b"\n") else None
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                raise MeasuringLost(f"the measuring server (pid {self.process.pid}) {self._ending()} in the middle "
+                                    "of an answer; nothing was written")
+            yield answer
 
     def _ending(self) -> str:
         from dla_docs.measure.server import how_it_ended

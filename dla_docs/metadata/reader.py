@@ -50,6 +50,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from dla_docs.errors import Location
 from dla_docs.metadata.block import _line_col
+from dla_docs.metadata.confusables import look_alike, non_ascii, skeleton
 from dla_docs.metadata.diagnostics import (
     MAX_FLOW_DEPTH,
     key_path,
@@ -94,11 +95,14 @@ def _misplaced(own: Iterable[str], level: str) -> dict[str, str]:
     return {canonical_key(n): f"'{n}' belongs under {level}; check this line's indentation" for n in own}
 
 
+_ACCURACY = skeleton("accuracy")  # a metric named so, in any look-alike spelling, is a percentage
+
+
 def _metadata(w: Walker, node: Node, where: str, key_node: Node,
               written_elsewhere: frozenset[str] = frozenset()) -> dict[str, Located]:
     """The normalised metadata; ``written_elsewhere`` are fields already reported as
     misplaced (written beside Metadata), which are therefore not also "missing"."""
-    keys = w.mapping(node, where, _METADATA, misplaced={
+    keys = w.mapping(node, where, _METADATA, look_alikes="keep", misplaced={
         **_misplaced(("Name", "In Collection", "Code", "Config", "Weights", "Results"), "the model, not Metadata"),
     })
     metadata: dict[str, Located] = {}
@@ -128,7 +132,12 @@ def _metadata(w: Walker, node: Node, where: str, key_node: Node,
         return metadata  # "expected a mapping" says it all; every field would be "missing"
     for name in REQUIRED_METADATA:
         if name not in metadata and name not in keys and name not in written_elsewhere:
-            w.problem(key_node, f"{where}.{name}", "required field missing")
+            imitation = next((k for k in keys if look_alike(k, (name,))), None)
+            if imitation is not None:  # written with look-alike letters: said where it is
+                w.problem(keys[imitation][0], f"{where}.{imitation}", f"written with {non_ascii(imitation)}, a "
+                          f"look-alike of a Latin letter, so the required field is missing; did you mean {name!r}?")
+            else:
+                w.problem(key_node, f"{where}.{name}", "required field missing")
     return metadata
 
 
@@ -151,9 +160,10 @@ def _results(w: Walker, node: Node, where: str) -> list[Result]:
         if "Metrics" not in keys:
             w.problem(item, f"{path}.Metrics", "required field missing")
         else:
-            for name, (key, value) in w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC).items():
+            written = w.mapping(keys["Metrics"][1], f"{path}.Metrics", _METRIC, look_alikes="keep")
+            for name, (key, value) in written.items():
                 try:
-                    number = percentage(value) if "accuracy" in canonical_key(name) else finite_number(value)
+                    number = percentage(value) if _ACCURACY in skeleton(name) else finite_number(value)
                 except BadValue as bad:
                     w.problem(value, f"{path}.Metrics.{name}", str(bad))
                     continue

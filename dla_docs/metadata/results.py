@@ -2,16 +2,17 @@
 
 Two sources sit beside the model-index, both configured in ``[tool.dla-docs]``:
 
-- ``results``: rows of timm's ``results/results-*.csv`` (one per weight and test set), with
+- ``results``: rows of timm's ``results/results-*.csv`` (one per weight and test set, the test
+  set one of :data:`DATASETS`, spelt as timm spells it; a second row for the same pair is refused), with
   columns ``dataset, model, img_size, top1, top5, param_count_m, crop_pct, interpolation,
   source``. ``verify`` checks the template's ImageNet Top 1 / Top 5 against it; cards show
   all six test sets.
 - ``benchmarks``: rows of timm's ``benchmark-infer-*.csv`` files, with columns ``model,
   img_size, samples_per_sec, step_time_ms, batch_size, param_count_m, gmacs, macts_m,
-  source``. Cards show them as *recorded* throughput, with their source and hardware; the
+  source`` (one row per model and benchmark file: a second is refused). Cards show them as *recorded* throughput, with their source and hardware; the
   build never times anything itself, so the site stays byte-reproducible.
 
-A bad file is an :class:`~dla_docs.errors.InputError` naming the file, the line and the
+A column named twice is refused (it would otherwise be read as the last one). A bad file is an :class:`~dla_docs.errors.InputError` naming the file, the line and the
 column (field) at fault. Nothing here imports torch.
 """
 
@@ -43,7 +44,7 @@ DATASETS = {
     "sketch": "ImageNet-Sketch",
 }
 
-_HARDWARE = (  # (pattern in the benchmark file name, what the pages call the machine)
+HARDWARE = (  # (pattern in the benchmark file name, what the pages call the machine)
     (re.compile(r"(?:^|-)5090(?:-|\.|$)"), "NVIDIA GeForce RTX 5090"),
     (re.compile(r"(?:^|-)4090(?:-|\.|$)"), "NVIDIA GeForce RTX 4090"),
     (re.compile(r"i7_12700h", re.I), "Intel Core i7-12700H (CPU)"),
@@ -95,7 +96,7 @@ class Benchmark:
     @property
     def hardware(self) -> str:
         name = Path(self.source).name
-        for pattern, label in _HARDWARE:
+        for pattern, label in HARDWARE:
             if pattern.search(name):
                 return label
         return Path(name).stem
@@ -132,7 +133,7 @@ class BenchmarkSource:
         return [r for r in self.rows if r.variant == variant]
 
 
-def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
+def read_rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str, list[tuple[int, dict[str, str]]]]:
     display = shown(path, root)
     # a byte-order mark (spreadsheet programs write one) is not part of the first column's
     # name; the template reader accepts one as well
@@ -145,6 +146,12 @@ def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str,
     if header is None:
         raise InputError(Location(display, 1), "header", f"empty file; expected the columns {', '.join(columns)}")
     header = [h.strip() for h in header]
+    folded = [h.casefold() for h in header]
+    for i, name in enumerate(folded):
+        if name in folded[:i]:
+            raise InputError(Location(display, 1, i + 1), "header",
+                             f"column {header[i]!r} is given twice (columns {folded.index(name) + 1} and {i + 1}); "
+                             "each column must be named once")
     missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(Location(display, 1), "header", f"missing column(s) {', '.join(missing)}; "
@@ -164,7 +171,7 @@ def _rows(path: Path, root: Path | None, columns: tuple[str, ...]) -> tuple[str,
     return display, rows
 
 
-class _Row:
+class Row:
     """Typed access to one CSV row; a bad value names file, line, column and field."""
 
     def __init__(self, display: str, line: int, values: dict[str, str]) -> None:
@@ -191,6 +198,13 @@ class _Row:
             raise self.error(name, f"expected a positive integer, got {raw!r}")
         return int(raw)
 
+    def dataset(self, name: str) -> str:
+        """One of timm's test sets (:data:`DATASETS`), spelt as timm's results files spell it."""
+        raw = self.values[name]
+        if raw not in DATASETS:
+            raise self.error(name, f"unknown test set {raw!r}; timm's evaluations are {', '.join(DATASETS)}")
+        return raw
+
     def name(self, name: str) -> str:
         raw = self.values[name]
         if not _NAME.match(raw):
@@ -209,13 +223,13 @@ class _Row:
         return raw
 
 
-def _figure(row: _Row, name: str) -> str:
+def _figure(row: Row, name: str) -> str:
     """A positive figure checked as a number and kept as written (its decimals are its precision)."""
     row.number(name)
     return row.values[name]
 
 
-def _variant(row: _Row, field: str, known: set[str] | None) -> str:
+def _variant(row: Row, field: str, known: set[str] | None) -> str:
     model = row.name(field)
     variant = model.split(".", 1)[0]
     if known is not None and variant not in known:
@@ -225,12 +239,12 @@ def _variant(row: _Row, field: str, known: set[str] | None) -> str:
 
 def read_results(path: Path, root: Path | None = None, known: set[str] | None = None) -> ResultsSource:
     """Read the results CSV; ``known`` (variant names) refuses rows for other models."""
-    display, rows = _rows(path, root, RESULT_COLUMNS)
+    display, rows = read_rows(path, root, RESULT_COLUMNS)
     results, seen = [], {}
     for line, values in rows:
-        row = _Row(display, line, values)
+        row = Row(display, line, values)
         variant = _variant(row, "model", known)
-        dataset = row.name("dataset")
+        dataset = row.dataset("dataset")
         if (variant, dataset) in seen:
             raise row.error("model", f"{values['model']} on {dataset} is given twice (also line {seen[variant, dataset]})")
         seen[variant, dataset] = line
@@ -250,14 +264,19 @@ def read_results(path: Path, root: Path | None = None, known: set[str] | None = 
 
 def read_benchmarks(path: Path, root: Path | None = None, known: set[str] | None = None) -> BenchmarkSource:
     """Read the benchmark CSV."""
-    display, rows = _rows(path, root, BENCHMARK_COLUMNS)
-    benchmarks = []
+    display, rows = read_rows(path, root, BENCHMARK_COLUMNS)
+    benchmarks, seen = [], {}
     for line, values in rows:
-        row = _Row(display, line, values)
+        row = Row(display, line, values)
+        variant, source = _variant(row, "model", known), row.relative_path("source")
+        if (variant, source) in seen:
+            raise row.error("model", f"{values['model']} in {source} is given twice (also line {seen[variant, source]}); "
+                            "a benchmark file has one row per model")
+        seen[variant, source] = line
         benchmarks.append(Benchmark(
-            variant=_variant(row, "model", known), image_size=row.integer("img_size"),
+            variant=variant, image_size=row.integer("img_size"),
             samples_per_sec=row.number("samples_per_sec"), step_time_ms=row.number("step_time_ms"),
-            batch_size=row.integer("batch_size"), source=row.relative_path("source"), line=line,
+            batch_size=row.integer("batch_size"), source=source, line=line,
             model=values["model"], param_count_text=_figure(row, "param_count_m"), gmacs_text=_figure(row, "gmacs"),
             macts_text=_figure(row, "macts_m"), columns=row.order))
     return BenchmarkSource(display, tuple(benchmarks))

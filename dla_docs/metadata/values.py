@@ -58,10 +58,34 @@ def to_scalar(node: Node) -> ScalarNode:
     return node
 
 
+# Numbers that YAML 1.1 readers (PyYAML, ruamel.yaml under ``%YAML 1.1``, most tools) and
+# YAML 1.2 readers read differently: each is refused, never guessed.
+_YAML_1_1 = (
+    (re.compile(r"[-+]?0[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"),
+     "a leading zero (YAML 1.1 reads 010 as the octal 8, YAML 1.2 as 10)"),
+    (re.compile(r"[-+]?0[oOxXbB][0-9a-fA-F_]*"), "a 0o/0x/0b prefix (an octal, hexadecimal or binary number "
+                                                 "in one YAML version, text in another)"),
+    (re.compile(r"[-+]?[0-9][0-9_]*(:[0-9_]+)+(\.[0-9_]*)?"), "a sexagesimal number (YAML 1.1 reads 1:20 as 80, "
+                                                            "YAML 1.2 as text)"),
+    (re.compile(r"[-+]?[0-9_]*_[0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?"), "'_' digit separators (YAML 1.1 drops "
+                                                                       "them, YAML 1.2 reads text)"),
+)
+
+
+def refuse_yaml_1_1(raw: str) -> None:
+    """A :class:`BadValue` when ``raw`` is a number YAML 1.1 and YAML 1.2 read differently."""
+    for pattern, why in _YAML_1_1:
+        if pattern.fullmatch(raw):
+            raise BadValue(f"{shown(raw)} is written with {why}: YAML readers disagree on its value; "
+                           "write the number plainly, in decimal digits without leading zeros")
+
+
 def to_decimal(node: Node) -> Decimal:
-    """A number written plainly or as a string (``'224'``); never a boolean or a date."""
+    """A number written plainly or as a string (``'224'``); never a boolean or a date, nor a
+    number that YAML 1.1 and 1.2 read differently (``010``, ``0x10``, ``1:20``, ``1_000``)."""
     scalar = to_scalar(node)
     raw = str(scalar.value).strip()
+    refuse_yaml_1_1(raw)
     if scalar.tag not in (_INT, _FLOAT, _STR) or not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
         raise BadValue(f"expected a number, got {shown(scalar.value)}")
     try:
@@ -104,6 +128,7 @@ def percentage(node: Node) -> float:
     raw = str(scalar.value).strip()
     if raw.endswith("%"):
         raw = raw[:-1].strip()
+    refuse_yaml_1_1(raw)
     try:
         value = float(Decimal(raw)) if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw) else None
     except InvalidOperation:  # pragma: no cover

@@ -9,6 +9,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dla_docs.errors import Location
 from dla_docs.metadata.block import _line_col
+from dla_docs.metadata.confusables import look_alike, non_ascii
 from dla_docs.metadata.diagnostics import (
     key_path,
 )
@@ -94,12 +95,15 @@ class Walker:
 
     # structure
     def mapping(self, node: Node, where: str, table: dict[str, str], *, unknown: str = "keep",
-                misplaced: dict[str, str] | None = None) -> dict[str, tuple[Node, Node]]:
+                misplaced: dict[str, str] | None = None, look_alikes: str = "error") -> dict[str, tuple[Node, Node]]:
         """Keys of a mapping node by canonical name; duplicates and unknown keys reported.
 
         ``unknown="keep"`` keeps unrecognised keys under their written spelling;
         ``unknown="error"`` reports them. ``misplaced`` maps canonical keys that belong at
-        another level (a sign of lost indentation) to a hint.
+        another level (a sign of lost indentation) to a hint. A key that imitates one of
+        ``table``'s with look-alike letters (``Νame`` with a Greek capital nu: same Unicode
+        skeleton) is reported with "did you mean" (``look_alikes="error"``), or kept under its
+        spelling for the checks to report as drift (``"keep"``).
         """
         if not isinstance(node, MappingNode):
             self.problem(node, where or "model-index", f"expected a mapping, got {kind_of(node)}")
@@ -112,6 +116,11 @@ class Walker:
                 continue
             canon = canonical_key(key.value)
             name = table.get(canon)
+            imitated = look_alike(key.value, list(table.values())) if name is None else None
+            if imitated is not None and look_alikes == "error":
+                self.problem(key, _join(where, key.value), f"written with {non_ascii(key.value)}, a look-alike of a "
+                             f"Latin letter, so it is not the key it looks like; did you mean {imitated!r}?")
+                continue
             if name is None:
                 if misplaced and canon in misplaced:
                     self.problem(key, _join(where, key.value), misplaced[canon])

@@ -27,7 +27,8 @@ def managed_paths(settings: Settings, allow: tuple[Path, ...] = ()) -> dict[str,
     """The project's own paths an export must not write to or into, by what they are (resolved).
 
     ``allow`` are paths the command itself owns (``export cff`` writes the configured
-    ``CITATION.cff``).
+    ``CITATION.cff``): they are let through as that file only, never as another managed path
+    that resolves to the same file (a ``CITATION.cff`` linked to ``pyproject.toml``).
     """
     root = settings.root
     named: dict[str, Path | None] = {
@@ -45,7 +46,7 @@ def managed_paths(settings: Settings, allow: tuple[Path, ...] = ()) -> dict[str,
     named.update({f"the configured template {t.relative_to(root).as_posix()}": t for t in settings.templates})
     paths = {what: Path(os.path.realpath(p)) for what, p in named.items() if p is not None}
     allowed = {Path(os.path.realpath(p)) for p in allow}
-    return {what: p for what, p in paths.items() if p not in allowed}
+    return {what: p for what, p in paths.items() if p not in allowed or what != "the configured CITATION.cff"}
 
 
 def refuse_managed(target: Path, settings: Settings | None, allow: tuple[Path, ...] = ()) -> None:

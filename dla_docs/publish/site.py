@@ -233,7 +233,6 @@ def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) 
     from mkdocs.exceptions import MkDocsException
 
     from dla_docs.publish.mkdocs_adapter import MkDocsVersionError, build_site
-    from dla_docs.publish.set_aside import SetAsideSvgs
 
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
@@ -241,8 +240,7 @@ def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) 
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = _source_date_epoch(root)
     try:
-        # the set-aside plugin: the same site, parsed sooner
-        build_site(config_file, docs_dir, site_dir, {"dla-docs-set-aside-svgs": SetAsideSvgs()})
+        build_site(config_file, docs_dir, site_dir)
     except MkDocsVersionError as exc:
         raise SiteBuildError(f"{config_file}: {exc}") from None
     except (MkDocsException, SystemExit) as exc:

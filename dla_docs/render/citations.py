@@ -146,13 +146,26 @@ def _project_fields(root: Path) -> dict[str, Any]:
     fields: dict[str, Any] = {"title": str(project.get("name") or root.name)}
     if project.get("version"):
         fields["version"] = str(project["version"])
-    licence = project.get("license")
-    licence = licence.get("text") if isinstance(licence, dict) else licence
-    if isinstance(licence, str) and licence:
-        fields["license"] = spdx_licence(licence, root)
+    if "license" in project:
+        fields["license"] = spdx_licence(_licence_text(project["license"], root), root)
     if project.get("description"):
         fields["abstract"] = str(project["description"])
     return fields
+
+
+def _licence_text(licence: Any, root: Path) -> str:
+    """``[project] license`` as text (a string, or ``{text = ...}``); any other form, which
+    CITATION.cff cannot carry (``license = 42``, ``{file = "LICENSE"}``), is one line naming it
+    and exit 2, never left out of the file in silence."""
+    text = licence.get("text") if isinstance(licence, dict) and set(licence) == {"text"} else licence
+    if isinstance(text, str) and text.strip():
+        return text
+    if isinstance(licence, dict) and "file" in licence:
+        why = (f"a licence file ({licence.get('file')!r}) cannot go into CITATION.cff, whose license must be an "
+               "SPDX identifier: write license = \"Apache-2.0\" (or the licence's own identifier)")
+    else:
+        why = f"expected an SPDX licence identifier (e.g. \"Apache-2.0\"), got {licence!r}"
+    raise InputError(Location("pyproject.toml", _line_of(root / "pyproject.toml", "license")), "project.license", why)
 
 
 def spdx_licence(licence: str, root: Path) -> str:

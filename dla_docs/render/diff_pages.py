@@ -14,6 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.measure.diff import VariantDiff
+from dla_docs.render.formatting import difference
 from dla_docs.render.graphs import svg_for_inline
 from dla_docs.render.templating import render_template
 
@@ -58,7 +59,7 @@ TOTAL_LABELS = {"parameters": "parameters", "macs": "MACs (fvcore)", "flops_mode
 
 
 def _points(a: float | None, b: float | None) -> str:
-    return "-" if a is None or b is None else "=" if a == b else f"{b - a:+.2f} points"
+    return "-" if a is None or b is None else "=" if a == b else f"{difference(b, a)} points"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -67,8 +68,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
     """What a reader choosing between ``a`` and ``b`` compares first: accuracy and recorded
-    throughput beside the costs, each with its change (accuracy in points, the rest in %)."""
-    from dla_docs.render.family_page import MEMORY_BATCH, common_machine, throughput_of
+    throughput beside the costs, each with its change (accuracy in points, the rest in %).
+    Accuracy differences start from the results source's unrounded figures (78.234 - 77.036 =
+    +1.20, where the two-decimal figures would give +1.19)."""
+    from dla_docs.render.family_page import MEMORY_BATCH, common_machine, throughput_of, unrounded
 
     by_name = {c.name: c for c in cards}
     if a not in by_name or b not in by_name:
@@ -76,15 +79,15 @@ def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
     ca, cb = by_name[a], by_name[b]
     machine = common_machine(cards)
     rows = []
-    for label, getter in (("ImageNet top-1 (%)", lambda c: c.recorded.top1 if c.recorded else None),
-                          ("ImageNet top-5 (%)", lambda c: c.recorded.top5 if c.recorded else None)):
+    for label, getter in (("ImageNet top-1 (%)", lambda c: unrounded(c.recorded)[0] if c.recorded else None),
+                          ("ImageNet top-5 (%)", lambda c: unrounded(c.recorded)[1] if c.recorded else None)):
         va, vb = getter(ca), getter(cb)
         rows.append({"name": label, "a": "-" if va is None else f"{va:.2f}", "b": "-" if vb is None else f"{vb:.2f}",
                      "change": _points(va, vb)})
     if machine is not None:
         va, vb = throughput_of(ca, machine), throughput_of(cb, machine)
         rows.append({"name": f"images/s ({machine.hardware}, recorded)", "a": f"{va:,.0f}", "b": f"{vb:,.0f}",
-                     "change": _ratio(va, vb)})
+                     "change": _ratio(va, vb), "note": f"{machine.hardware}: {machine.conditions}; {machine.source}"})
     ma, mb = ca.measurement, cb.measurement
     rows.append({"name": "parameters (M)", "a": f"{ma.parameters / 1e6:.2f}", "b": f"{mb.parameters / 1e6:.2f}",
                  "change": _ratio(ma.parameters, mb.parameters)})
@@ -93,7 +96,7 @@ def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
     peaks = [next((x.inference for x in m.peak_memory.batches if x.batch == MEMORY_BATCH), None)
              if m.peak_memory else None for m in (ma, mb)]
     if None not in peaks:
-        rows.append({"name": f"inference peak, batch {MEMORY_BATCH} (MB)", "a": f"{peaks[0] / 1e6:,.0f}",
+        rows.append({"name": f"inference peak memory, fp32, batch {MEMORY_BATCH} (MB)", "a": f"{peaks[0] / 1e6:,.0f}",
                      "b": f"{peaks[1] / 1e6:,.0f}", "change": _ratio(*peaks)})
     licences = [c.recorded.pretrained.license if c.recorded else "-" for c in (ca, cb)]
     rows.append({"name": "licence of the weights", "a": licences[0], "b": licences[1],

@@ -9,7 +9,7 @@ each card's verdict, the plots' fronts) is computed from those options.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
@@ -33,6 +33,17 @@ class Machine:
     precision: str
     batch: int
 
+    @property
+    def conditions(self) -> str:
+        """How timm ran it, read from the file's name and the row (GPU, precision, batch, layout, versions...)."""
+        from dla_docs.render.formatting import run_conditions
+
+        return run_conditions(self)
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch
+
 
 def common_machine(cards: Sequence[Card]) -> Machine | None:
     recorded = {c.name: c.recorded for c in cards if c.recorded is not None}
@@ -51,6 +62,16 @@ def throughput_of(card: Card, machine: Machine | None) -> float | None:
     return next((b.samples_per_sec for b in card.recorded.benchmarks if b.source == machine.source), None)
 
 
+def unrounded(recorded) -> tuple[float | None, float | None]:  # noqa: ANN001 - a Recorded
+    """ImageNet top-1 and top-5 as the results source has them (``74.632``), else as the
+    model-index writes them (``74.63``): every comparison and difference starts from these,
+    and only the shown figure is rounded."""
+    row = next((r for r in recorded.results if r.dataset == "imagenet"), None)
+    if row is not None:
+        return row.top1, row.top5
+    return recorded.top1, recorded.top5
+
+
 def options(cards: Sequence[Card], machine: Machine | None) -> list[choose.Option]:
     """One option per variant with a recorded top-1 (the others cannot be ranked by accuracy)."""
     out = []
@@ -58,16 +79,58 @@ def options(cards: Sequence[Card], machine: Machine | None) -> list[choose.Optio
         r = card.recorded
         if r is None or r.top1 is None:
             continue
-        out.append(choose.Option(Markup(card.name), r.top1, r.top5, card.measurement.macs, throughput_of(card, machine),
+        top1, top5 = unrounded(r)
+        out.append(choose.Option(Markup(card.name), top1, top5, card.measurement.macs, throughput_of(card, machine),
                                  Markup(r.pretrained.license)))  # the zoo's own table, not metadata
     return out
 
 
 def card_verdict(cards: Sequence[Card], card: Card) -> choose.Verdict | None:
-    """Where ``card`` stands on the family's accuracy/GMACs front (``None`` without a top-1)."""
-    family = options(cards, None)
+    """Where ``card`` stands on the family's accuracy/GMACs front (``None`` without a top-1),
+    and the budgets the family page picks it for, so that the two never disagree."""
+    machine = common_machine(cards)
+    family = options(cards, machine)
     own = next((o for o in family if o.name == card.name), None)
-    return None if own is None else choose.verdict(own, family)
+    if own is None:
+        return None
+    picked = choose.named_in(own, choose.compute_picks(family), choose.throughput_picks(family))
+    return replace(choose.verdict(own, family), picked=tuple(picked))
+
+
+@dataclass(frozen=True)
+class Against:
+    """One context model beside the family: its figures, and the DLA variants it dominates."""
+
+    model: Any                     # a ContextModel (recorded figures, as written, with their lines)
+    throughput: float | None       # on the family's common machine, else None
+    on_gmacs: tuple[str, ...]      # DLA variants it dominates on accuracy against GMACs
+    on_speed: tuple[str, ...]      # ... on accuracy against throughput (the same machine)
+
+
+def against_others(context: Sequence[Any], family: Sequence[choose.Option], machine: Machine | None) -> list[Against]:
+    """Each context model with the DLA variants it dominates: it costs no more (GMACs), or is
+    as fast or faster on the same machine, and beats the variant's top-1 beyond a tie."""
+    out = []
+    for c in context:
+        mine = choose.Option(Markup(c.model), c.top1, None, c.macs, None, "")
+        speed = c.samples_per_sec if machine is not None and c.benchmark_source == machine.source else None
+        on_gmacs = tuple(o.name for o in family if c.macs <= o.macs and choose.beats(mine, o))
+        on_speed = tuple(o.name for o in family if speed is not None and o.throughput is not None
+                         and speed >= o.throughput and choose.beats(mine, o))
+        out.append(Against(c, speed, on_gmacs, on_speed))
+    return sorted(out, key=lambda a: (a.model.macs, a.model.model))
+
+
+def context_points(against: Sequence[Against]) -> list[Any]:
+    """The context models as the plots' muted markers, named by architecture (by the whole timm
+    name where two share one), with images/s only where recorded on the family's common machine."""
+    from collections import Counter
+
+    from dla_docs.render.plot import ContextPoint
+
+    shared = Counter(a.model.architecture for a in against)
+    return [ContextPoint(a.model.architecture if shared[a.model.architecture] == 1 else a.model.model,
+                         a.model.top1, a.model.parameters_m, a.model.gmacs, a.throughput) for a in against]
 
 
 def _inference_peak(card: Card) -> int | None:
@@ -101,6 +164,8 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
     recorded = {card.name: card.recorded for card in cards if card.recorded is not None}
     accuracies = {o.name: o.top1 for o in family}
     unknown = [o.name for o in family if not o.licence_known]  # Markup names
+    against = against_others(site.context, family, machine) if family else []
+    points = context_points(against) if family else []
     return render_template(
         env, "pages/index.md",
         search_boost=FAMILY_SEARCH_BOOST, intro=Markup(intro), rest=Markup(rest), rows=table_rows(cards, machine), image_size=site.settings.image_size,
@@ -108,9 +173,15 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         picks=choose.compute_picks(family) if family else [],
         speed_picks=choose.throughput_picks(family) if family else [],
         unknown_licence=unknown, known_licences=sorted({o.licence for o in family if o.licence_known}),
-        front=choose.pareto_front({o.name: (o.macs, o.top1) for o in family}),
-        plot=macs_vs_parameters_svg(site.measurements),
-        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies) if accuracies else "",
-        throughput=throughput_vs_top1_svg(recorded) if accuracies else None,
+        front=choose.front(family), resolution_at_78=choose.resolution(78, 78),
+        context_files=list(dict.fromkeys([c.results_source for c in site.context]
+                                          + [c.benchmark_source for c in site.context])),
+        against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
+        undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
+        images=choose.IMAGENET_VALIDATION_IMAGES,
+        plot=macs_vs_parameters_svg(site.measurements, points),
+        accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
+        throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
+        diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
     )
 

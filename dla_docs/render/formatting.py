@@ -8,6 +8,7 @@ template prints goes through :func:`page_text` unless it is already :class:`Mark
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from markupsafe import Markup
@@ -102,6 +103,25 @@ def signed_percent(value: float) -> str:
     return f"{100 * value:+.2f}%"
 
 
+def difference(b: float, a: float, digits: int = 2) -> str:
+    """``b - a`` computed from the figures as written (``78.234 - 77.036``), then rounded half
+    up: ``+1.20``. The figures are never rounded first (``78.23 - 77.04`` would say +1.19), and
+    the decimal arithmetic keeps binary floating point from moving a half (``0.125``) down."""
+    exact = Decimal(repr(float(b))) - Decimal(repr(float(a)))
+    shown = exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{shown:+.{digits}f}"
+
+
+def run_conditions(bench: Any) -> str:
+    """A recorded benchmark row's conditions, all read from its timm file's name and its row
+    (see :mod:`dla_docs.metadata.benchmark_run`): precision, batch, layout, versions, compiled."""
+    from dla_docs.metadata.benchmark_run import benchmark_run
+
+    run = benchmark_run(bench.source)
+    device = f"{run.device}, " if run.device else ""
+    return device + run.conditions(bench.batch_size)
+
+
 FILTERS = {
     "integer": integer,
     "millions": millions,
@@ -110,6 +130,8 @@ FILTERS = {
     "mebibytes": mebibytes,
     "percent": percent,
     "signed_percent": signed_percent,
+    "difference": difference,
+    "run_conditions": run_conditions,
     "link": link,
     "current_url": current_url,
 }

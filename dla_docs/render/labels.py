@@ -10,6 +10,12 @@ below, then the diagonals, each at growing distance); a place must stay inside t
 area, clear every marker and every label already placed, and be nearer its own marker than
 any other marker by a margin. Points are placed most-crowded first, with backtracking, so
 the result is a deterministic function of the points.
+
+:func:`arrange_labels` never fails: where no arrangement obeys every rule (a crowded plot, a
+narrow one, an outlying data value), it degrades in steps -- labels further out with leader
+lines and without the nearest-marker rule, then every label replaced by its point's number
+(``Placed.text``) for a numbered key beside the plot, then numbers placed as near as the
+area allows. Each step's search is bounded, so a hopeless arrangement costs milliseconds.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class Placed:
     anchor: str
     gap: float  # pixels between the marker's edge and the box
     upright: bool = False  # the text runs upwards (rotated -90 degrees about its anchor)
+    text: str = ""  # what is drawn when it is not the point's own name: its number in a key
 
 
 def distance_to_box(px: float, py: float, box: Box) -> float:
@@ -62,19 +69,28 @@ def boxes_overlap(a: Box, b: Box, pad: float = 0.0) -> bool:
 
 _DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (1, 1), (-1, -1), (-1, 1))
 _GAPS = (3, 7, 12, 18, 26, 36, 48)
+_FAR_GAPS = _GAPS + (64, 84, 110)  # the relaxed step: further out, joined by leader lines
+LEADER_GAP = 10.0  # px between marker and label from which a leader line joins them (relaxed step)
+NEAREST_MARGIN = 2.0  # px a label must be nearer its own marker (a browser's text box differs by a little)
+_BUDGET = 20_000  # choices tried per search before it gives up (a hopeless search is exponential)
+
+
+class _OutOfBudget(Exception):
+    pass
 
 
 Candidate = tuple[Box, bool]  # the box, and whether the text runs upwards (rotated a quarter turn)
 
 
-def _candidates(px: float, py: float, width: float, height: float, radius: float) -> list[Candidate]:
+def _candidates(px: float, py: float, width: float, height: float, radius: float,
+                gaps: Sequence[float] = _GAPS, upright: bool = True) -> list[Candidate]:
     """Boxes around the marker, nearest and most conventional first: beside it (centred, then
     hanging down or standing up from its centre line), above or below it (centred, then
     flush left or right with it), then on the diagonals, each at the gaps of ``_GAPS``; and
     last, for a marker with close neighbours on both sides, the text turned to run upwards
     above or below it."""
     out: list[tuple[int, Box, bool]] = []
-    for gi, gap in enumerate(_GAPS):
+    for gi, gap in enumerate(gaps):
         reach = radius + gap
         for di, (dx, dy) in enumerate(_DIRECTIONS):
             if dx and dy:  # a diagonal: the box's corner sits on the circle of that reach
@@ -91,7 +107,7 @@ def _candidates(px: float, py: float, width: float, height: float, radius: float
                     left = px - width * shift
                     top = py + reach if dy > 0 else py - reach - height
                 out.append((gi * 100 + di * 10 + si, (left, top, left + width, top + height), False))
-        for dy in (-1, 1):  # upright text: the box is ``height`` wide and ``width`` tall
+        for dy in (-1, 1) if upright else ():  # upright text: the box is ``height`` wide and ``width`` tall
             top = py - reach - width if dy < 0 else py + reach
             for si, shift in enumerate((0.5, 0.85, 0.15)):
                 left = px - height * shift
@@ -99,55 +115,142 @@ def _candidates(px: float, py: float, width: float, height: float, radius: float
     return [(box, upright) for _, box, upright in sorted(out)]
 
 
-def _solve(options: dict[str, list[Candidate]], pad: float) -> dict[str, Candidate] | None:
+def _solve(options: dict[str, list[Candidate]], pad: float, budget: list[int] | None = None
+           ) -> dict[str, Candidate] | None:
     """Pick one box per label, no two overlapping: the label with the fewest boxes left goes
-    first (ties by name), and a choice that leaves another label without a box is undone."""
+    first (ties by name), and a choice that leaves another label without a box is undone.
+    ``budget`` (one counter, shared down the recursion) bounds the choices tried."""
     if not options:
         return {}
     text = min(options, key=lambda t: (len(options[t]), t))
     for choice in options[text]:
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _OutOfBudget
         rest = {other: [c for c in candidates if not boxes_overlap(choice[0], c[0], pad)]
                 for other, candidates in options.items() if other != text}
         if all(rest.values()):
-            found = _solve(rest, pad)
+            found = _solve(rest, pad, budget)
             if found is not None:
                 return {text: choice, **found}
     return None
 
 
-def place_labels(points: Sequence[tuple[str, float, float]], area: Box, size: float, radius: float,
-                 margin: float = 0.5, pad: float = 2.0, spacing: float = 6.0) -> dict[str, Placed]:
-    """A place for the label of every ``(text, x, y)`` point inside ``area`` (see the module doc).
-
-    Raises ``ValueError`` when no arrangement satisfies every rule (then the plot must change).
-    """
+def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], area: Box, size: float,
+             radius: float, margin: float | None, pad: float, gaps: Sequence[float], upright: bool
+             ) -> dict[str, list[Candidate]]:
+    """Every allowed box per point: inside ``area``, clear of every other marker by
+    ``radius + pad`` and, unless ``margin`` is None, nearer its own marker by ``margin``."""
     height = (ASCENT + DESCENT) * size
     options: dict[str, list[Candidate]] = {}
-    for text, px, py in points:
+    for name, px, py in points:
         fits = []
-        for box, upright in _candidates(px, py, text_width(text, size), height, radius):
+        for box, up in _candidates(px, py, text_width(texts[name], size), height, radius, gaps, upright):
             if box[0] < area[0] or box[1] < area[1] or box[2] > area[2] or box[3] > area[3]:
                 continue
             own = distance_to_box(px, py, box)
-            if all(distance_to_box(ox, oy, box) >= max(radius + pad, own + margin)
-                   for other, ox, oy in points if other != text):
-                fits.append((box, upright))
-        options[text] = fits
-    chosen = _solve(options, spacing)
-    if chosen is None:
-        raise ValueError("no label placement keeps every label clear and nearest its own marker")
+            floor = radius + pad if margin is None else max(radius + pad, own + margin)
+            if not all(distance_to_box(ox, oy, box) >= floor for other, ox, oy in points if other != name):
+                continue
+            if margin is None and own < radius + LEADER_GAP and not all(  # beside its marker: nearest it
+                    distance_to_box(ox, oy, box) >= own + NEAREST_MARGIN for other, ox, oy in points if other != name):
+                continue
+            if margin is None:  # its leader line (marker to the box's nearest point) passes no other marker
+                tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
+                if any(_to_segment(ox, oy, px, py, tx, ty) < radius + 1 for other, ox, oy in points if other != name):
+                    continue
+            fits.append((box, up))
+        options[name] = fits
+    return options
+
+
+def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    length2 = (bx - ax) ** 2 + (by - ay) ** 2
+    t = 0.0 if length2 == 0 else min(max(((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / length2, 0.0), 1.0)
+    return math.hypot(px - ax - t * (bx - ax), py - ay - t * (by - ay))
+
+
+def _attempt(options: dict[str, list[Candidate]], spacing: float) -> dict[str, Candidate] | None:
+    if not all(options.values()):
+        return None
+    try:
+        return _solve(options, spacing, [_BUDGET])
+    except _OutOfBudget:
+        return None
+
+
+def _greedy(points: Sequence[tuple[str, float, float]], texts: dict[str, str], area: Box, size: float,
+            radius: float) -> dict[str, Candidate]:
+    """The last resort: each label in turn at its first box inside the area that overlaps no
+    label placed before it, else at its first box inside the area; always an answer."""
+    height = (ASCENT + DESCENT) * size
+    chosen: dict[str, Candidate] = {}
+    for name, px, py in points:
+        inside = []
+        for box, up in _candidates(px, py, text_width(texts[name], size), height, radius, _FAR_GAPS, False):
+            if box[0] >= area[0] and box[1] >= area[1] and box[2] <= area[2] and box[3] <= area[3]:
+                inside.append((box, up))
+        clear = [c for c in inside if not any(boxes_overlap(c[0], o[0], 1.0) for o in chosen.values())]
+        if clear or inside:
+            chosen[name] = (clear or inside)[0]
+            continue
+        width = text_width(texts[name], size)  # no box inside the area: one clamped into it
+        left = min(max(px + radius, area[0]), area[2] - width)
+        top = min(max(py - height / 2, area[1]), area[3] - height)
+        chosen[name] = ((left, top, left + width, top + height), False)
+    return chosen
+
+
+def _placed(points: Sequence[tuple[str, float, float]], chosen: dict[str, Candidate], size: float,
+            radius: float, texts: dict[str, str] | None = None) -> dict[str, Placed]:
     out = {}
-    for text, px, py in points:
-        box, upright = chosen[text]
-        gap = distance_to_box(px, py, box) - radius
+    for name, px, py in points:
+        box, upright = chosen[name]
+        gap = max(distance_to_box(px, py, box) - radius, 0.0)
+        text = texts[name] if texts and texts[name] != name else ""
         if upright:  # rotated -90 degrees about (x, y): the text starts at its lower end
             x = box[0] + ASCENT * size
-            out[text] = Placed(box, x, box[3], "start", gap, True) if box[3] < py else \
-                Placed(box, x, box[1], "end", gap, True)
+            out[name] = Placed(box, x, box[3], "start", gap, True, text) if box[3] < py else \
+                Placed(box, x, box[1], "end", gap, True, text)
         elif box[0] > px:
-            out[text] = Placed(box, box[0], box[1] + ASCENT * size, "start", gap)
+            out[name] = Placed(box, box[0], box[1] + ASCENT * size, "start", gap, text=text)
         elif box[2] < px:
-            out[text] = Placed(box, box[2], box[1] + ASCENT * size, "end", gap)
+            out[name] = Placed(box, box[2], box[1] + ASCENT * size, "end", gap, text=text)
         else:
-            out[text] = Placed(box, (box[0] + box[2]) / 2, box[1] + ASCENT * size, "middle", gap)
+            out[name] = Placed(box, (box[0] + box[2]) / 2, box[1] + ASCENT * size, "middle", gap, text=text)
     return out
+
+
+def place_labels(points: Sequence[tuple[str, float, float]], area: Box, size: float, radius: float,
+                 margin: float = 0.5, pad: float = 2.0, spacing: float = 6.0, upright: bool = True
+                 ) -> dict[str, Placed]:
+    """A place for the label of every ``(text, x, y)`` point inside ``area`` (see the module doc).
+
+    Raises ``ValueError`` when no arrangement satisfies every rule; :func:`arrange_labels`
+    degrades instead.
+    """
+    texts = {name: name for name, _, _ in points}
+    chosen = _attempt(_options(points, texts, area, size, radius, margin, pad, _GAPS, upright), spacing)
+    if chosen is None:
+        raise ValueError("no label placement keeps every label clear and nearest its own marker")
+    return _placed(points, chosen, size, radius)
+
+
+def arrange_labels(points: Sequence[tuple[str, float, float]], area: Box, size: float, radius: float,
+                   pad: float = 2.0, spacing: float = 6.0) -> dict[str, Placed]:
+    """Horizontal labels for every point, never failing (see the module doc): the strict
+    rules; then further out with leader lines, without the nearest-marker rule; then each
+    label replaced by its point's number (1, 2, ... in the order given), for a numbered key;
+    then the numbers as near their markers as the area allows, overlapping if they must."""
+    names = {name: name for name, _, _ in points}
+    for texts, margin, gaps in ((names, NEAREST_MARGIN, _GAPS), (names, None, _GAPS)):
+        chosen = _attempt(_options(points, texts, area, size, radius, margin, pad, gaps, False), spacing)
+        if chosen is not None:
+            return _placed(points, chosen, size, radius)
+    numbers = {name: str(i) for i, (name, _, _) in enumerate(points, 1)}
+    for margin, gaps in ((NEAREST_MARGIN, _GAPS), (None, _FAR_GAPS)):
+        chosen = _attempt(_options(points, numbers, area, size, radius, margin, pad, gaps, False), spacing)
+        if chosen is not None:
+            return _placed(points, chosen, size, radius, numbers)
+    return _placed(points, _greedy(points, numbers, area, size, radius), size, radius, numbers)

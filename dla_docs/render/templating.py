@@ -2,9 +2,10 @@
 
 Templates are project files, but they are edited by many hands and run in CI, so they are
 held to what a page needs: they load only from ``templates/`` (no ``..``, absolute names or
-links leading out), run in Jinja's sandbox with limits on ``*`` and ``**``, print every
-value as inert page text unless it is :class:`~markupsafe.Markup` made by dla-docs, and have
-their includes followed and checked before rendering. Every template error becomes one
+links leading out), run in Jinja's sandbox bounded in time and size
+(:mod:`dla_docs.render.limits`), print every value as inert page text unless it is
+:class:`~markupsafe.Markup` made by dla-docs, and have their includes followed and checked
+before rendering. Every template error, whatever it is, becomes one
 :class:`~dla_docs.errors.InputError` naming the template file and line.
 """
 
@@ -26,6 +27,14 @@ from jinja2.sandbox import SandboxedEnvironment
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, decode_utf8, read_bounded, shown
 from dla_docs.render import formatting
+from dla_docs.render.limits import (
+    BoundedCodeGenerator,
+    bounded_filters,
+    bounded_render,
+    check_binop,
+    check_call,
+    checked_size,
+)
 
 MAX_TEMPLATE_BYTES = 1024 * 1024  # a page template is a few kilobytes
 MAX_SEQUENCE = 1_000_000          # longest string or list a template may build with '*'
@@ -91,7 +100,8 @@ class PageSandbox(SandboxedEnvironment):
     failing with a message.
     """
 
-    intercepted_binops = frozenset(["*", "**"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
+    code_generator_class = BoundedCodeGenerator
 
     def __init__(self, root: Path, **options: Any) -> None:
         super().__init__(**options)
@@ -117,7 +127,16 @@ class PageSandbox(SandboxedEnvironment):
                 if isinstance(sequence, (str, list, tuple)) and _is_int(count) and len(sequence) * count > MAX_SEQUENCE:
                     raise jinja2.sandbox.SecurityError(f"a repetition of {len(sequence) * count:,} items is too large "
                                                        "for a template")
-        return super().call_binop(context, operator, left, right)
+        check_binop(operator, left, right)
+        return checked_size(super().call_binop(context, operator, left, right), f"a value built with {operator}")
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        check_call(__obj, args, kwargs)
+        return checked_size(super().call(__context, __obj, *args, **kwargs), "a value returned by a call")
+
+    @staticmethod
+    def checked_size(value: Any, what: str) -> Any:
+        return checked_size(value, what)
 
 
 def _is_int(value: Any) -> bool:
@@ -137,6 +156,7 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(bounded_filters(env.filters))  # Jinja's own, bounded in size
     env.filters.update(formatting.FILTERS)
     return env
 
@@ -217,7 +237,9 @@ def template_error(exc: BaseException, env: PageSandbox, where: Path, line_map: 
         return InputError(where_, "include", exc.message or "refused")
     if isinstance(exc, jinja2.TemplateNotFound):
         return InputError(where_, "include", f"included template {exc.name!r} not found under templates/")
-    return InputError(where_, "template", str(exc))
+    if isinstance(exc, jinja2.TemplateError):
+        return InputError(where_, "template", str(exc))
+    return InputError(where_, "template", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
 def _include_names(node: nodes.Template) -> list[tuple[str, int]]:
@@ -317,8 +339,8 @@ def render_template(env: PageSandbox, template: str, where: Path | None = None, 
     where = where or _where(env, template)
     compiled = load_template(env, template, where)
     try:
-        return compiled.render(**context)
-    except (jinja2.TemplateError, RecursionError) as exc:
+        return bounded_render(compiled, context)
+    except Exception as exc:  # noqa: BLE001 -- whatever a template raises is the template's error
         raise template_error(exc, env, where) from None
 
 
@@ -326,6 +348,6 @@ def render_string(env: PageSandbox, source: str, where: Path, line_map: LineMap 
     """Render template text that does not live in its own file; see :func:`load_string`."""
     template = load_string(env, source, where, line_map)
     try:
-        return template.render(**context)
-    except (jinja2.TemplateError, RecursionError) as exc:
+        return bounded_render(template, context)
+    except Exception as exc:  # noqa: BLE001 -- whatever a template raises is the template's error
         raise template_error(exc, env, where, line_map) from None

@@ -46,7 +46,7 @@ def _hda(facts: VariantFacts) -> graphviz.Digraph:
 GRAPH_KINDS: dict[str, Callable[[VariantFacts], graphviz.Digraph]] = {
     "hda": _hda,
     "ida": lambda facts: ida_graph(facts.structure),
-    "overview": lambda facts: overview_graph(facts.structure),
+    "overview": lambda facts: overview_graph(facts.structure, fields=root_fields(facts.measurement)),
 }
 """Each per-variant figure, drawn from a variant's facts (its structure, and what was measured)."""
 

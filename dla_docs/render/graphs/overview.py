@@ -10,6 +10,7 @@ Stages stand side by side, so the figure stays short and its labels keep their s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from dla_docs.render.graphs.common import (
@@ -37,7 +38,8 @@ def _owner(stage: Stage, grouped: dict[str, list[str]]) -> dict[str, str]:
     return owner
 
 
-def _add_stage(graph: graphviz.Digraph, s: ModelStructure, stage: Stage, prefix: str) -> tuple[str, str]:
+def _add_stage(graph: graphviz.Digraph, s: ModelStructure, stage: Stage, prefix: str,
+               fields: Mapping[str, int]) -> tuple[str, str]:
     grouped = units(stage)
     owner = _owner(stage, grouped)
     head = f"{stage.name}.input"
@@ -70,7 +72,9 @@ def _add_stage(graph: graphviz.Digraph, s: ModelStructure, stage: Stage, prefix:
                 fontcolor=font_colour(fill), **{"class": "unit"},
                 tooltip=tooltip(f"{title}: {', '.join(members)}", root.operation,
                                 f"parameters: {count(params)}",
-                                f"MACs: {count(macs)} ({share(macs, s.totals.macs):.2%} of {s.variant})"))
+                                f"MACs: {count(macs)} ({share(macs, s.totals.macs):.2%} of {s.variant})",
+                                *([f"receptive field of root {root.number}: {fields[root.id]} px (all paths)"]
+                                  if root.id in fields else [])))
     seen: set[tuple[str, str, str]] = set()
     for e in stage.edges:
         source, target = owner.get(e.source, e.source), owner[e.target]
@@ -86,8 +90,9 @@ def _add_stage(graph: graphviz.Digraph, s: ModelStructure, stage: Stage, prefix:
     return head, owner[stage.output]
 
 
-def overview_graph(structure: ModelStructure) -> graphviz.Digraph:
-    """The HDA trees of one variant, folded: one node per aggregation node and its blocks."""
+def overview_graph(structure: ModelStructure, fields: Mapping[str, int] | None = None) -> graphviz.Digraph:
+    """The HDA trees of one variant, folded: one node per aggregation node and its blocks;
+    ``fields`` are the measured receptive fields of the roots (px, by node id), for the details."""
     s = structure
     prefix = dom_id(s.variant, "overview")
     graph = new_digraph(
@@ -95,7 +100,7 @@ def overview_graph(structure: ModelStructure) -> graphviz.Digraph:
         f"Overview of the aggregation trees of {s.variant}: its {len(s.stages)} stages side by side, "
         f"each aggregation node with the residual blocks it merges, shaded by share of MACs.",
         nodesep="0.2", ranksep="0.22", newrank="true")
-    ends = [_add_stage(graph, s, stage, prefix) for stage in s.stages]
+    ends = [_add_stage(graph, s, stage, prefix, fields or {}) for stage in s.stages]
     with graph.subgraph() as top:  # stages side by side: their heads on one rank
         top.attr(rank="same")
         for head, _ in ends:

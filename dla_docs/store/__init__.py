@@ -1,0 +1,32 @@
+"""The sealed store: what one command keeps for the next, so that a warm run needs no torch.
+
+One folder (the project's ``cache-dir``, ``.dla-docs-cache`` by default) holds four kinds of
+entry, each reached through its own typed shelf:
+
+- :class:`dla_docs.measure.stored.MeasurementShelf`: each variant's
+  :class:`~dla_docs.measure.facts.VariantFacts` at one image size;
+- :class:`~dla_docs.store.shelves.DrawingShelf`: drawn SVGs, by the digest of what they show;
+- :class:`~dla_docs.store.shelves.TemplateShelf`: page templates as Jinja compiled them;
+- :class:`~dla_docs.store.shelves.SiteShelf`: the stamp of the last site build.
+
+The seal (keys, HMAC, the code behind an entry, no links below the root) is
+:mod:`dla_docs.store.seal`; what code a process loaded, :mod:`dla_docs.store.imports`. This
+package imports nothing of the measuring code.
+"""
+
+from dla_docs.store.seal import (
+    KEY_FILE,
+    MAX_ENTRY_BYTES,
+    STORE_FORMAT,
+    MissingPackageError,
+    SealedFolder,
+    code_unchanged,
+    loaded_code,
+    package_code,
+    package_versions,
+)
+from dla_docs.store.shelves import DrawingShelf, SiteShelf, Store, TemplateShelf, in_ci, open_store
+
+__all__ = ["KEY_FILE", "MAX_ENTRY_BYTES", "STORE_FORMAT", "DrawingShelf", "MissingPackageError", "SealedFolder",
+           "SiteShelf", "Store", "TemplateShelf", "code_unchanged", "in_ci", "loaded_code", "open_store",
+           "package_code", "package_versions"]

@@ -1,0 +1,95 @@
+"""The store's shelves that know nothing of measuring: drawings, compiled templates, the site stamp.
+
+Each shelf is a typed view of one part of a :class:`~dla_docs.store.seal.SealedFolder`; the
+measurements' shelf is :class:`dla_docs.measure.stored.MeasurementShelf` (it knows the
+measurement records, so it lives with them: the store never imports the measuring code).
+Whether a command reads the store at all is decided once, by :func:`open_store` (CI writes it
+but never reads it).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from dla_docs.store.seal import SealedFolder
+
+
+class DrawingShelf:
+    """Drawn SVGs by digest (see :mod:`dla_docs.render.drawing`)."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder
+
+    def get(self, digest: str) -> str | None:
+        found = self.folder.read(f"svg/{digest}.json", digest)
+        return found[0] if found is not None and isinstance(found[0], str) else None
+
+    def put(self, digest: str, svg: str) -> None:
+        self.folder.write(f"svg/{digest}.json", digest, svg)
+
+
+class TemplateShelf:
+    """Compiled page templates and their include lists (see :mod:`dla_docs.render.templating`)."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder
+
+    def get_bytecode(self, name: str) -> bytes | None:
+        found = self.folder.read(f"jinja/{name}.json", name)
+        try:
+            return base64.b64decode(found[0], validate=True) if found and isinstance(found[0], str) else None
+        except ValueError:
+            return None
+
+    def put_bytecode(self, name: str, code: bytes) -> None:
+        self.folder.write(f"jinja/{name}.json", name, base64.b64encode(code).decode("ascii"))
+
+    def get_includes(self, name: str) -> list | None:
+        found = self.folder.read(f"jinja-includes/{name}.json", name)
+        return found[0] if found is not None and isinstance(found[0], list) else None
+
+    def put_includes(self, name: str, includes: list) -> None:
+        self.folder.write(f"jinja-includes/{name}.json", name, includes)
+
+
+class SiteShelf:
+    """The stamp of the last site build (see :mod:`dla_docs.publish.uptodate`)."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder
+
+    def get(self) -> dict | None:
+        found = self.folder.read("site.json", "site")
+        return found[0] if found is not None and isinstance(found[0], dict) else None
+
+    def put(self, stamp: dict) -> None:
+        self.folder.write("site.json", "site", stamp)
+
+
+class Store:
+    """The project's sealed store, one typed shelf per kind of entry."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder  # measurements: dla_docs.measure.stored.MeasurementShelf(folder)
+        self.drawings = DrawingShelf(folder)
+        self.templates = TemplateShelf(folder)
+        self.site = SiteShelf(folder)
+
+
+def in_ci() -> bool:
+    """Whether we run under CI (the ``CI`` variable that CI services set)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def open_store(cache_dir: Path | None, no_cache: bool) -> Store | None:
+    """The store to read and write, or ``None`` with ``--no-cache`` or no cache folder.
+
+    Under CI it is written but never read: a CI run passes only on numbers it computed
+    itself (``DLA_DOCS_TRUST_CACHE=1`` reads it anyway, on the user's word).
+    """
+    if no_cache or cache_dir is None:
+        return None
+    trusted = not in_ci() or os.environ.get("DLA_DOCS_TRUST_CACHE") == "1"
+    return Store(SealedFolder(cache_dir, readable=trusted))
