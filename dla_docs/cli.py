@@ -166,6 +166,30 @@ def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: boo
     return 0 if built.published is not None else 1
 
 
+@cli.command()
+@click.argument("variants", nargs=-1, metavar="[VARIANT]...", callback=_variants)
+@click.option("--check", is_flag=True, help="Re-run everything but latency and compare with the committed "
+                                            "record; exit 1 on any difference, nothing written.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: cores).")
+@click.pass_obj
+def deploy(obj: Context, variants: list[str], check: bool, jobs: int | None) -> int:
+    """Measure deployability: torch.export, ONNX + onnxruntime equality, channels_last, CPU latency.
+
+    Needs the deploy extra (pip install 'dla-docs[deploy]'). Writes data/deploy_dla.json.
+    """
+    from dla_docs import run
+    from dla_docs.render.text_report import deploy_lines
+
+    from dla_docs.progress import no_progress
+
+    exporting = obj.progress("exporting", len(variants))
+    timing = no_progress if check else obj.progress("timing", len(variants))
+    deployed = run.deploy(obj.settings(), variants, check, jobs, exporting, timing)
+    for line, to_stderr in deploy_lines(deployed, check):
+        click.echo(line, err=to_stderr)
+    return 0 if deployed.ok else 1
+
+
 @cli.group()
 def export() -> None:
     """Write the documentation as CITATION.cff or Hugging Face model cards."""

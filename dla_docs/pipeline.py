@@ -171,6 +171,7 @@ class Run:
                 entries.setdefault(entry.name, entry)
         text_of = {e.name: t.text for t in reversed(self.configured) for e in t.index.models}
         collections = [c for t in self.configured for c in t.index.collections]
+        deploy = self.deploy_cards()
         cards = []
         for name, stored in self.facts.items():
             entry, m = entries.get(name), stored.facts.measurement
@@ -181,8 +182,20 @@ class Run:
                 hda_svg=svgs[0], ida_svg=svgs[1], overview_svg=svgs[2],
                 recorded=recorded_facts(name, entry, text_of.get(name, ""), collections, self.results,
                                         self.benchmarks, VARIANTS[name].block == "res2net"),
+                deploy=deploy.get(name),
             ))
         return cards
+
+    def deploy_cards(self) -> dict:
+        """Each variant's deployability from the committed record (none when it cannot be read:
+        ``verify`` reports that)."""
+        from dla_docs.deploy.record import RecordError, deploy_cards, read_record
+        from dla_docs.errors import DlaDocsError
+
+        try:
+            return deploy_cards(read_record(self.settings.root))
+        except (RecordError, DlaDocsError):
+            return {}
 
     def site(self, report: VerifyReport) -> Site:
         """What every rendering shows: the cards, the family figure and the diff pages."""

@@ -82,6 +82,16 @@ def citation_findings(settings: Settings) -> list[Finding]:
                                 required=settings.citation is not None)
 
 
+def deploy_record_findings(settings: Settings, notes: list[str]) -> list[Finding]:
+    """The committed deploy record against the code and the installed versions (no export run)."""
+    from dla_docs.checks.deploy import deploy_findings
+    from dla_docs.zoo.variants import list_models
+
+    findings, more = deploy_findings(settings.root, list_models())
+    notes.extend(more)
+    return findings
+
+
 def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -> VerifyReport:
     """The checks of the templates asked, with the checkpoints and (for the configured ones) the pages."""
     from dla_docs.checks.freshness import check_pages
@@ -96,6 +106,7 @@ def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -
         return report
     docs = shown(run.settings.docs_dir, run.settings.root)
     report.findings.extend(citation_findings(run.settings))
+    report.findings.extend(deploy_record_findings(run.settings, report.notes))
     if not pages:
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
         return report
@@ -159,6 +170,21 @@ def build(settings: Settings, strict: bool = False, site: bool = True, builder: 
                             stamps=run.store.site if run.store else None)
         run.remember()
     return Built(report, published)
+
+
+# -- deploy ---------------------------------------------------------------------------------
+
+
+def deploy(settings: Settings, names: Sequence[str], check: bool = False, jobs: int | None = None,
+           progress: Progress = no_progress, latency_progress: Progress = no_progress):
+    """Measure the deployability of ``names`` (:mod:`dla_docs.deploy`); record it in the project's
+    deploy record, or with ``check`` compare it with the record (everything but latency)."""
+    from dla_docs.deploy.running import deploy as run_deploy
+    from dla_docs.measure.runner import default_jobs
+    from dla_docs.zoo.variants import list_models
+
+    return run_deploy(settings.root, names, list_models(), settings.image_size, check, jobs or default_jobs(),
+                      progress, latency_progress)
 
 
 # -- exports and graphs ---------------------------------------------------------------------

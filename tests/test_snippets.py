@@ -95,7 +95,10 @@ def test_all_blocks_of_a_card_run_alone(generated, runner, tmp_path, name):
     assert "level5 stride 32 (1, " in _output(outputs, "level5")
     assert "torch.Size([1, 256])" in _output(outputs, "torch.Size") or "torch.Size([1, 1024])" in _output(
         outputs, "torch.Size")
-    assert outputs[-1].strip() == "10"
+    assert next(o for o, b in zip(outputs, blocks) if "restored.fc.out_channels" in b).strip() == "10"
+    onnx = [o for o, b in zip(outputs, blocks) if "onnxruntime.InferenceSession" in b]  # the Deploy section's
+    error = re.search(r"^ONNX Runtime against PyTorch: relative error (\S+) \(tolerance (\S+)\)$", onnx[0], re.M)
+    assert len(onnx) == 1 and error and float(error[1]) <= float(error[2]), onnx  # torch may warn on stderr too
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.removeprefix("models/").removesuffix(".md") not in FULL])

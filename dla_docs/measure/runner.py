@@ -86,11 +86,13 @@ class MeasuringServer:
             self.answers.put(line)
         self.answers.put(None)  # the server ended
 
-    def request(self, names: Sequence[str], image_size: int, jobs: int) -> None:
+    def request(self, names: Sequence[str], image_size: int, jobs: int, task: str = "measure",
+                options: dict | None = None) -> None:
+        """Ask for ``names`` to be measured (or handled by another ``task``, see the server)."""
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(json.dumps({"names": list(names), "image_size": image_size,
-                                                 "jobs": jobs}).encode() + b"\n")
+            self.process.stdin.write(json.dumps({"names": list(names), "image_size": image_size, "jobs": jobs,
+                                                 "task": task, "options": options or {}}).encode() + b"\n")
             self.process.stdin.flush()
         except OSError:
             pass  # it ended: the next answer says how

@@ -114,18 +114,28 @@ def _worker(conn: Connection, server: int, servers_ends: list[Connection]) -> No
     torch.set_num_threads(1)
     while True:
         try:
-            name, image_size = json.loads(conn.recv_bytes())
+            name, image_size, task, options = json.loads(conn.recv_bytes())
         except (EOFError, OSError):
             os._exit(0)  # the server closed the pipe, or died: nothing more to do or to say
         try:
-            facts = measure_facts(name, image_size)
-            answer = {"kind": "done", "name": name, "facts": facts.to_dict(), "code": _code_measured()}
+            if task != "measure":  # another stage's work in the same workers (dla_docs.deploy)
+                answer = {"kind": "done", "name": name, **_other_task(task)(name, image_size, options)}
+            else:
+                facts = measure_facts(name, image_size)
+                answer = {"kind": "done", "name": name, "facts": facts.to_dict(), "code": _code_measured()}
         except Exception:  # noqa: BLE001 -- a bug in measuring: the command reports it with this traceback
             answer = {"kind": "failed", "name": name, "error": traceback.format_exc()}
         try:
             conn.send_bytes(json.dumps(answer).encode())
         except OSError:
             os._exit(0)  # the server is gone; the command already says why
+
+
+def _other_task(task: str):
+    """The worker function of a task other than measuring: ``(name, image_size, options) -> dict``."""
+    from dla_docs.deploy.worker import TASKS
+
+    return TASKS[task]
 
 
 class _Pool:
@@ -151,7 +161,7 @@ class _Pool:
     def _lost(self, process: Any, what: str) -> None:
         self._send({"kind": "lost", "message": f"the measuring worker (pid {process.pid}){what}"})
 
-    def run(self, names: list[str], image_size: int) -> None:
+    def run(self, names: list[str], image_size: int, task: str = "measure", options: dict | None = None) -> None:
         todo = list(names)
         idle = [conn for _, conn in self.workers]
         process_of = {conn: process for process, conn in self.workers}
@@ -163,7 +173,7 @@ class _Pool:
                 self.busy[conn] = (process_of[conn], name)
                 measuring[process_of[conn].pid] = f" measuring {name}"
                 try:
-                    conn.send_bytes(json.dumps([name, image_size]).encode())
+                    conn.send_bytes(json.dumps([name, image_size, task, options or {}]).encode())
                 except OSError:
                     pass  # it died: its sentinel says how
             sentinels = {process.sentinel: process for process, _ in self.workers}
@@ -219,9 +229,12 @@ def main(parent: int) -> None:
 
     for line in requests:
         request = json.loads(line)
+        task = request.get("task", "measure")
+        if task != "measure":
+            _other_task(task)  # its imports (onnx, onnxruntime) once, before the workers fork
         pool = _Pool(answers, max(1, min(int(request["jobs"]), len(request["names"]))))
         try:
-            pool.run(list(request["names"]), int(request["image_size"]))
+            pool.run(list(request["names"]), int(request["image_size"]), task, request.get("options"))
         finally:
             pool.close()
     sys.stderr.flush()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dla_docs.checks.findings import FieldCheck
+from dla_docs.deploy.record import DeployCard
 from dla_docs.measure.facts import Measurement
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import METADATA_FIELDS, ModelEntry
@@ -39,6 +40,7 @@ class Card:
     ida_svg: str
     overview_svg: str
     recorded: Recorded | None = None  # accuracy, throughput, weights, links: recorded sources only
+    deploy: DeployCard | None = None  # deployability and latency, from the committed deploy record
 
     @property
     def training(self) -> list[tuple[str, str]]:

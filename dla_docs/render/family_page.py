@@ -183,5 +183,6 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
         throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
         diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
+        deploy=[card.deploy for card in cards if card.deploy is not None],
     )
 

@@ -154,7 +154,7 @@ def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> s
         weights=weights, hub_id=Markup(weights.hub_id), timm_name=Markup(weights.hub_id.split("/")[-1]), data=data_config(card.name),
         licence=Markup(weights.license),  # the zoo's weights table, not metadata: shown in backticks
         checks=[CheckRow(c) for c in card.checks], parts=_code_parts(card), training=card.training,
-        recorded=card.recorded,
+        recorded=card.recorded, deploy=card.deploy,
         fields=[{"name": Markup(f.name), "stride": f.stride, "size": f.size, "offset": f.offset}
                 for f in (card.measurement.receptive_field.levels if card.measurement.receptive_field else ())],
         citations=[Markup(bibtex(c)) for c in citations.for_variant(card.config.block)],

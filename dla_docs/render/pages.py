@@ -167,6 +167,7 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         snippets=Markup(_snippets(env, card.name)),
         citations=[Markup(bibtex(c)) for c in citations.for_variant(config.block)],
         recorded=card.recorded,
+        deploy=card.deploy,
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
         verdict=card_verdict(site.cards, card),

@@ -104,3 +104,38 @@ def build_summary(built, settings, builder: str) -> str:
         done = f"{built.published.docs_files} files in {docs}/" + (
             f", site built in {site}/ by {builder}" if built.published.site_built else " (site not built)")
     return f"dla-docs build: {done}; {findings} metadata finding(s)"
+
+
+def deploy_lines(deployed, check: bool) -> list[tuple[str, bool]]:
+    """What ``dla-docs deploy`` prints of a :class:`~dla_docs.deploy.running.Deployed`: a table of
+    the facts, then the differences (``--check``) and the closing line; ``True`` for standard error."""
+    from dla_docs.deploy.rules import TOLERANCE
+    from dla_docs.errors import one_line
+
+    def verdict(step: dict) -> str:
+        if step.get("error"):
+            return "FAILED" + (f" ({step['operator']})" if step.get("operator") else "")
+        return f"{'ok' if step.get('ok') else 'DIFFERS'} {step.get('relative', 0.0):.0e}"
+
+    header = ("variant", "export strict", "export non-strict", "onnx (opset, MB)", "onnxruntime b1 / b4",
+              "channels_last")
+    rows = [header]
+    for name, facts in deployed.facts.items():
+        onnx = facts["onnx"]
+        batches = onnx.get("batches", {})
+        rows.append((name, verdict(facts["torch_export"]["strict"]), verdict(facts["torch_export"]["non_strict"]),
+                     verdict(onnx) if onnx.get("error") else f"ok ({onnx['opset']}, {onnx['size_bytes'] / 1e6:.1f})",
+                     " / ".join(verdict(b) for _, b in sorted(batches.items())) or "-",
+                     verdict(facts["channels_last"])))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = [("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip(), False) for row in rows]
+    lines += [(f"dla-docs deploy: error: {one_line(d)}", True) for d in deployed.differences]
+    where = deployed.path.name
+    if check:
+        closing = (f"dla-docs deploy --check: {len(deployed.facts)} variant(s) match {where} (relative tolerance "
+                   f"{TOLERANCE:g})" if deployed.ok else
+                   f"dla-docs deploy --check: {len(deployed.differences)} difference(s) from {where}; "
+                   "run `dla-docs deploy` to record the new facts")
+    else:
+        closing = f"dla-docs deploy: {len(deployed.facts)} variant(s) recorded in {where}"
+    return lines + [(closing, not deployed.ok)]

@@ -1,0 +1,207 @@
+"""One variant's deployability, measured: ``torch.export``, ONNX and ONNX Runtime, ``channels_last``.
+
+:func:`deploy_facts` runs in a measuring worker (torch, onnx, onnxscript and onnxruntime
+imported there); it returns plain JSON data, the same on every run on one machine except for
+the measured errors' last digits. Every comparison is against the eager model's output on the
+same seeded input (:mod:`dla_docs.deploy.weights`), by the rule of :mod:`dla_docs.deploy`:
+``relative = max |output - eager| / max |eager|``, which must be at most :data:`TOLERANCE`.
+
+A step that raises is a fact, not a failure of the command: it is recorded with the error's
+first line and the operator it names (``aten::...``, ``aten.<op>`` or a ``namespace::op``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from dla_docs.deploy.rules import BATCHES, TOLERANCE, relative_error
+from dla_docs.deploy.weights import calibrated_model, sample_input
+
+FAULT_ENV = "DLA_DOCS_DEPLOY_FAULT"  # test seam: variants whose model calls an op no exporter knows
+EXPORTER = "torch.onnx.export(dynamo=True)"  # of the non-strict torch.export program
+_OPERATOR = re.compile(r"\b([a-z_]+(?:::|\.)[A-Za-z_][\w.]*)")
+_KNOWN_NAMESPACES = ("aten", "prims", "dla_docs_fault", "torchvision", "onnx")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from, outermost first."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def _line(exc: BaseException) -> str:
+    text = _ANSI.sub("", str(exc))
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of the innermost error (the outer ones of torch's exporter only say which
+    step failed), with its type, at most 300 characters."""
+    inner = _chain(exc)[-1]
+    return f"{type(inner).__name__}: {_line(inner)}"[:300]
+
+
+def operator_named(exc: BaseException) -> str | None:
+    """The operator an export error names, when it names one, as ``namespace::name``."""
+    for error in reversed(_chain(exc)):
+        for match in _OPERATOR.finditer(_ANSI.sub("", str(error))):
+            op = match.group(1)
+            namespace, _, rest = op.replace("::", ".").partition(".")
+            if namespace in _KNOWN_NAMESPACES and rest:
+                name = rest.split(".")[0]
+                return f"{namespace}::{name}"
+    return None
+
+
+def _failed(exc: BaseException) -> dict:
+    return {"ok": False, "error": first_line(exc), "operator": operator_named(exc)}
+
+
+def _compare(output: torch.Tensor, eager: torch.Tensor) -> dict:
+    max_abs = float((output.float() - eager).abs().max())
+    relative = relative_error(max_abs, float(eager.abs().max()))
+    return {"ok": relative <= TOLERANCE, "max_abs": max_abs, "relative": relative}
+
+
+# -- the fault seam -------------------------------------------------------------------------
+
+_fault_op = None
+
+
+def _faulty(model: nn.Module) -> nn.Module:
+    """``model`` followed by ``dla_docs_fault::identity``, a custom operator that torch.export
+    can trace (it has a fake kernel) but no ONNX translation exists for: the failure a variant
+    using an unsupported operator would show. Used only when :data:`FAULT_ENV` names the variant."""
+    global _fault_op
+    if _fault_op is None:
+        @torch.library.custom_op("dla_docs_fault::identity", mutates_args=())
+        def identity(x: torch.Tensor) -> torch.Tensor:
+            return x.clone()
+
+        @identity.register_fake
+        def _(x: torch.Tensor) -> torch.Tensor:
+            return torch.empty_like(x)
+
+        _fault_op = identity
+
+    class Faulty(nn.Module):
+        def __init__(self, inner: nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return _fault_op(self.inner(x))
+
+    return Faulty(model).eval()
+
+
+def _model(name: str, image_size: int) -> nn.Module:
+    model = calibrated_model(name, image_size)
+    faults = [n.strip() for n in os.environ.get(FAULT_ENV, "").split(",")]
+    return _faulty(model) if name in faults else model
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+
+def _dynamic_batch() -> tuple[dict, ...]:
+    return ({0: torch.export.Dim("batch", min=1, max=64)},)
+
+
+def _torch_export(model: nn.Module, example: torch.Tensor, eager_of: dict[int, torch.Tensor], image_size: int,
+                  strict: bool) -> tuple[dict, torch.export.ExportedProgram | None]:
+    """``torch.export.export`` with a dynamic batch axis (traced at batch 2: a batch-1 example
+    would be specialised), its program compared with eager at batch 1."""
+    try:
+        program = torch.export.export(model, (example,), dynamic_shapes=_dynamic_batch(), strict=strict)
+        with torch.no_grad():
+            output = program.module()(sample_input(image_size, 1))
+    except Exception as exc:  # noqa: BLE001 -- a failed export is a fact to record
+        return _failed(exc), None
+    return {**_compare(output, eager_of[1]), "error": None, "operator": None}, program
+
+
+def _onnx(program, image_size: int, eager_of: dict[int, torch.Tensor], path: Path) -> dict:
+    """The ONNX model of ``program`` (torch's dynamo exporter, dynamic batch axis), checked by
+    ``onnx.checker`` and run by ONNX Runtime at each of :data:`BATCHES`."""
+    import onnx
+    import onnxruntime
+
+    facts: dict = {"exporter": EXPORTER, "opset": None, "size_bytes": None, "checker": None, "batches": {}}
+    try:
+        exported = torch.onnx.export(program, (sample_input(image_size, 2),), dynamo=True, verbose=False,
+                                     input_names=["image"], output_names=["logits"])
+        exported.save(str(path), external_data=False)
+        facts["opset"] = exported.model.opset_imports.get("")
+        del exported  # its weights: one copy fewer in memory while ONNX Runtime runs
+    except Exception as exc:  # noqa: BLE001
+        return facts | _failed(exc)
+    facts["size_bytes"] = path.stat().st_size
+    try:
+        onnx.checker.check_model(str(path), full_check=True)  # from the file: no Python copy of the model
+        facts["checker"] = True
+    except Exception as exc:  # noqa: BLE001
+        return facts | {"checker": False} | _failed(exc)
+    try:
+        session = onnxruntime.InferenceSession(str(path), _session_options(1), providers=["CPUExecutionProvider"])
+        for size, eager in eager_of.items():
+            output = session.run(None, {"image": sample_input(image_size, size).numpy()})[0]
+            facts["batches"][str(size)] = _compare(torch.from_numpy(output), eager)
+    except Exception as exc:  # noqa: BLE001
+        return facts | _failed(exc)
+    ok = all(b["ok"] for b in facts["batches"].values())
+    return facts | {"ok": ok, "error": None, "operator": None}
+
+
+def _session_options(threads: int):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return options
+
+
+def _channels_last(model: nn.Module, x: torch.Tensor, eager: torch.Tensor) -> dict:
+    try:
+        with torch.no_grad():
+            output = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
+        model.to(memory_format=torch.contiguous_format)
+    except Exception as exc:  # noqa: BLE001
+        return _failed(exc)
+    return {**_compare(output, eager), "error": None, "operator": None}
+
+
+def deploy_facts(name: str, image_size: int, workdir: str) -> dict:
+    """Every deployability fact of ``name`` at ``image_size``; the ONNX file is left in ``workdir``
+    (``<name>.onnx``) for the latency pass."""
+    model = _model(name, image_size)
+    with torch.no_grad():
+        eager_of = {size: model(sample_input(image_size, size)) for size in BATCHES}
+    example = sample_input(image_size, 2)
+    strict, _ = _torch_export(model, example, eager_of, image_size, True)
+    non_strict, program = _torch_export(model, example, eager_of, image_size, False)
+    facts = {
+        "variant": name,
+        "image_size": image_size,
+        "param_count_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
+        "output_scale": float(eager_of[1].abs().max()),
+        "torch_export": {"strict": strict, "non_strict": non_strict},
+        # from the non-strict program, as torch.onnx.export(dynamo=True) itself exports first
+        "onnx": _onnx(program if program is not None else model, image_size, eager_of,
+                      Path(workdir) / f"{name}.onnx"),
+        "channels_last": _channels_last(model, sample_input(image_size, 1), eager_of[1]),
+    }
+    return facts
