@@ -21,6 +21,7 @@ from dla_docs.render.plot import throughput_hardware
 from dla_docs.render.templating import render_template
 
 MEMORY_BATCH = 32  # the batch the table's inference peak is given for (as the analysis table)
+FAMILY_SEARCH_BOOST = 10  # the family page's search rank, above every card's (pages.CARD_SEARCH_BOOST)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,6 @@ def table_rows(cards: Sequence[Card], machine: Machine | None) -> list[dict[str,
 
 
 def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
-    from dla_docs.render.pages import FAMILY_SEARCH_BOOST
     from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
 
     intro, rest = prose
