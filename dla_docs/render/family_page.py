@@ -179,7 +179,7 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
         undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
         images=choose.IMAGENET_VALIDATION_IMAGES,
-        plot=macs_vs_parameters_svg(site.measurements, points),
+        plot=macs_vs_parameters_svg(site.measurements),  # the family's own scaling: no other families
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
         throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
         diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
