@@ -30,7 +30,6 @@ folder, not a file, not nested in the other, and apart from ``templates/``, the 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from dataclasses import dataclass
@@ -66,9 +65,6 @@ class Settings:
     results: Path | None = None
     benchmarks: Path | None = None
     citation: Path | None = None      # the CITATION.cff the project publishes; required when set
-
-    def replace(self, **changes: Any) -> "Settings":
-        return dataclasses.replace(self, **changes)
 
 
 _KIND_NAMES: dict[type | tuple[type, ...], str] = {

@@ -20,6 +20,7 @@ from dla_docs.fs import shown
 from dla_docs.measure.facts import Measurement
 from dla_docs.measure.runner import start_measuring
 from dla_docs.measure.stored import measurement_shelf
+from dla_docs.measure.structure import ModelStructure
 from dla_docs.pipeline import Run
 from dla_docs.progress import Progress, no_progress
 from dla_docs.store import open_store
@@ -36,6 +37,7 @@ class Measured:
 
     measurements: dict[str, Measurement]
     notes: list[str]
+    structures: dict[str, ModelStructure] = field(default_factory=dict)  # read from the same recorded passes
 
 
 def measure(settings: Settings, names: Sequence[str], image_size: int | None = None, no_cache: bool = False,
@@ -44,8 +46,9 @@ def measure(settings: Settings, names: Sequence[str], image_size: int | None = N
     store = open_store(settings.cache_dir, no_cache)
     size = image_size or settings.image_size
     with start_measuring(names, size, measurement_shelf(store), progress, jobs) as measuring:
-        found = {name: stored.facts.measurement for name, stored in measuring.results().items()}
-        return Measured(found, measuring.notes)
+        results = measuring.results()
+        return Measured({name: stored.facts.measurement for name, stored in results.items()}, measuring.notes,
+                        {name: stored.facts.structure for name, stored in results.items()})
 
 
 def diff(settings: Settings, a: str, b: str, image_size: int | None = None, no_cache: bool = False) -> VariantDiff:

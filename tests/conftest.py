@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -46,10 +47,19 @@ def measurements(tmp_path_factory):
 SESSION_CACHE: Path | None = None  # the sealed store the session's measurements were written to
 
 
+@pytest.fixture(scope="session")
+def structures(measurements):
+    """Every variant's aggregation structure, as ``run.measure`` reads it from the session's store."""
+    from dla_docs import list_models, run
+    from dla_docs.config import load_settings
+
+    return run.measure(session_settings(load_settings(PROJECT)), list_models()).structures
+
+
 def session_settings(settings):
     """``settings`` with the session's store, which holds every measurement (use ``measurements`` first)."""
     assert SESSION_CACHE is not None, "use the measurements fixture first"
-    return settings.replace(cache_dir=SESSION_CACHE)
+    return dataclasses.replace(settings, cache_dir=SESSION_CACHE)
 
 
 @dataclass

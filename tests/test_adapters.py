@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import metadata
 
 import importlib
@@ -94,3 +95,48 @@ def test_without_the_meta_shape_rules_torchs_kernels_give_the_same_shapes(monkey
 def test_every_meta_shape_rule_holds_on_this_torch(op):
     """On the checked torch no rule is dropped (a dropped one would only cost speed)."""
     assert op in meta_shapes._SHAPE_RULES
+
+
+_OTHER_VERSIONS = """
+import importlib.metadata as metadata, json, sys
+real = metadata.version
+metadata.version = lambda name: {"torch": "2.99.0", "fvcore": "0.2.0"}.get(name) or real(name)
+from dataclasses import replace
+from dla_docs.measure import meta_shapes
+from dla_docs.measure.adapters import torch_private
+from dla_docs.measure.core import measure_facts
+facts = measure_facts("dla46_c", 64)
+print(json.dumps({"rules": len(meta_shapes._SHAPE_RULES), "formulas": torch_private.FLOP_FORMULAS is None,
+                  "notes": facts.notes, "measurement": repr(replace(facts.measurement, peak_memory=None))}))
+"""
+
+
+def test_off_the_checked_versions_every_public_path_runs_and_measures_the_same():
+    """Chosen by version: a torch and an fvcore other than the checked ones use no private name
+    (no meta-shape rule, no FlopCounterMode formula, no tracer layout: fvcore's own trace) and
+    measure the same;
+    all but the inference peak memory, which comes out higher under torch's own meta kernels
+    (they allocate storages the rules do not; test_memory.py checks the rules' peak against
+    the CPU allocator)."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _OTHER_VERSIONS], capture_output=True, text=True, check=True)
+    other = json.loads(out.stdout.splitlines()[-1])
+    assert other["rules"] == 0 and other["formulas"]
+    (note,) = other["notes"]
+    assert note.startswith("dla46_c: counted by fvcore's own JIT trace (slower, same counts): calls without a "
+                           "recording rule: conv2d (tracer layout not checked on this torch)")
+    assert other["measurement"] == repr(dataclasses.replace(measure_facts("dla46_c", 64).measurement,
+                                                            peak_memory=None))
+
+
+def test_a_walk_that_no_longer_takes_the_stand_in_hands_over_to_fvcores_trace():
+    """The promise of adapters/__init__.py: a changed walk interface is not a traceback."""
+    class Changed:  # a graph whose interface fvcore's walk no longer finds
+        pass
+
+    model = torch.nn.Conv2d(3, 4, 3).to_empty(device="meta")
+    analysis = JitModelAnalysis(model, (torch.empty(1, 3, 8, 8, device="meta"),))
+    assert fvcore_private.walk(analysis, Changed()) is False

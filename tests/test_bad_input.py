@@ -25,7 +25,6 @@ import pytest
 from conftest import copy_project
 
 from dla_docs.cli import main
-from dla_docs.measure import core as measure_core
 from dla_docs.metadata import MAX_TEMPLATE_BYTES
 from dla_docs.render import graphs
 
@@ -191,30 +190,21 @@ CASES = [
 
 @pytest.fixture(scope="module", autouse=True)
 def graphs_drawn_once():
-    """Extract and draw each variant's graphs once for the module, not once per build.
+    """Draw each variant's graphs once for the module, not once per build.
 
-    The same model gives the same structure and the same DOT the same SVG; the corpus tests
-    error handling, and a build extracts 12 structures and draws 25 graphs before it
-    renders the first template.
+    The same DOT gives the same SVG; the corpus tests error handling, and a build draws 25
+    graphs before it renders the first template.
     """
     drawn: dict[str, str] = {}
-    structures: dict[tuple[str, int], object] = {}
-    draw, extract = graphs.render_svg, measure_core.extract_structure
+    draw = graphs.render_svg
 
     def draw_once(graph) -> str:
         if graph.source not in drawn:
             drawn[graph.source] = draw(graph)
         return drawn[graph.source]
 
-    def extract_once(name: str, measurement):
-        key = (name, measurement.image_size)
-        if key not in structures:
-            structures[key] = extract(name, measurement)
-        return structures[key]
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(graphs, "render_svg", draw_once)
-        patch.setattr(measure_core, "extract_structure", extract_once)
         yield
 
 

@@ -8,7 +8,6 @@ from conftest import copy_project
 
 from dla_docs.cli import main
 from dla_docs.measure.diff import changed_nodes
-from dla_docs.measure.core import extract_structure
 from dla_docs.zoo.variants import list_models
 
 
@@ -33,9 +32,8 @@ def test_unknown_variant_exits_2_with_the_names(tmp_path, capsys):
     assert "dla103" in err and all(name in err for name in list_models())
 
 
-def test_more_groups_change_the_blocks_only(measurements):
+def test_more_groups_change_the_blocks_only(structures):
     """Cardinality widens the grouped 3x3 convolutions of the blocks; roots, pools and
     projections keep their widths, so only blocks may be marked in the graph."""
-    a = extract_structure("dla102x", measurements["dla102x"])
-    b = extract_structure("dla102x2", measurements["dla102x2"])
+    a, b = structures["dla102x"], structures["dla102x2"]
     assert changed_nodes(a, b) == {n.id for n in b.nodes() if n.kind == "block"}

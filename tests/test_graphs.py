@@ -16,8 +16,6 @@ import pytest
 from dla_docs import list_models
 from dla_docs.cli import main
 from dla_docs.errors import ToolMissingError
-from dla_docs.measure.core import extract_structure
-from dla_docs.measure.structure import ModelStructure
 from dla_docs.render.graphs import (
     DOT_MISSING,
     EDGE_STYLES,
@@ -78,11 +76,6 @@ def parse(svg: str) -> Drawn:
         elif "cluster" in classes:
             drawn.clusters[title] = _bbox(g.find(f"{SVG}path").get("d"))
     return drawn
-
-
-@pytest.fixture(scope="module")
-def structures(measurements) -> dict[str, ModelStructure]:
-    return {name: extract_structure(name, measurements[name]) for name in VARIANTS}
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,9 @@ from torch.profiler import ProfilerActivity, profile
 
 from dla_docs import list_models
 from dla_docs.measure import memory
+from dla_docs.measure.core import measure_facts
+from dla_docs.measure.recording import record_forward
+from dla_docs.measure.views import Views
 from dla_docs.zoo.network import DLA
 from dla_docs.zoo.factory import BLOCKS, create_uninitialised
 from dla_docs.zoo.variants import get_config
@@ -50,17 +53,27 @@ def _peak(events: list[tuple[int, bool]]) -> int:
 @pytest.mark.parametrize("variant", ["dla46_c", "dla60_res2next"])
 def test_one_trace_gives_the_peak_of_a_direct_trace_at_every_batch(variant):
     model = _meta_model(variant)
-    for run in (memory._run_inference, memory._run_training):
-        traced = run(model, memory.TRACE_BATCH, 64)
-        predicted = memory.peak_by_batch(traced, memory.TRACE_BATCH, (1, 2, 3))
-        assert predicted == {n: _peak(run(model, n, 64)) for n in (1, 2, 3)}
+    runs = {"inference": lambda batch: record_forward(model, 64, batch).storage_events,
+            "training": lambda batch: memory.training_events(model, batch, 64)}
+    for run in runs.values():
+        predicted = memory.peak_by_batch(run(memory.TRACE_BATCH), memory.TRACE_BATCH, (1, 2, 3))
+        assert predicted == {n: _peak(run(n)) for n in (1, 2, 3)}
 
 
 def test_a_traced_batch_that_a_parameter_shares_is_refused():
     with torch.device("meta"):
         model = torch.nn.Sequential(torch.nn.Conv2d(3, memory.TRACE_BATCH, 3))
     with pytest.raises(ValueError, match="dimension of 5"):
-        memory.measure_peak_memory(model, 32, (1,))
+        Views(model, record_forward(model, 32), 32).memory
+
+
+def test_a_variant_is_measured_with_two_forward_passes(monkeypatch):
+    """The recorded inference pass gives every figure but the training peak, which is the one other pass."""
+    passes = []
+    forward = DLA.forward
+    monkeypatch.setattr(DLA, "forward", lambda self, x: passes.append(self.training) or forward(self, x))
+    measure_facts("dla46_c", 64)
+    assert passes == [False, True]
 
 
 def _allocator_peak(fn, tmp_path) -> int:
@@ -78,7 +91,9 @@ def _allocator_peak(fn, tmp_path) -> int:
 def test_traced_peak_matches_the_cpu_allocator_at_batch_2(variant, measurements, tmp_path):
     traced = measurements[variant].peak_memory
     assert [b.batch for b in traced.batches] == list(memory.BATCH_SIZES)
-    predicted = memory.measure_peak_memory(_meta_model(variant), 224, (2,)).batches[0]
+    meta = _meta_model(variant)
+    predicted = memory.peak_memory(meta, 224, record_forward(meta, 224).storage_events, memory.TRACE_BATCH,
+                                   (2,)).batches[0]
     model = create_uninitialised(variant)
     with torch.no_grad():
         for tensor in model.state_dict().values():
@@ -117,7 +132,8 @@ def test_every_variant_has_peaks_that_grow_with_the_batch(measurements):
     for name in list_models():
         peaks = measurements[name].peak_memory
         assert peaks.parameters > 4 * measurements[name].parameters  # float32 parameters + BN buffers
-        assert peaks.gradients == peaks.optimizer
+        # every parameter is float32 and trainable: one gradient and one momentum buffer each
+        assert peaks.gradients == peaks.optimizer == 4 * measurements[name].parameters
         inference = [b.inference for b in peaks.batches]
         training = [b.training for b in peaks.batches]
         assert inference == sorted(inference) and training == sorted(training)

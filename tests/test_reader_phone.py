@@ -134,8 +134,13 @@ def test_task_3_dla34_image_embeddings_code(reader, site_url):
         _jump(page, "Image embeddings")
     else:  # the card's contents sidebar is one click, but the laptop's one click is the card
         page.locator("#image-embeddings").scroll_into_view_if_needed()
-    code = page.locator("#image-embeddings ~ div pre").first
-    assert "dla34" in code.inner_text() and "embedding" in code.inner_text().lower()
+    # the install line, then timm's code (the issue's point: timm first), then dla_docs'
+    blocks = page.locator("#image-embeddings ~ div pre")
+    assert "pip install timm" in blocks.first.inner_text()
+    code = blocks.nth(1)
+    text = code.inner_text()
+    assert 'timm.create_model("dla34.in1k", pretrained=True, num_classes=0)' in text, text
+    assert "pre_logits=True" in text and "embedding" in text.lower()
     box = code.bounding_box()
     assert box["y"] < WIDTHS[page.width]["height"] - 60, box  # the code starts on the first screen
     assert page.taps <= _limit(page)

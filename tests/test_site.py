@@ -178,3 +178,19 @@ def test_a_configuration_reading_the_environment_is_always_built(tmp_path, count
     for _ in range(2):
         assert publish(settings, PAGES, stamps=_stamps(tmp_path)).site_built
     assert len(counted_builds) == 2
+
+
+def test_off_the_checked_mkdocs_the_build_stops_with_one_line(tmp_path, monkeypatch):
+    """The MkDocs adapter's fallback, forced: another MkDocs version is refused (exit 2), not called."""
+    from dla_docs.publish import mkdocs_adapter, site
+
+    monkeypatch.setattr(mkdocs_adapter, "installed_mkdocs", lambda: "1.7.0")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# x\n")
+    with pytest.raises(site.SiteBuildError) as caught:
+        site.build_mkdocs(tmp_path / "mkdocs.yml", tmp_path / "docs", tmp_path / "site", tmp_path)
+    message = str(caught.value)
+    assert caught.value.exit_code == 2 and "\n" not in message
+    assert "MkDocs 1.7.0 is installed, dla-docs builds with MkDocs 1.6.1" in message
+    assert not (tmp_path / "site").exists()

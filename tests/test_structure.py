@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import torch
 from torch import nn
 
 from dla_docs import list_models
-from dla_docs.measure.core import extract_structure
-from dla_docs.measure.structure import EDGE_KINDS, NODE_KINDS, ModelStructure
+from dla_docs.measure.core import measure_facts
+from dla_docs.measure.structure import Edge, EdgeKind, NodeKind
 from dla_docs.zoo.blocks import RESIDUAL_BLOCKS, AggregationNode, AggregationTree
 from dla_docs.zoo.factory import create_uninitialised
 
 VARIANTS = list_models()
 TRACE_SIZE = 64  # any multiple of 32 works; small keeps twelve forward passes cheap
-
-
-@pytest.fixture(scope="module")
-def structures(measurements) -> dict[str, ModelStructure]:
-    return {name: extract_structure(name, measurements[name]) for name in VARIANTS}
 
 
 @dataclasses.dataclass
@@ -183,13 +178,13 @@ def test_graph_is_well_formed(name, structures):
     s = structures[name]
     ids = [n.id for n in s.nodes()]
     assert len(ids) == len(set(ids))
-    assert {n.kind for n in s.nodes()} <= set(NODE_KINDS)
+    assert {n.kind for n in s.nodes()} <= set(get_args(NodeKind))
     known = set(ids)
     for stage in s.stages:
         own = {n.id for n in stage.nodes}
         assert all(n.stage == stage.name and n.id.startswith(stage.name + ".") for n in stage.nodes)
         for edge in stage.edges:
-            assert edge.kind in EDGE_KINDS
+            assert edge.kind in get_args(EdgeKind)
             assert edge.source in known and edge.target in own, edge
             assert (edge.index is not None) == (edge.kind == "aggregation")
     chain_in = [e.source for st in s.stages for e in st.edges if e.target == f"{st.name}.input"]
@@ -207,10 +202,13 @@ def test_known_shape_of_dla34_level3(structures):
     assert (project.channels, project.height, project.operation) == (128, 28, "1\u00d71 conv 64\u2192128 + BN")
 
 
-def test_without_a_measurement_it_measures(structures):
-    assert extract_structure("dla46_c") == structures["dla46_c"]
+def test_a_structure_measured_again_is_the_stored_one(structures):
+    assert measure_facts("dla46_c").structure == structures["dla46_c"]
 
 
-def test_measurement_of_another_variant_is_refused(measurements):
-    with pytest.raises(ValueError, match="dla34"):
-        extract_structure("dla46_c", measurements["dla34"])
+def test_a_node_or_edge_of_an_unknown_kind_is_refused(structures):
+    node = structures["dla34"].stage("level3").nodes[0]
+    with pytest.raises(ValueError, match="Node of unknown kind 'pool'"):
+        dataclasses.replace(node, kind="pool")
+    with pytest.raises(ValueError, match="Edge of unknown kind 'skip'"):
+        Edge("a", "b", "skip")

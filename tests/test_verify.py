@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from verify_helpers import (
 )
 
 from dla_docs import create_model, list_models
-from dla_docs.checks.checkpoints import checkpoint_files
+from dla_docs.checks.checkpoints import scan_checkpoints
 from dla_docs.checks.freshness import DIFF_LINES, check_pages
 from dla_docs.checks.figures import parameters_hold
 from dla_docs.config import load_settings
@@ -127,7 +128,7 @@ def test_cli_flops_off_by_one_exits_1_naming_variant_and_field(tmp_path, measure
 def test_flops_follow_the_configured_convention(tmp_path, measurements):
     settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
     assert verify_small(settings, template, measurements).ok
-    report = verify_small(settings.replace(convention="fvcore"), template, measurements)
+    report = verify_small(dataclasses.replace(settings, convention="fvcore"), template, measurements)
     assert {f.variant for f in report.findings} == set(template.index.names)
     for finding in report.findings:
         assert finding.field == "Metadata.FLOPs" and finding.measured == measurements[finding.variant].macs
@@ -208,13 +209,13 @@ def test_file_size_tolerance_is_relative_and_configurable(tmp_path, measurements
         assert (findings == []) is holds, (factor, findings)
         if not holds:
             assert findings[0].field == "Metadata.File Size" and "2% tolerance" in findings[0].message
-            assert verify_small(settings.replace(file_size_tolerance=0.05), template, measurements).ok
+            assert verify_small(dataclasses.replace(settings, file_size_tolerance=0.05), template, measurements).ok
 
 
 @pytest.mark.slow  # measures every variant at 256
 def test_image_size_must_be_the_configured_one(tmp_path, measurements):
     settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
-    report = verify_small(settings.replace(image_size=256), template, measurements)
+    report = verify_small(dataclasses.replace(settings, image_size=256), template, measurements)
     image = [f for f in report.findings if f.field == "Metadata.Image Size"]
     assert {(f.variant, f.field) for f in image} == {(n, "Metadata.Image Size") for n in template.index.names}
     assert not any(f.fixable for f in image)
@@ -363,11 +364,11 @@ def test_verify_renders_pages_only_when_there_are_pages(tmp_path, measurements, 
 def test_checkpoint_files_belong_to_the_longest_variant_name(tmp_path):
     for name in ("dla60-1.pth", "dla60x-2.safetensors", "dla60x_c-3.pth", "res2net_dla60.pth", "dla34.txt"):
         (tmp_path / name).write_bytes(b"")
-    assert {k: v.name for k, v in checkpoint_files(tmp_path, list_models()).items()} == {
+    assert {k: v.name for k, v in scan_checkpoints(tmp_path, list_models()).files.items()} == {
         "dla60": "dla60-1.pth", "dla60x": "dla60x-2.safetensors", "dla60x_c": "dla60x_c-3.pth"}
     (tmp_path / "dla60-4.pth").write_bytes(b"")
     with pytest.raises(InputError, match="2 checkpoints for dla60"):
-        checkpoint_files(tmp_path, list_models())
+        scan_checkpoints(tmp_path, list_models())
 
 
 def test_real_checkpoint_makes_file_size_exact(tmp_path, measurements):

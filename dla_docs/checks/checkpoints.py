@@ -100,11 +100,6 @@ def scan_checkpoints(folder: Path, variants: Sequence[str]) -> CheckpointScan:
     return CheckpointScan(folder, {variant: paths[0] for variant, paths in found.items()}, tuple(skipped))
 
 
-def checkpoint_files(folder: Path, variants: Sequence[str]) -> dict[str, Path]:
-    """Each variant's checkpoint in ``folder`` (see :func:`scan_checkpoints`)."""
-    return scan_checkpoints(folder, variants).files
-
-
 def checkpoint_notes(scan: CheckpointScan, documented: Sequence[str], root: Path) -> list[str]:
     """What a reader must know about a checkpoint folder: variants without a file, files skipped."""
     notes = []

@@ -9,12 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CONVENTIONS = ("fvcore", "model_index", "flop_counter", "multiplications")
-CONVENTION_TITLES = {
-    "fvcore": "fvcore (MACs)",
-    "model_index": "model-index FLOPs",
-    "flop_counter": "torch FlopCounterMode FLOPs",
-    "multiplications": "multiplications only",
-}
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ aggregation structure and architecture analysis.
 
 The model is built without weight initialisation (the numbers depend on shapes only), its
 parameters are counted and its checkpoint sized, then it moves to the meta device and runs
-once, recorded (:func:`~dla_docs.measure.recording.record_forward`). Every count, the level
-shapes, the aggregation structure and the receptive-field windows are views of that one
-recording (:mod:`dla_docs.measure.views`); peak memory traces its own passes
-(:mod:`dla_docs.measure.analysis`). Importing this module measures nothing.
+one inference pass, recorded (:func:`~dla_docs.measure.recording.record_forward`). Every count,
+the level shapes, the aggregation structure, the receptive-field windows, the inference peak
+memory and FlopCounterMode's count are views of that one recording
+(:class:`dla_docs.measure.views.Views`); the training peak memory is the one other pass.
+Importing this module measures nothing.
 """
 
 from __future__ import annotations
@@ -17,12 +18,9 @@ from dla_docs.measure import counting
 from dla_docs.measure.analysis import analyse
 from dla_docs.measure.checkpoint import checkpoint_bytes
 from dla_docs.measure.facts import Measurement, ModuleCount, PartCount, VariantFacts
-from dla_docs.measure.recording import Recording, record_forward
+from dla_docs.measure.recording import record_forward
 from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, check_image_size
-from dla_docs.measure.structure import ModelStructure
-from dla_docs.measure.views.counts import count
-from dla_docs.measure.views.levels import levels
-from dla_docs.measure.views.structure import aggregation_structure
+from dla_docs.measure.views import Views
 from dla_docs.zoo.factory import create_uninitialised
 from dla_docs.zoo.network import LEVEL_NAMES, PARTS
 
@@ -38,15 +36,15 @@ def _parameter_counts(model: nn.Module) -> dict[str, int]:
     return totals
 
 
-def _measure(name: str, model: nn.Module, image_size: int) -> tuple[Measurement, Recording, tuple[str, ...]]:
-    """The measurement of ``model`` (variant ``name``, built on the CPU), the recording it was read
+def _measure(name: str, model: nn.Module, image_size: int) -> tuple[Measurement, Views, tuple[str, ...]]:
+    """The measurement of ``model`` (variant ``name``, built on the CPU), the views it was read
     from, and its notes. The model ends on the meta device."""
     check_image_size(image_size)
     params = _parameter_counts(model)
     checkpoint = checkpoint_bytes(model.state_dict())
     model.to_empty(device="meta")  # every figure below depends on shapes only
-    recording = record_forward(model, image_size)
-    counts = count(model, recording, image_size)
+    views = Views(model, record_forward(model, image_size), image_size)
+    counts = views.counts
     by_module = counts.by_module
     totals = by_module[""]
 
@@ -65,33 +63,19 @@ def _measure(name: str, model: nn.Module, image_size: int) -> tuple[Measurement,
             part: PartCount(params[part], macs_of(part), counting.total(by_module[part], counting.ACTS))
             for part in PARTS
         },
-        levels=levels(recording, LEVEL_NAMES, image_size, params, {n: macs_of(n) for n in LEVEL_NAMES}),
+        levels=views.levels(LEVEL_NAMES, params, {n: macs_of(n) for n in LEVEL_NAMES}),
         macs_by_operator=counting.select(totals, counting.MACS),
         convention_terms=counting.select(totals, counting.EXTRA),
         skipped_ops=counting.merge_skipped(counting.select(totals, counting.SKIPPED), counts.unsupported.items()),
         skipped_op_elements=counting.select(totals, counting.SKIPPED_ELEMS),
         modules={module: ModuleCount(params[module], macs_of(module)) for module in sorted(params) if module},
     )
-    return measurement, recording, (f"{name}: {counts.note}",) if counts.note else ()
+    return measurement, views, (f"{name}: {counts.note}",) if counts.note else ()
 
 
 def measure_facts(name: str, image_size: int = DEFAULT_IMAGE_SIZE) -> VariantFacts:
     """Measure variant ``name`` on one ``1x3xSxS`` image in eval mode: its measurement with the
     architecture analysis, its aggregation structure, and notes on how it was measured."""
-    model = create_uninitialised(name)
-    measurement, recording, notes = _measure(name, model, image_size)
-    structure = aggregation_structure(name, recording, measurement)
-    return VariantFacts(analyse(structure, model, measurement), structure, notes)
-
-
-def extract_structure(variant: str, measurement: Measurement | None = None,
-                      model: nn.Module | None = None) -> ModelStructure:
-    """The aggregation structure of ``variant``, with the costs of ``measurement`` (measured here
-    when not given), read from a recorded forward pass of ``model`` (default: the variant's own,
-    built here) at the measurement's image size. A given ``model`` is recorded on its device."""
-    if measurement is None:
-        return measure_facts(variant).structure
-    if measurement.variant != variant:
-        raise ValueError(f"measurement is of {measurement.variant!r}, not {variant!r}")
-    model = model if model is not None else create_uninitialised(variant).to_empty(device="meta")
-    return aggregation_structure(variant, record_forward(model, measurement.image_size), measurement)
+    measurement, views, notes = _measure(name, create_uninitialised(name), image_size)
+    structure = views.structure(name, measurement)
+    return VariantFacts(analyse(structure, views, measurement), structure, notes)

@@ -8,8 +8,9 @@ names the storage while it lives), so the live total follows the same lifetimes 
 real CPU run of the same code: views share their base's storage, in-place operators
 allocate nothing, and tensors autograd saves for the backward pass live until it ends.
 
-One traced run per mode gives the peak at every batch size. It runs at a batch of
-:data:`TRACE_BATCH` (5), a size no dimension of any parameter or buffer has (checked): a new
+One traced run per mode gives the peak at every batch size: for inference, the recorded pass
+(:func:`dla_docs.measure.recording.record_forward` runs under the tracer), for training one
+more pass here (:func:`training_events`). Both run at a batch of :data:`TRACE_BATCH` (5), a size no dimension of any parameter or buffer has (checked): a new
 storage whose tensor leads with that dimension holds one slice per sample, every other
 storage (parameters, gradients, BatchNorm statistics, the loss) is the same at any batch.
 The sequence of allocations does not depend on the batch, so the peak at any batch is the
@@ -91,7 +92,7 @@ class StorageTracker(MetaShapes):
 
 
 @contextlib.contextmanager
-def _without_gc() -> Iterator[None]:
+def without_gc() -> Iterator[None]:
     """The cyclic collector off while tracing: every operator call makes short-lived containers,
     and the collections they trigger cost about half the trace. Nothing traced is freed by it:
     storages die by reference counting, which is what the finalisers follow."""
@@ -104,29 +105,22 @@ def _without_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _check_trace_batch(model: nn.Module, batch: int) -> None:
+def check_trace_batch(model: nn.Module, batch: int) -> None:
+    """Refuse a ``batch`` that some parameter or buffer has as a dimension: its storages could not
+    be told from per-sample ones."""
     for name, tensor in (*model.named_parameters(), *model.named_buffers()):
         if batch in tensor.shape:
             raise ValueError(f"{name} has a dimension of {batch}, the traced batch: "
                              "its storages could not be told from per-sample ones")
 
 
-def _run_inference(model: nn.Module, batch: int, image_size: int, on_operator: Any = None) -> list[tuple[int, bool]]:
-    """One forward pass without grad at ``batch``; ``on_operator`` sees every operator call."""
-    model.eval()
-    with _without_gc(), torch.no_grad(), StorageTracker(batch, on_operator) as tracker:
-        image = torch.empty(batch, 3, image_size, image_size, device="meta")
-        model(image)
-        del image
-    return tracker.events
-
-
-def _run_training(model: nn.Module, batch: int, image_size: int) -> list[tuple[int, bool]]:
-    """Forward, loss and backward at ``batch`` from zeroed (``None``) gradients; gradients stay alive."""
+def training_events(model: nn.Module, batch: int, image_size: int) -> list[tuple[int, bool]]:
+    """The storage events of one training step's forward, loss and backward at ``batch``, from
+    zeroed (``None``) gradients; gradients stay alive."""
     model.train()
     for p in model.parameters():
         p.grad = None
-    with _without_gc(), StorageTracker(batch) as tracker:
+    with without_gc(), StorageTracker(batch) as tracker:
         image = torch.empty(batch, 3, image_size, image_size, device="meta")
         target = torch.zeros(batch, dtype=torch.long, device="meta")
         loss = nn.functional.cross_entropy(model(image), target)
@@ -155,17 +149,17 @@ def _bytes(tensors: Iterator[torch.Tensor]) -> int:
     return sum(t.numel() * t.element_size() for t in tensors)
 
 
-def measure_peak_memory(model: nn.Module, image_size: int, batches: tuple[int, ...] = BATCH_SIZES,
-                        on_operator: Any = None) -> PeakMemory:
-    """Peak bytes of ``model`` (on the meta device) at each of ``batches``.
-
-    ``on_operator(operator, args, kwargs, outputs)`` also sees the inference pass, at :data:`TRACE_BATCH`.
-    """
-    _check_trace_batch(model, TRACE_BATCH)
+def peak_memory(model: nn.Module, image_size: int, inference_events: list[tuple[int, bool]],
+                inference_batch: int, batches: tuple[int, ...] = BATCH_SIZES) -> PeakMemory:
+    """Peak bytes of ``model`` (on the meta device) at each of ``batches``: inference from the
+    storage events of its recorded pass at ``inference_batch`` images (``inference_events``),
+    training from one step traced here at :data:`TRACE_BATCH`."""
+    check_trace_batch(model, inference_batch)
+    check_trace_batch(model, TRACE_BATCH)
     resident = _bytes(model.parameters()) + _bytes(model.buffers())
     trainable = _bytes(p for p in model.parameters() if p.requires_grad)
-    inference = peak_by_batch(_run_inference(model, TRACE_BATCH, image_size, on_operator), TRACE_BATCH, batches)
-    training = peak_by_batch(_run_training(model, TRACE_BATCH, image_size), TRACE_BATCH, batches)
+    inference = peak_by_batch(inference_events, inference_batch, batches)
+    training = peak_by_batch(training_events(model, TRACE_BATCH, image_size), TRACE_BATCH, batches)
     return PeakMemory(
         image_size=image_size, parameters=resident, gradients=trainable, optimizer=trainable,
         batches=[PeakAtBatch(n, resident + inference[n], resident + trainable + training[n]) for n in batches],

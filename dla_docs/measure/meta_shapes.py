@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from dla_docs.measure.adapters.torch_private import DispatchMode, argument_names
+from dla_docs.measure.adapters.torch_private import DispatchMode, aten_operator, argument_names
 
 _aten = torch.ops.aten
 
@@ -138,8 +138,8 @@ _RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = 
     _aten.avg_pool2d.default: (_avg_pool, ("self", "kernel_size", "stride", "padding", "ceil_mode")),
     _aten.avg_pool2d_backward.default: (_like(1), ("grad_output", "self")),
     _aten.mean.dim: (_mean, ("self", "dim", "keepdim", "dtype")),
-    _aten._log_softmax.default: (_like(0), ("self",)),
-    _aten._log_softmax_backward_data.default: (_like(0), ("grad_output",)),
+    aten_operator("_log_softmax"): (_like(0), ("self",)),
+    aten_operator("_log_softmax_backward_data"): (_like(0), ("grad_output",)),
     _aten.div.Scalar: (_like(0), ("self",)),
     _aten.nll_loss_forward.default: (lambda args: (_new(args[0], ()), _new(args[0], ())) if args[3] != 0 else None,
                                      ("self", "target", "weight", "reduction")),  # mean or sum: scalars
@@ -163,7 +163,8 @@ _RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = 
 
 def _where_positions_hold(table: dict[Any, tuple[Any, tuple[str, ...]]]) -> dict[Any, Any]:
     """The rules whose operators still have the arguments they read at those positions."""
-    return {op: rule for op, (rule, names) in table.items() if argument_names(op)[:len(names)] == names}
+    return {op: rule for op, (rule, names) in table.items()
+            if op is not None and argument_names(op)[:len(names)] == names}
 
 
 _SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = _where_positions_hold(_RULES_BY_POSITION)

@@ -89,6 +89,13 @@ def _converter(tp: Any) -> Converter:
         return union
     if tp is type(None):
         return _none
+    if origin is typing.Literal:  # a kind: one of the listed strings
+
+        def literal(value: Any, path: str) -> Any:
+            if value not in args or type(value) is not type(args[0]):
+                raise _fail(path, "one of " + ", ".join(map(repr, args)), value)
+            return value
+        return literal
     if tp in (bool, int, str):  # exact types: True is not an integer here
         return _check(tp, {bool: "a boolean", int: "an integer", str: "a string"}[tp])
     if tp is float:

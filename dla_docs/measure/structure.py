@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from dla_docs.measure.geometry import IDENTITY, Window
 
-NODE_KINDS = ("input", "downsample", "project", "block", "root")
+NodeKind = Literal["input", "downsample", "project", "block", "root"]
 """``input``: the stage's input tensor; ``downsample``: a max-pool whose output is used;
 ``project``: a 1x1-conv projection shortcut; ``block``: a residual block; ``root``: an
 aggregation node."""
 
-EDGE_KINDS = ("chain", "downsample", "projection", "shortcut", "aggregation", "residual")
+EdgeKind = Literal["chain", "downsample", "projection", "shortcut", "aggregation", "residual"]
 """``chain``: the main input of a block, or a stage's output entering the next stage;
 ``downsample``/``projection``: into a max-pool / a projection; ``shortcut``: the tensor a
 block adds to its output when it is not the block's own input; ``aggregation``: one input
@@ -30,12 +31,18 @@ concatenated by a root (``index`` gives its position); ``residual``: the root in
 residual root also adds to its output."""
 
 
+def _check_kind(record: object, kind: str, kinds: object) -> None:
+    """The boundary check of a ``Literal`` kind: a record of any other kind is refused."""
+    if kind not in get_args(kinds):
+        raise ValueError(f"{type(record).__name__} of unknown kind {kind!r} (one of {', '.join(get_args(kinds))})")
+
+
 @dataclass(frozen=True)
 class Node:
     """One tensor-producing step of a stage, with its output shape and its cost."""
 
     id: str
-    kind: str
+    kind: NodeKind
     stage: str
     module: str | None  # path in the model; None for a stage input (produced elsewhere)
     operation: str  # what the step computes, in words ("Bottleneck, stride 2", "concat 4 ...")
@@ -48,6 +55,9 @@ class Node:
     macs: int
     window: Window = IDENTITY  # pixels of the node's inputs one output pixel reads (see Edge)
 
+    def __post_init__(self) -> None:
+        _check_kind(self, self.kind, NodeKind)
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -59,8 +69,11 @@ class Edge:
 
     source: str
     target: str
-    kind: str
+    kind: EdgeKind
     index: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_kind(self, self.kind, EdgeKind)
 
 
 @dataclass(frozen=True)

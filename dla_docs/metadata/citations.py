@@ -74,7 +74,6 @@ TIMM = Citation(
     repository="https://github.com/huggingface/pytorch-image-models",
 )
 
-CITATIONS: dict[str, Citation] = {c.key: c for c in (DLA, DLA_PREPRINT, RES2NET, TIMM)}
 PREFERRED = DLA                       # what CITATION.cff asks people to cite
 REFERENCES = (RES2NET, TIMM)          # what CITATION.cff lists besides it
 

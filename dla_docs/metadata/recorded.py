@@ -36,8 +36,6 @@ class Recorded:
     paper_title: str
     paper_url: str
     code_urls: tuple[tuple[str, str], ...]   # (label, URL) of the original implementations
-    recorded_code: str | None                 # the model-index Code (timm's file at a commit)
-    recorded_weights: str | None
     layers: int | None                         # the model-index Layers, as recorded
     architecture: tuple[str, ...]              # the model-index Architecture, as recorded
 
@@ -86,8 +84,6 @@ def recorded_facts(name: str, entry: ModelEntry | None, template_text: str, coll
         paper_title=(collection.paper_title if collection and collection.paper_title else "Deep Layer Aggregation"),
         paper_url=PAPER_URL,
         code_urls=tuple(code_urls),
-        recorded_code=entry.code if entry is not None else None,
-        recorded_weights=entry.weights if entry is not None else None,
         layers=layers,
         architecture=tuple(architecture),
     )

@@ -230,10 +230,9 @@ def _mkdocs_dirs(config_file: Path) -> tuple[str, str]:
 
 def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) -> None:
     """Run ``mkdocs build --strict`` from ``config_file`` with the given folders."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
     from mkdocs.exceptions import MkDocsException
+
+    from dla_docs.publish.mkdocs_adapter import MkDocsVersionError, build_site
 
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
@@ -241,8 +240,9 @@ def build_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, root: Path) 
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = _source_date_epoch(root)
     try:
-        config = load_config(str(config_file), docs_dir=str(docs_dir), site_dir=str(site_dir), strict=True)
-        build(config)
+        build_site(config_file, docs_dir, site_dir)
+    except MkDocsVersionError as exc:
+        raise SiteBuildError(f"{config_file}: {exc}") from None
     except (MkDocsException, SystemExit) as exc:
         detail = "; ".join(dict.fromkeys(collect.messages)) or str(exc)
         raise SiteBuildError(f"{config_file}: mkdocs build --strict failed: {detail}") from None

@@ -21,6 +21,7 @@ from dla_docs.render.plot import throughput_hardware
 from dla_docs.render.templating import render_template
 
 MEMORY_BATCH = 32  # the batch the table's inference peak is given for (as the analysis table)
+FAMILY_SEARCH_BOOST = 10  # the family page's search rank, above every card's (pages.CARD_SEARCH_BOOST)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,6 @@ def table_rows(cards: Sequence[Card], machine: Machine | None) -> list[dict[str,
 
 
 def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
-    from dla_docs.render.pages import FAMILY_SEARCH_BOOST
     from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
 
     intro, rest = prose
@@ -179,7 +179,7 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
         undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
         images=choose.IMAGENET_VALIDATION_IMAGES,
-        plot=macs_vs_parameters_svg(site.measurements, points),
+        plot=macs_vs_parameters_svg(site.measurements),  # the family's own scaling: no other families
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
         throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
         diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages

@@ -50,7 +50,7 @@ ASSETS = "assets"
 SNIPPETS = "code_snippets.md"
 # Search ranks: the family page first for the topics every card also covers; a card above the
 # pages that merely name its variant; cards with equal matches in the family's order.
-FAMILY_SEARCH_BOOST = 10
+# (The family page's own rank, FAMILY_SEARCH_BOOST, is in family_page.py.)
 CARD_SEARCH_BOOST, CARD_SEARCH_STEP = 2.0, 0.02
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from typing import Any
 
+import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from dla_docs.zoo.blocks import BasicBlock, Bottleneck, Res2NetBottleneck
 from dla_docs.zoo.network import DLA
@@ -39,28 +40,32 @@ def create_model(
     return build(get_config(name), num_classes, in_chans, drop_rate).init_weights()
 
 
-_INITIALISERS = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "zeros_", "ones_", "constant_")
+class _SkipInitialisers(TorchFunctionMode):
+    """Within: ``torch.nn.init``'s initialisers, and the random fills they call, leave their tensor as it is.
 
+    A function mode (public: ``torch.overrides``) scoped to one ``with`` block, not a swap of
+    ``torch.nn.init``'s functions for the whole process. (Building on the meta device and moving
+    with ``to_empty`` would skip them too, but moving meta tensors runs torch's Python reference
+    of ``empty_like``, which imports sympy: about a second per measuring worker.)
+    """
 
-@contextlib.contextmanager
-def _no_initialisation() -> Iterator[None]:
-    """Make torch's parameter initialisers no-ops while modules are constructed."""
-    saved = {name: getattr(nn.init, name) for name in _INITIALISERS}
-    try:
-        for name in _INITIALISERS:
-            setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
-        yield
-    finally:
-        for name, function in saved.items():
-            setattr(nn.init, name, function)
+    SKIPPED = frozenset({nn.init.kaiming_uniform_, nn.init.kaiming_normal_, nn.init.uniform_, nn.init.normal_,
+                         nn.init.trunc_normal_, nn.init.zeros_, nn.init.ones_, nn.init.constant_,
+                         torch.Tensor.uniform_, torch.Tensor.normal_})
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        if func in self.SKIPPED:
+            return args[0] if args else (kwargs or {}).get("tensor")
+        return func(*args, **(kwargs or {}))
 
 
 def create_uninitialised(name: str, num_classes: int = 1000, in_chans: int = 3) -> DLA:
     """Build variant ``name`` without initialising any weight.
 
     Measurement only needs shapes, and random initialisation costs more than the trace for
-    the large variants, so the initialisers are skipped and the parameters keep whatever
-    their fresh storage held: never use this model's outputs.
+    the large variants, so the initialisers are skipped while the modules are constructed
+    (:class:`_SkipInitialisers`) and the parameters keep whatever their fresh storage held:
+    never use this model's outputs.
     """
-    with _no_initialisation():
+    with _SkipInitialisers():
         return build(get_config(name), num_classes, in_chans, 0.0)

@@ -11,7 +11,10 @@
 - What fvcore's walk and handles read of a JIT graph (``torch._C.Graph``, ``Node``, ``Value``):
   :class:`Graph`, :class:`Node` and :class:`Value` offer exactly those methods.
 
-The versions these were checked against: :data:`dla_docs.measure.adapters.CHECKED_VERSIONS`.
+The versions these were checked against: :data:`dla_docs.measure.adapters.CHECKED_VERSIONS`;
+on another fvcore (:func:`dla_docs.measure.adapters.checked`) none is used: the public tables,
+and :func:`walk` answers ``False`` (fvcore's own trace), as it does when fvcore's walk no
+longer accepts the stand-in (a changed signature or graph interface).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Any
 import torch
 from fvcore.nn import jit_analysis, jit_handles
 from fvcore.nn.jit_analysis import JitModelAnalysis
-from torch import nn
+
+from dla_docs.measure.adapters import checked
 
 # The modules (``fvcore.nn.flop_count`` as an attribute of ``fvcore.nn`` is the function).
 _FLOP_COUNT = importlib.import_module("fvcore.nn.flop_count")
@@ -58,11 +62,15 @@ _PUBLIC_ACTIVATION_HANDLES: dict[str, Handle] = {
 
 def default_flop_handles() -> dict[str, Handle]:
     """The handles ``FlopCountAnalysis`` counts with (one multiply-add is one "flop")."""
+    if not checked("fvcore"):
+        return dict(_PUBLIC_FLOP_HANDLES)
     return dict(getattr(_FLOP_COUNT, "_DEFAULT_SUPPORTED_OPS", _PUBLIC_FLOP_HANDLES))
 
 
 def default_activation_handles() -> dict[str, Handle]:
     """The handles ``ActivationCountAnalysis`` counts with."""
+    if not checked("fvcore"):
+        return dict(_PUBLIC_ACTIVATION_HANDLES)
     return dict(getattr(_ACTIVATION_COUNT, "_DEFAULT_SUPPORTED_OPS", _PUBLIC_ACTIVATION_HANDLES))
 
 
@@ -133,17 +141,22 @@ def walk(analysis: JitModelAnalysis, graph: Graph) -> bool:
     """Run fvcore's own analysis (its walk, handles, ancestors and unsupported operators) over
     ``graph`` instead of a JIT trace of the model; the statistics stay in ``analysis``.
 
-    ``False`` when this fvcore has no trace function to stand ``graph`` in for: trace for real."""
+    ``False`` (trace for real) on an fvcore other than the checked one, when it has no trace
+    function to stand ``graph`` in for, or when its walk no longer takes the stand-in: a
+    changed call of the trace function or of the graph's interface (``TypeError`` /
+    ``AttributeError`` inside the walk); the analysis is then left unused."""
     trace = getattr(jit_analysis, "_get_scoped_trace_graph", None)
-    if trace is None:
+    if trace is None or not checked("fvcore"):
         return False
 
-    def recorded(module: nn.Module, inputs: Any, aliases: Any) -> Graph:
+    def recorded(*args: Any, **kwargs: Any) -> Graph:
         return graph
 
     jit_analysis._get_scoped_trace_graph = recorded
     try:
         analysis.by_module_and_operator()  # analyses once; later views reuse the statistics
+    except (TypeError, AttributeError):
+        return False
     finally:
         jit_analysis._get_scoped_trace_graph = trace
     return True

@@ -11,6 +11,12 @@
 - The ``out_val`` keyword of the formulas in ``torch.utils.flop_counter.flop_registry``
   (:class:`FlopCounterFormulas`); the public path, ``FlopCounterMode`` around a forward pass,
   takes over when a formula refuses it.
+- Private ATen operators (``aten._log_softmax``, ``aten._log_softmax_backward_data``), looked up
+  by :func:`aten_operator`: ``None`` where this torch has no such operator.
+
+On a torch other than the checked one (:func:`dla_docs.measure.adapters.checked`), none of
+them is used: no operator schema is read (so no meta-shape rule applies and torch's own meta
+kernels run), and FlopCounterMode's count comes from FlopCounterMode itself.
 
 The versions these were checked against: :data:`dla_docs.measure.adapters.CHECKED_VERSIONS`.
 """
@@ -25,8 +31,12 @@ from torch import nn
 from torch.utils import flop_counter
 from torch.utils._python_dispatch import TorchDispatchMode
 
-# FlopCounterMode's formulas by operator packet; None if this torch has no such table.
-FLOP_FORMULAS: dict[Any, Any] | None = getattr(flop_counter, "flop_registry", None)
+from dla_docs.measure.adapters import checked
+
+PRIVATE = checked("torch")  # the private names below are used only on the checked torch
+
+# FlopCounterMode's formulas by operator packet; None off the checked torch.
+FLOP_FORMULAS: dict[Any, Any] | None = getattr(flop_counter, "flop_registry", None) if PRIVATE else None
 
 
 class DispatchMode(TorchDispatchMode):
@@ -46,10 +56,24 @@ def argument_names(op: Any) -> tuple[str, ...]:
 
     Private: ``OpOverload._schema``. Public alternative: none (``torch.ops`` lists overloads,
     not their arguments); callers treat ``()`` as "unknown" and leave the call to torch."""
+    if not PRIVATE:
+        return ()
     try:
         return tuple(argument.name for argument in op._schema.arguments)
     except AttributeError:
         return ()
+
+
+def aten_operator(name: str, overload: str = "default") -> Any | None:
+    """The ATen operator ``aten::name.overload``, or ``None`` where this torch has none (off the
+    checked torch, ``None`` for a private name such as ``_log_softmax``). Public alternative:
+    none; callers leave such a call to torch's own kernel."""
+    if name.startswith("_") and not PRIVATE:
+        return None
+    try:
+        return getattr(getattr(torch.ops.aten, name), overload)
+    except (AttributeError, RuntimeError):
+        return None
 
 
 class FlopCounterFormulas:
@@ -89,11 +113,9 @@ class FlopCounterFormulas:
 
 def flop_counter_mode_counts(model: nn.Module, batch: int, image_size: int) -> dict[str, int]:
     """The public path: ``FlopCounterMode`` around one no-grad forward pass of ``model`` (on the
-    meta device, the meta-shape rules beneath it) at ``batch`` images, by operator name."""
-    from dla_docs.measure.meta_shapes import MetaShapes
-
+    meta device, torch's own meta kernels beneath it) at ``batch`` images, by operator name."""
     counter = flop_counter.FlopCounterMode(display=False)
     model.eval()
-    with torch.no_grad(), MetaShapes(), counter:
+    with torch.no_grad(), counter:
         model(torch.empty(batch, 3, image_size, image_size, device="meta"))
     return {packet.__name__: int(n) for packet, n in counter.get_flop_counts()["Global"].items()}

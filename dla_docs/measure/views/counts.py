@@ -24,7 +24,7 @@ from torch import nn
 
 from dla_docs.measure import counting
 from dla_docs.measure.adapters import fvcore_private
-from dla_docs.measure.recording import Call, Recording
+from dla_docs.measure.recording import Call, Recording, TensorRef
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,13 @@ def live_calls(recording: Recording) -> list[Call]:
     return kept[::-1]
 
 
+def _value(argument: object) -> fvcore_private.Value:
+    """The JIT value of one recorded argument or result (a tensor's is its per-image shape)."""
+    if isinstance(argument, TensorRef):
+        return fvcore_private.Value(list(argument.shape))
+    return fvcore_private.value(argument)
+
+
 def jit_graph(recording: Recording) -> fvcore_private.Graph:
     """The graph fvcore's trace would give: the live calls' nodes, each in its module scope."""
     scopes = ["/".join(module_call.scope) for module_call in recording.modules]
@@ -57,8 +64,7 @@ def jit_graph(recording: Recording) -> fvcore_private.Graph:
     for call in live_calls(recording):
         node = call.node
         nodes.append(fvcore_private.Node(node.kind, scopes[call.module] if call.module >= 0 else "",
-                                         [fvcore_private.value(a) for a in node.arguments],
-                                         [fvcore_private.value(node.result)]))
+                                         [_value(a) for a in node.arguments], [_value(node.result)]))
     return fvcore_private.Graph(nodes)
 
 

@@ -47,7 +47,7 @@ def _convs(recording: Recording, module_call: ModuleCall) -> list[_Conv]:
             continue
         if call.arguments is None:
             raise ValueError(f"{module_call.path}: a convolution was recorded without its arguments")
-        out_channels, _, kernel, _ = recording.shape(id(call.arguments["weight"]))
+        out_channels, _, kernel, _ = call.arguments["weight"].shape
         stride = call.arguments["stride"]
         found.append(_Conv(kernel, stride if isinstance(stride, int) else stride[0], call.arguments["groups"],
                            recording.shape(call.inputs[0])[1], out_channels))

@@ -36,7 +36,7 @@ def _kernel(call: Call, recording: Recording) -> Window | None:
     if a is None:
         raise ValueError(f"no window for {call.function}: its arguments were not recorded")
     if call.function == "conv2d":
-        height, width = recording.shape(id(a["weight"]))[2:]
+        height, width = a["weight"].shape[2:]
         kernel = _square((height, width), "kernel")
     else:
         kernel = _square(a["kernel_size"], "kernel")
