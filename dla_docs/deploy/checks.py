@@ -20,10 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from dla_docs.deploy.latency import save_weights
 from dla_docs.deploy.onnx_registry import registry_built_once
 from dla_docs.deploy.rules import BATCHES, TOLERANCE, relative_error
-from dla_docs.deploy.weights import calibrated_model, sample_input
+from dla_docs.deploy.weights import calibrated_model, sample_input, save_weights
 
 FAULT_ENV = "DLA_DOCS_DEPLOY_FAULT"  # test seam: variants whose model calls an op no exporter knows
 EXPORTER = "torch.onnx.export(dynamo=True)"  # of the non-strict torch.export program

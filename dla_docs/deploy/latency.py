@@ -9,8 +9,8 @@ largest (about 0.5 s a run on one thread) 5 or 6. The record keeps the median, t
 timing started: a busy machine is visible in the record, not hidden.
 
 The model is the deploy pass's own calibrated model (its weights saved in the command's
-temporary folder, :func:`save_weights`), so the latency pass does not initialise or calibrate
-again; the ONNX file is the one the deploy pass checked.
+temporary folder by :func:`dla_docs.deploy.weights.save_weights`), so the latency pass does not
+initialise or calibrate again; the ONNX file is the one the deploy pass checked.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from dla_docs.deploy.weights import calibrated_model, sample_input
+from dla_docs.deploy.weights import calibrated_model, sample_input, weights_path
 
 THREADS = 1
 WARMUP = 1
@@ -43,21 +43,12 @@ def _timed(call) -> list[float]:
     return times
 
 
-def _weights_path(workdir: str, name: str) -> Path:
-    return Path(workdir) / f"{name}.weights.pt"
-
-
-def save_weights(model: torch.nn.Module, name: str, workdir: str) -> None:
-    """The deploy pass's calibrated ``model``, for :func:`latency` to time without rebuilding it."""
-    torch.save(model.state_dict(), _weights_path(workdir, name))
-
-
 def _model(name: str, image_size: int, workdir: str) -> torch.nn.Module:
     """The calibrated model: from the deploy pass's weights when saved (built on the meta device,
     so no initialisation is run, then given the saved tensors), else built and calibrated here."""
     from dla_docs.zoo.factory import create_model
 
-    path = _weights_path(workdir, name)
+    path = weights_path(workdir, name)
     if not path.is_file():
         return calibrated_model(name, image_size)
     with torch.device("meta"):
