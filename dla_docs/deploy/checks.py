@@ -12,6 +12,7 @@ first line and the operator it names (``aten::...``, ``aten.<op>`` or a ``namesp
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from pathlib import Path
@@ -19,8 +20,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dla_docs.deploy.onnx_registry import registry_built_once
 from dla_docs.deploy.rules import BATCHES, TOLERANCE, relative_error
-from dla_docs.deploy.weights import calibrated_model, sample_input
+from dla_docs.deploy.weights import calibrated_model, sample_input, save_weights
 
 FAULT_ENV = "DLA_DOCS_DEPLOY_FAULT"  # test seam: variants whose model calls an op no exporter knows
 EXPORTER = "torch.onnx.export(dynamo=True)"  # of the non-strict torch.export program
@@ -106,8 +108,9 @@ def _faulty(model: nn.Module) -> nn.Module:
     return Faulty(model).eval()
 
 
-def _model(name: str, image_size: int) -> nn.Module:
+def _model(name: str, image_size: int, workdir: str) -> nn.Module:
     model = calibrated_model(name, image_size)
+    save_weights(model, name, workdir)  # the latency pass times this same model
     faults = [n.strip() for n in os.environ.get(FAULT_ENV, "").split(",")]
     return _faulty(model) if name in faults else model
 
@@ -132,21 +135,27 @@ def _torch_export(model: nn.Module, example: torch.Tensor, eager_of: dict[int, t
     return {**_compare(output, eager_of[1]), "error": None, "operator": None}, program
 
 
-def _onnx(program, image_size: int, eager_of: dict[int, torch.Tensor], path: Path) -> dict:
-    """The ONNX model of ``program`` (torch's dynamo exporter, dynamic batch axis), checked by
-    ``onnx.checker`` and run by ONNX Runtime at each of :data:`BATCHES`."""
+def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path: Path) -> dict:
+    """The ONNX model of ``source[0]``, a program or a model (torch's dynamo exporter, dynamic
+    batch axis), checked by ``onnx.checker`` and run by ONNX Runtime at each of :data:`BATCHES`.
+    ``source`` is emptied once the file is written: the caller's last reference, so the program
+    and the model's weights are freed before ONNX Runtime loads its own copy."""
     import onnx
     import onnxruntime
 
     facts: dict = {"exporter": EXPORTER, "opset": None, "size_bytes": None, "checker": None, "batches": {}}
     try:
-        exported = torch.onnx.export(program, (sample_input(image_size, 2),), dynamo=True, verbose=False,
-                                     input_names=["image"], output_names=["logits"])
+        with registry_built_once():
+            exported = torch.onnx.export(source[0], (sample_input(image_size, 2),), dynamo=True, verbose=False,
+                                         input_names=["image"], output_names=["logits"])
         exported.save(str(path), external_data=False)
         facts["opset"] = exported.model.opset_imports.get("")
-        del exported  # its weights: one copy fewer in memory while ONNX Runtime runs
     except Exception as exc:  # noqa: BLE001
         return facts | _failed(exc)
+    finally:
+        exported = None  # its weights, and the program's: not in memory while ONNX Runtime runs
+        source.clear()
+        gc.collect()
     facts["size_bytes"] = path.stat().st_size
     try:
         onnx.checker.check_model(str(path), full_check=True)  # from the file: no Python copy of the model
@@ -154,7 +163,10 @@ def _onnx(program, image_size: int, eager_of: dict[int, torch.Tensor], path: Pat
     except Exception as exc:  # noqa: BLE001
         return facts | {"checker": False} | _failed(exc)
     try:
-        session = onnxruntime.InferenceSession(str(path), _session_options(1), providers=["CPUExecutionProvider"])
+        # ONNX Runtime's default graph optimisations (what a user's session runs), one thread (one
+        # worker per core), and no memory arena: the arena's cached buffers would only raise the peak
+        session = onnxruntime.InferenceSession(str(path), _session_options(1, arena=False),
+                                               providers=["CPUExecutionProvider"])
         for size, eager in eager_of.items():
             output = session.run(None, {"image": sample_input(image_size, size).numpy()})[0]
             facts["batches"][str(size)] = _compare(torch.from_numpy(output), eager)
@@ -164,10 +176,11 @@ def _onnx(program, image_size: int, eager_of: dict[int, torch.Tensor], path: Pat
     return facts | {"ok": ok, "error": None, "operator": None}
 
 
-def _session_options(threads: int):
+def _session_options(threads: int, arena: bool = True):
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = arena
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
@@ -178,20 +191,28 @@ def _channels_last(model: nn.Module, x: torch.Tensor, eager: torch.Tensor) -> di
     try:
         with torch.no_grad():
             output = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
-        model.to(memory_format=torch.contiguous_format)
     except Exception as exc:  # noqa: BLE001
         return _failed(exc)
+    finally:
+        model.to(memory_format=torch.contiguous_format)  # as the ONNX export that follows expects
     return {**_compare(output, eager), "error": None, "operator": None}
 
 
 def deploy_facts(name: str, image_size: int, workdir: str) -> dict:
     """Every deployability fact of ``name`` at ``image_size``; the ONNX file is left in ``workdir``
-    (``<name>.onnx``) for the latency pass."""
-    model = _model(name, image_size)
+    (``<name>.onnx``) for the latency pass.
+
+    Each check runs once and each large object is dropped as soon as its last check is done
+    (the strict program after its comparison; the model and the non-strict program once the ONNX
+    file is written), so a worker holds at most one program beside the model, and none of them
+    while ONNX Runtime runs."""
+    model = _model(name, image_size, workdir)
     with torch.no_grad():
         eager_of = {size: model(sample_input(image_size, size)) for size in BATCHES}
     example = sample_input(image_size, 2)
-    strict, _ = _torch_export(model, example, eager_of, image_size, True)
+    strict, program = _torch_export(model, example, eager_of, image_size, True)
+    del program
+    gc.collect()  # the strict program's graph and its tracing state hold cycles
     non_strict, program = _torch_export(model, example, eager_of, image_size, False)
     facts = {
         "variant": name,
@@ -199,9 +220,11 @@ def deploy_facts(name: str, image_size: int, workdir: str) -> dict:
         "param_count_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
         "output_scale": float(eager_of[1].abs().max()),
         "torch_export": {"strict": strict, "non_strict": non_strict},
-        # from the non-strict program, as torch.onnx.export(dynamo=True) itself exports first
-        "onnx": _onnx(program if program is not None else model, image_size, eager_of,
-                      Path(workdir) / f"{name}.onnx"),
         "channels_last": _channels_last(model, sample_input(image_size, 1), eager_of[1]),
     }
-    return facts
+    # from the non-strict program, as torch.onnx.export(dynamo=True) itself exports first
+    source = [program if program is not None else model]
+    del model, program
+    facts["onnx"] = _onnx(source, image_size, eager_of, Path(workdir) / f"{name}.onnx")
+    return {key: facts[key] for key in ("variant", "image_size", "param_count_m", "output_scale",
+                                        "torch_export", "onnx", "channels_last")}

@@ -181,7 +181,7 @@ class DeployCard:
     timings: tuple[Timing, ...]
     machine: str
     threads: int | None
-    runs: int | None
+    runs: str | None  # "10", or "7-10" when the runtimes differ
     load: str
     versions: str
     tolerance: float = TOLERANCE
@@ -236,6 +236,14 @@ def machine_line(machine: dict) -> str:
     return f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} cores, {machine.get('os', '')}".strip(", ")
 
 
+def _runs(rows: list[dict]) -> str | None:
+    """How many timed runs the rows' figures are medians of: ``"10"``, or ``"7-10"`` when the
+    runtimes differ (the latency pass stops a runtime's runs at a time budget)."""
+    counts = sorted({r["runs"] for r in rows if r.get("runs") is not None})
+    if not counts:
+        return None
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
 def deploy_cards(record: dict | None) -> dict[str, DeployCard]:
     """Each recorded variant's :class:`DeployCard` (none without a record)."""
     if record is None:
@@ -261,5 +269,5 @@ def deploy_cards(record: dict | None) -> dict[str, DeployCard]:
         cards[name] = DeployCard(
             variant=name, steps=tuple(steps), opset=onnx.get("opset"), exporter=onnx.get("exporter", ""),
             onnx_bytes=onnx.get("size_bytes"), timings=timings, machine=machine, threads=first.get("threads"),
-            runs=first.get("runs"), load=", ".join(f"{v:.2f}" for v in first.get("load", [])), versions=versions)
+            runs=_runs(rows), load=", ".join(f"{v:.2f}" for v in first.get("load", [])), versions=versions)
     return cards

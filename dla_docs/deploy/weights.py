@@ -18,6 +18,8 @@ Deterministic on one machine; the exported models are compared with this same mo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -48,3 +50,12 @@ def calibrated_model(name: str, image_size: int) -> nn.Module:
     for norm in norms:
         norm.momentum = 0.1
     return model.eval()
+
+
+def weights_path(workdir: str, name: str) -> Path:
+    return Path(workdir) / f"{name}.weights.pt"
+
+
+def save_weights(model: nn.Module, name: str, workdir: str) -> None:
+    """The deploy pass's calibrated ``model``, for the latency pass to time without rebuilding it."""
+    torch.save(model.state_dict(), weights_path(workdir, name))
