@@ -135,6 +135,18 @@ def _torch_export(model: nn.Module, example: torch.Tensor, eager_of: dict[int, t
     return {**_compare(output, eager_of[1]), "error": None, "operator": None}, program
 
 
+def _drop_stack_traces(model) -> None:  # noqa: ANN001 - an onnx_ir Model
+    """Remove the exporter's per-node Python stack traces: they hold the source files' absolute
+    paths, so the file's size (a recorded fact) would depend on where the project lies (a clone
+    in another folder measured other sizes). Nothing that runs reads them."""
+    import onnx_ir
+
+    graphs = [model.graph, *model.functions.values()]
+    for graph in graphs:
+        for node in onnx_ir.traversal.RecursiveGraphIterator(graph):
+            node.metadata_props.pop("pkg.torch.onnx.stack_trace", None)
+
+
 def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path: Path) -> dict:
     """The ONNX model of ``source[0]``, a program or a model (torch's dynamo exporter, dynamic
     batch axis), checked by ``onnx.checker`` and run by ONNX Runtime at each of :data:`BATCHES`.
@@ -148,6 +160,7 @@ def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path
         with registry_built_once():
             exported = torch.onnx.export(source[0], (sample_input(image_size, 2),), dynamo=True, verbose=False,
                                          input_names=["image"], output_names=["logits"])
+        _drop_stack_traces(exported.model)
         exported.save(str(path), external_data=False)
         facts["opset"] = exported.model.opset_imports.get("")
     except Exception as exc:  # noqa: BLE001
