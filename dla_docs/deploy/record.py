@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dla_docs.deploy.rules import BATCHES, PACKAGES, TOLERANCE
+from dla_docs.store import changed_code
 
 RECORD_FILE = "data/deploy_dla.json"  # inside the project
 FORMAT = 1
@@ -81,7 +82,7 @@ def staleness(record: dict, names: list[str]) -> list[str]:
 
     why = []
     if not code_unchanged(record["code"]):
-        changed = _changed_code(record["code"])
+        changed = changed_code(record["code"])
         why.append(f"the model or export code changed since it was recorded ({', '.join(changed[:3]) or 'manifest'})")
     installed = installed_versions()
     for package, version in sorted(record["versions"].items()):
@@ -98,21 +99,6 @@ def staleness(record: dict, names: list[str]) -> list[str]:
 def unchecked_packages(record: dict) -> list[str]:
     installed = installed_versions()
     return sorted(p for p in record["versions"] if installed.get(p) is None)
-
-
-def _changed_code(manifest: dict) -> list[str]:
-    import hashlib
-
-    package = Path(__file__).resolve().parents[1]  # dla_docs/, as the manifest's paths start there
-    changed = []
-    for name, digest in sorted(manifest.items()):
-        try:
-            now = hashlib.sha256((package / str(name)).read_bytes()).hexdigest()
-        except OSError:
-            now = None
-        if now != digest:
-            changed.append(f"dla_docs/{name}")
-    return changed
 
 
 # -- what --check compares -----------------------------------------------------------------

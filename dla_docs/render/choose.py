@@ -196,17 +196,7 @@ def front(options: Sequence[Option]) -> list[Option]:
 
 def named_in(option: Option, compute: Sequence[Pick], speed: Sequence[Pick]) -> list[str]:
     """Where "Which variant?" names ``option`` as a pick, in words ("up to 5 GMACs, with a known licence")."""
-    out = []
-    for p in compute:
-        budget = f"up to {p.budget:g} GMAC{'s' if p.budget != 1 else ''}"
-        if p.best == option:
-            out.append(budget)
-        elif p.known == option:
-            out.append(f"{budget}, with a known licence")
-    for p in speed:
-        floor = f"{p.budget:,.0f} images/s or more"
-        if p.best == option:
-            out.append(floor)
-        elif p.known == option:
-            out.append(f"{floor}, with a known licence")
-    return out
+    budgets = [(p, f"up to {p.budget:g} GMAC{'s' if p.budget != 1 else ''}") for p in compute]
+    budgets += [(p, f"{p.budget:,.0f} images/s or more") for p in speed]
+    return [words if p.best == option else f"{words}, with a known licence"
+            for p, words in budgets if option in (p.best, p.known)]

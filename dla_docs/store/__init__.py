@@ -20,6 +20,7 @@ from dla_docs.store.seal import (
     STORE_FORMAT,
     MissingPackageError,
     SealedFolder,
+    changed_code,
     code_unchanged,
     loaded_code,
     package_code,
@@ -28,5 +29,5 @@ from dla_docs.store.seal import (
 from dla_docs.store.shelves import DrawingShelf, SiteShelf, Store, TemplateShelf, in_ci, open_store
 
 __all__ = ["KEY_FILE", "MAX_ENTRY_BYTES", "STORE_FORMAT", "DrawingShelf", "MissingPackageError", "SealedFolder",
-           "SiteShelf", "Store", "TemplateShelf", "code_unchanged", "in_ci", "loaded_code", "open_store",
+           "SiteShelf", "Store", "TemplateShelf", "changed_code", "code_unchanged", "in_ci", "loaded_code", "open_store",
            "package_code", "package_versions"]

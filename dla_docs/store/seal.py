@@ -97,17 +97,21 @@ def loaded_code(modules: Iterable[Any] | None = None) -> dict[str, str]:
     return dict(sorted(manifest.items()))
 
 
+def changed_code(manifest: dict) -> list[str]:
+    """The files of a :func:`loaded_code` manifest (``dla_docs/...``) whose content is no longer
+    the recorded one: edited, removed, outside the package, or not named and hashed as text."""
+    changed = []
+    for name, digest in sorted(manifest.items(), key=str):
+        path = (PACKAGE_DIR / name).resolve() if isinstance(name, str) else None
+        if (path is None or not isinstance(digest, str) or not contained(path, PACKAGE_DIR)
+                or _file_digest(path) != digest):
+            changed.append(f"dla_docs/{name}")
+    return changed
+
+
 def code_unchanged(manifest: Any) -> bool:
     """Whether every file of a :func:`loaded_code` manifest still has the same content."""
-    if not isinstance(manifest, dict) or not manifest:
-        return False
-    for name, digest in manifest.items():
-        if not isinstance(name, str) or not isinstance(digest, str):
-            return False
-        path = (PACKAGE_DIR / name).resolve()
-        if not contained(path, PACKAGE_DIR) or _file_digest(path) != digest:
-            return False
-    return True
+    return isinstance(manifest, dict) and bool(manifest) and not changed_code(manifest)
 
 
 @functools.cache
