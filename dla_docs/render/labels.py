@@ -128,7 +128,9 @@ def _solve(options: dict[str, list[Candidate]], pad: float, budget: list[int] | 
             budget[0] -= 1
             if budget[0] < 0:
                 raise _OutOfBudget
-        rest = {other: [c for c in candidates if not boxes_overlap(choice[0], c[0], pad)]
+        left, top, right, bottom = choice[0]  # boxes_overlap(choice[0], c[0], pad), inlined: the hot loop
+        rest = {other: [c for c in candidates if not (left - pad < c[0][2] and c[0][0] - pad < right
+                                                       and top - pad < c[0][3] and c[0][1] - pad < bottom)]
                 for other, candidates in options.items() if other != text}
         if all(rest.values()):
             found = _solve(rest, pad, budget)
@@ -141,28 +143,61 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
              radius: float, margin: float | None, pad: float, gaps: Sequence[float], upright: bool
              ) -> dict[str, list[Candidate]]:
     """Every allowed box per point: inside ``area``, clear of every other marker by
-    ``radius + pad`` and, unless ``margin`` is None, nearer its own marker by ``margin``."""
+    ``radius + pad`` and, unless ``margin`` is None, nearer its own marker by ``margin``.
+
+    Each test against the other markers first skips those that a bounding box puts beyond
+    reach (:func:`_clear`, :func:`_leader_clear`), so the exact distance is computed only for
+    the few close ones: the same answer as measuring every marker, in a fraction of the time.
+    """
     height = (ASCENT + DESCENT) * size
     options: dict[str, list[Candidate]] = {}
     for name, px, py in points:
+        others = [(ox, oy) for other, ox, oy in points if other != name]
         fits = []
         for box, up in _candidates(px, py, text_width(texts[name], size), height, radius, gaps, upright):
             if box[0] < area[0] or box[1] < area[1] or box[2] > area[2] or box[3] > area[3]:
                 continue
             own = distance_to_box(px, py, box)
             floor = radius + pad if margin is None else max(radius + pad, own + margin)
-            if not all(distance_to_box(ox, oy, box) >= floor for other, ox, oy in points if other != name):
+            if not _clear(others, box, floor):
                 continue
-            if margin is None and own < radius + LEADER_GAP and not all(  # beside its marker: nearest it
-                    distance_to_box(ox, oy, box) >= own + NEAREST_MARGIN for other, ox, oy in points if other != name):
-                continue
+            if margin is None and own < radius + LEADER_GAP and not _clear(others, box, own + NEAREST_MARGIN):
+                continue  # beside its marker: nearest it
             if margin is None:  # its leader line (marker to the box's nearest point) passes no other marker
                 tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
-                if any(_to_segment(ox, oy, px, py, tx, ty) < radius + 1 for other, ox, oy in points if other != name):
+                if not _leader_clear(others, px, py, tx, ty, radius + 1):
                     continue
             fits.append((box, up))
         options[name] = fits
     return options
+
+
+_SLACK = 1e-6  # px: a marker this much beyond a bounding box's reach is skipped, whatever the rounding
+
+
+def _clear(others: Sequence[tuple[float, float]], box: Box, floor: float) -> bool:
+    """Whether every marker of ``others`` is at least ``floor`` from ``box``. A marker outside
+    the box grown by ``floor`` (and a little slack) is that far along one axis alone, so only
+    the markers inside it are measured."""
+    reach = floor + _SLACK
+    left, top, right, bottom = box[0] - reach, box[1] - reach, box[2] + reach, box[3] + reach
+    for ox, oy in others:
+        if left < ox < right and top < oy < bottom and distance_to_box(ox, oy, box) < floor:
+            return False
+    return True
+
+
+def _leader_clear(others: Sequence[tuple[float, float]], ax: float, ay: float, bx: float, by: float,
+                  floor: float) -> bool:
+    """Whether every marker of ``others`` is at least ``floor`` from the segment ``a``-``b``
+    (only those inside the segment's bounding box grown by ``floor`` are measured)."""
+    reach = floor + _SLACK
+    left, right = min(ax, bx) - reach, max(ax, bx) + reach
+    top, bottom = min(ay, by) - reach, max(ay, by) + reach
+    for ox, oy in others:
+        if left < ox < right and top < oy < bottom and _to_segment(ox, oy, ax, ay, bx, by) < floor:
+            return False
+    return True
 
 
 def _to_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
