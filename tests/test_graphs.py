@@ -203,7 +203,15 @@ def test_inline_svg_has_no_prolog_doctype_or_comments(svgs):
     inline = svg_for_inline(svg)
     assert inline.startswith("<svg") and inline.rstrip().endswith("</svg>")
     assert "<?xml" not in inline and "<!DOCTYPE" not in inline and "<!--" not in inline
-    assert [e.get("id") for e in ET.fromstring(inline).iter() if e.get("id")] == parse(svg).ids
+    # every id kept but those of Graphviz's groups around links (a_...), left out inline
+    assert [e.get("id") for e in ET.fromstring(inline).iter() if e.get("id")] == [
+        i for i in parse(svg).ids if not i.startswith("a_")]
+    # the same drawing: each text's font and anchor as before, now inherited from the root
+    root = ET.fromstring(inline)
+    assert root.get("font-family") == "DejaVu Sans"
+    assert all(t.get("font-family") is None and t.get("text-anchor") in (None, "middle", "end")
+               for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert svg.count('font-family="DejaVu Sans"') == len(ET.fromstring(svg).findall(".//{*}text"))
     # on a page: one named group, no Graphviz titles, label text hidden, nodes are buttons
     assert "<title>" not in inline and 'aria-hidden="true"' in inline
     assert inline.startswith('<svg role="group" aria-label="Full hierarchical deep aggregation graph of dla34')

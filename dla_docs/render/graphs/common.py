@@ -131,6 +131,8 @@ _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.DOTALL)
 _TITLE = re.compile(r"<title>[^<]*</title>\n?")
 _NODE_LINK = re.compile(r'(<g id="[^"]*" class="node ([^"]*)">\n<g id="a_[^"]*"><a )xlink:title="([^"]*)"')
 _HIDDEN = re.compile(r'<g id="([^"]*)" class="(edge|cluster)')
+_ANCHOR_GROUP = re.compile(r'<g id="a_[^"]*">(<a [^>]*>)')  # Graphviz's group around each link
+_INHERITED = (' font-family="' + FONT + '"', ' text-anchor="start"')  # said once, on the root
 PASSIVE_NODES = frozenset({"legend", "title", "header", "variant"})  # labels, not parts of the model
 
 
@@ -150,6 +152,12 @@ def svg_for_inline(svg: str) -> str:
     sentence: Graphviz titles (``cluster_level2``), edges and label text are hidden from
     assistive technology, and each drawn node is a focusable button named by its details
     (``templates/assets/javascripts/graphs.js`` shows them on focus, click or tap).
+
+    It is also made smaller, with the same drawing: MkDocs parses every page's HTML three
+    times (Python-Markdown, its anchor check, the search index), so each element and attribute
+    of an inline graph costs the site build. Graphviz's group around each link (``a_...``, no
+    style, nothing refers to it) is left out, and the font and the start anchor that every
+    text repeats are said once on the root, where the texts inherit them.
     """
     text_ = _PROLOG.sub("", svg)
     text_ = _TITLE.sub("", text_)
@@ -157,4 +165,8 @@ def svg_for_inline(svg: str) -> str:
     text_ = text_.replace("<text ", '<text aria-hidden="true" ')
     text_ = _NODE_LINK.sub(_node_button, text_)
     text_ = _HIDDEN.sub(r'<g aria-hidden="true" id="\1" class="\2', text_)
+    text_ = _ANCHOR_GROUP.sub(r"\1", text_).replace("</a>\n</g>", "</a>")
+    for attribute in _INHERITED:
+        text_ = text_.replace(attribute, "")
+    text_ = re.sub(r"(<svg\b[^>]*)>", lambda m: m.group(1) + _INHERITED[0] + ">", text_, count=1)
     return "\n".join(line for line in text_.split("\n") if line).strip() + "\n"  # no blank lines
