@@ -159,7 +159,8 @@ def build(settings: Settings, strict: bool = False, site: bool = True, builder: 
           no_cache: bool = False, progress: Progress = no_progress) -> Built:
     """Measure, check, draw and render every page into ``docs/``, then build ``site/``; with
     ``strict``, drift writes nothing."""
-    from dla_docs.publish.site import build_lock, publish
+    from dla_docs.publish.journal import build_lock
+    from dla_docs.publish.site import publish
 
     with build_lock(settings.root), Run(settings, no_cache, progress) as run:
         report = run.check()

@@ -35,18 +35,14 @@ from pathlib import Path
 import pytest
 from conftest import copy_project, read_tree
 
+from dla_docs import fs
 from dla_docs.cli import main
 from dla_docs.config import load_settings
 from dla_docs.errors import OutputError
 from dla_docs.fs import write_atomic
-from dla_docs.publish import site as site_module
-from dla_docs.publish.site import (
-    LOCK_NAME,
-    STAGING_PREFIX,
-    build_lock,
-    publish,
-    write_tree,
-)
+from dla_docs.publish import journal
+from dla_docs.publish.journal import LOCK_NAME, STAGING_PREFIX, build_lock
+from dla_docs.publish.site import publish, write_tree
 
 pytestmark = pytest.mark.slow  # part of `make test-all` (and CI), not of the fast `make test`
 
@@ -305,27 +301,27 @@ def die_after(function: Callable, calls: int = 1) -> Callable:
 
 
 def _kill_before_journal() -> None:
-    site_module.write_journal = lambda *args: die()
+    journal.write_journal = lambda *args: die()
 
 
 def _kill_after_journal() -> None:
-    site_module.write_journal = die_after(site_module.write_journal)
+    journal.write_journal = die_after(journal.write_journal)
 
 
 def _kill_after_exchange(calls: int) -> Callable[[], None]:
-    return lambda: setattr(site_module, "_exchange", die_after(site_module._exchange, calls))
+    return lambda: setattr(fs, "exchange", die_after(fs.exchange, calls))
 
 
 def _kill_in_fallback(renames: int) -> Callable[[], None]:
     """No RENAME_EXCHANGE (some filesystems): killed after the first or second rename."""
     def patch() -> None:
-        site_module._exchange = lambda a, b: False
+        fs.exchange = lambda a, b: False
         os.rename = die_after(os.rename, renames)
     return patch
 
 
 def _kill_during_cleanup() -> None:
-    site_module.shutil.rmtree = lambda *args, **kwargs: die()
+    journal.shutil.rmtree = lambda *args, **kwargs: die()
 
 
 # (kill point, patch, (docs, site) right after the kill, (docs, site) after the next lock)
@@ -652,7 +648,7 @@ def _staged(part: str) -> Callable[[Path], bool]:
 
 
 def _fail_exchange(call: int, cause: int) -> Callable[[pytest.MonkeyPatch], None]:
-    real = site_module._exchange
+    real = fs.exchange
 
     def patch(monkeypatch) -> None:
         count = 0
@@ -664,7 +660,7 @@ def _fail_exchange(call: int, cause: int) -> Callable[[pytest.MonkeyPatch], None
                 raise OSError(cause, os.strerror(cause), str(b))
             return real(a, b)
 
-        monkeypatch.setattr(site_module, "_exchange", exchange)
+        monkeypatch.setattr(fs, "exchange", exchange)
     return patch
 
 
@@ -709,7 +705,7 @@ def test_a_swap_that_cannot_be_undone_is_finished_by_the_next_build(tmp_path, sm
     root = small_project(tmp_path / "project")
     settings = load_settings(root)
     publish(settings, SMALL_OLD)
-    real = site_module._exchange
+    real = fs.exchange
     calls = []
 
     def exchange(a: Path, b: Path) -> bool:
@@ -718,10 +714,10 @@ def test_a_swap_that_cannot_be_undone_is_finished_by_the_next_build(tmp_path, sm
             raise OSError(errno.EIO, os.strerror(errno.EIO), str(b))
         return real(a, b)
 
-    monkeypatch.setattr(site_module, "_exchange", exchange)
+    monkeypatch.setattr(fs, "exchange", exchange)
     with pytest.raises(OutputError, match="the next build completes the publish"):
         publish(settings, SMALL_NEW)
     assert states(root, old, new) == ("new", "old") and staging_left(root)
-    monkeypatch.setattr(site_module, "_exchange", real)
+    monkeypatch.setattr(fs, "exchange", real)
     recover_under_lock(root)
     assert states(root, old, new) == ("new", "new") and not staging_left(root)

@@ -11,13 +11,8 @@ from conftest import read_tree
 
 from dla_docs.config import load_settings
 from dla_docs.errors import OutputError
-from dla_docs.publish.site import (
-    SiteBuildError,
-    build_lock,
-    publish,
-    swap_in,
-    write_tree,
-)
+from dla_docs.publish.journal import build_lock, swap_in
+from dla_docs.publish.site import SiteBuildError, publish, write_tree
 
 MKDOCS = textwrap.dedent("""\
     site_name: test
@@ -54,7 +49,7 @@ def test_swap_in_creates_missing_target(tmp_path):
 def test_second_holder_of_the_build_lock_gets_a_clear_error(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from dla_docs.publish.site import build_lock\n"
+         "import sys, time; from pathlib import Path; from dla_docs.publish.journal import build_lock\n"
          f"with build_lock(Path({str(tmp_path)!r})):\n    print('held', flush=True); time.sleep(30)"],
         stdout=subprocess.PIPE, text=True)
     try:

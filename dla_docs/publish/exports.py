@@ -20,7 +20,7 @@ from pathlib import Path
 from dla_docs.config import Settings
 from dla_docs.errors import OutputError
 from dla_docs.fs import write_atomic
-from dla_docs.publish.site import relative_output_path
+from dla_docs.publish.journal import relative_output_path
 
 
 def managed_paths(settings: Settings, allow: tuple[Path, ...] = ()) -> dict[str, Path]:
