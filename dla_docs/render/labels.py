@@ -143,7 +143,8 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
              radius: float, margin: float | None, pad: float, gaps: Sequence[float], upright: bool
              ) -> dict[str, list[Candidate]]:
     """Every allowed box per point: inside ``area``, clear of every other marker by
-    ``radius + pad`` and, unless ``margin`` is None, nearer its own marker by ``margin``.
+    ``radius + pad`` and, unless ``margin`` is None, nearer its own marker by ``margin``;
+    up to the first point that has none (no arrangement exists then).
 
     Each test against the other markers first skips those that a bounding box puts beyond
     reach (:func:`_clear`, :func:`_leader_clear`), so the exact distance is computed only for
@@ -169,6 +170,8 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
                     continue
             fits.append((box, up))
         options[name] = fits
+        if not fits:
+            break  # a label without a place: this step fails (see _attempt), whatever the others have
     return options
 
 
