@@ -11,6 +11,7 @@ before rendering. Every template error, whatever it is, becomes one
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import traceback
 from collections.abc import Callable
@@ -23,9 +24,11 @@ import jinja2.runtime
 import jinja2.sandbox
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, decode_utf8, read_bounded, shown
+from dla_docs.measure.conventions import CONVENTIONS
 from dla_docs.render import formatting
 from dla_docs.render.limits import (
     BoundedCodeGenerator,
@@ -158,6 +161,9 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     )
     env.filters.update(bounded_filters(env.filters))  # Jinja's own, bounded in size
     env.filters.update(formatting.FILTERS)
+    # The FLOPs conventions' columns, in order; their labels are the code's own text.
+    env.globals["conventions"] = tuple(dataclasses.replace(c, label=Markup(c.label), label_billions=Markup(
+        c.label_billions)) for c in CONVENTIONS)
     return env
 
 
