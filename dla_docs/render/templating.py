@@ -138,7 +138,7 @@ class PageSandbox(SandboxedEnvironment):
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         check_call(__obj, args, kwargs)
-        return checked_size(super().call(__context, __obj, *args, **kwargs), "a value returned by a call")
+        return __self.checked_size(super().call(__context, __obj, *args, **kwargs), "a value returned by a call")
 
     @staticmethod
     def checked_size(value: Any, what: str) -> Any:
