@@ -23,7 +23,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import decode_utf8, inside, read_bounded, shown
@@ -46,7 +46,7 @@ class Setting:
     """
 
     key: str
-    kind: str
+    kind: Literal["templates", "folder", "file", "image-size", "convention", "fraction"]
     default: Any
     meaning: str
     example: Any = None
