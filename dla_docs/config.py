@@ -3,19 +3,8 @@
 Every command reads its defaults from here and its command-line options override them, so
 ``dla-docs verify`` in CI and ``dla-docs build`` on a laptop check the same things.
 
-```toml
-[tool.dla-docs]
-templates = ["templates/models/dla.md"]   # model-index templates, relative to the project
-docs-dir = "docs"                         # generated Markdown pages (committed)
-site-dir = "site"                         # built HTML site (not committed)
-image-size = 224                          # input side length for every measurement
-convention = "model-index"                # FLOPs convention: "model-index" or "fvcore"
-file-size-tolerance = 0.02                # relative tolerance for recorded File Size
-cache-dir = ".dla-docs-cache"             # measurement cache
-results = "data/timm_results_dla.csv"     # recorded accuracies (timm's results-*.csv rows)
-benchmarks = "data/timm_benchmark_dla.csv"  # recorded inference throughput (timm's benchmark rows)
-citation = "CITATION.cff"                 # the CITATION.cff the project publishes (`export cff`)
-```
+Each setting is declared once, in :data:`SETTINGS`, with its default and its meaning; the
+README's configuration table is that declaration written out (the tests check it).
 
 ``results`` and ``benchmarks`` are optional: without them no accuracy is checked against a
 source and no throughput is shown. ``citation`` is optional too: when set, ``verify`` requires
@@ -34,16 +23,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import decode_utf8, inside, read_bounded, shown
-from dla_docs.measure.spec import (
-    CONVENTIONS,
-    DEFAULT_IMAGE_SIZE,
-    InvalidImageSize,
-    check_image_size,
-)
+from dla_docs.measure.conventions import MODEL_INDEX, SETTABLE, Convention
+from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, InvalidImageSize, check_image_size
 
 PYPROJECT = "pyproject.toml"
 SECTION = "dla-docs"
@@ -51,24 +36,69 @@ MAX_PYPROJECT_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One key of ``[tool.dla-docs]``: its TOML type, its default and what it means.
+
+    ``kind``: ``"templates"`` (a non-empty list of files), ``"folder"``, ``"file"``,
+    ``"image-size"``, ``"convention"`` or ``"fraction"``. ``default`` is as written in TOML;
+    ``None`` makes the setting optional (unset, nothing is read), and ``example`` is then
+    what the README shows.
+    """
+
+    key: str
+    kind: Literal["templates", "folder", "file", "image-size", "convention", "fraction"]
+    default: Any
+    meaning: str
+    example: Any = None
+
+    @property
+    def field(self) -> str:
+        """The :class:`Settings` attribute it resolves to."""
+        return self.key.replace("-", "_")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("templates", "templates", ["templates/models/dla.md"], "model-index templates, relative to the project"),
+    Setting("docs-dir", "folder", "docs", "generated Markdown pages (committed)"),
+    Setting("site-dir", "folder", "site", "built HTML site (not committed)"),
+    Setting("image-size", "image-size", DEFAULT_IMAGE_SIZE, "input side for every measurement (multiple of 32)"),
+    Setting("convention", "convention", MODEL_INDEX.name,
+            "FLOPs convention: " + ", ".join(f'"{c.name}"' for c in SETTABLE[:-1]) + f' or "{SETTABLE[-1].name}"'),
+    Setting("file-size-tolerance", "fraction", 0.02, "relative tolerance for recorded File Size"),
+    Setting("cache-dir", "folder", ".dla-docs-cache", "measurement cache"),
+    Setting("results", "file", None, "recorded accuracies: timm's results-*.csv rows (optional)",
+            example="data/timm_results_dla.csv"),
+    Setting("benchmarks", "file", None, "recorded throughput: timm's benchmark rows (optional)",
+            example="data/timm_benchmark_dla.csv"),
+    Setting("citation", "file", None,
+            "the CITATION.cff the project publishes (optional; required by verify when set)",
+            example="CITATION.cff"),
+)
+_BY_KEY = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Resolved settings; every path is absolute and inside ``root``."""
+    """Resolved settings (see :data:`SETTINGS`); every path is absolute and inside ``root``."""
 
     root: Path
     templates: tuple[Path, ...]
     docs_dir: Path
     site_dir: Path
-    image_size: int = DEFAULT_IMAGE_SIZE
-    convention: str = "model-index"
-    file_size_tolerance: float = 0.02
-    cache_dir: Path | None = None
-    results: Path | None = None
-    benchmarks: Path | None = None
-    citation: Path | None = None      # the CITATION.cff the project publishes; required when set
+    image_size: int
+    convention: Convention
+    file_size_tolerance: float
+    cache_dir: Path
+    results: Path | None
+    benchmarks: Path | None
+    citation: Path | None       # the CITATION.cff the project publishes; required when set
 
 
 _KIND_NAMES: dict[type | tuple[type, ...], str] = {
     int: "an integer", str: "a string", list: "a list", (int, float): "a number",
+}
+_TOML_TYPES: dict[str, type | tuple[type, ...]] = {
+    "templates": list, "folder": str, "file": str, "image-size": int, "convention": str, "fraction": (int, float),
 }
 
 
@@ -229,77 +259,58 @@ def load_settings(root: Path) -> Settings:
     def where(key: str) -> Location:
         return Location(display, _line_of(text, key))
 
-    def get(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, kind):  # no setting is a boolean
-            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected {_KIND_NAMES[kind]}, got {value!r}")
-        return value
-
-    known = {"templates", "docs-dir", "site-dir", "image-size", "convention", "file-size-tolerance", "cache-dir",
-             "results", "benchmarks", "citation"}
     for key in table:
-        if key not in known:
-            raise InputError(where(key), f"tool.{SECTION}.{key}", f"unknown setting; known: {', '.join(sorted(known))}")
-    templates = get("templates", list, ["templates/models/dla.md"])
-    if not templates or not all(isinstance(t, str) for t in templates):
-        raise InputError(where("templates"), f"tool.{SECTION}.templates", "expected a non-empty list of paths")
-    image_size = get("image-size", int, DEFAULT_IMAGE_SIZE)
-    try:
-        check_image_size(image_size)
-    except InvalidImageSize as exc:
-        raise InputError(where("image-size"), f"tool.{SECTION}.image-size", str(exc)) from None
-    convention = get("convention", str, "model-index")
-    if convention not in CONVENTIONS:
-        raise InputError(where("convention"), f"tool.{SECTION}.convention",
-                         f"unknown convention {convention!r}; known: {', '.join(CONVENTIONS)}")
-    tolerance = float(get("file-size-tolerance", (int, float), 0.02))
-    if not 0 <= tolerance < 1:
-        raise InputError(where("file-size-tolerance"), f"tool.{SECTION}.file-size-tolerance",
-                         f"must be a fraction in [0, 1), got {tolerance}")
-
-    def path(key: str, default: str) -> Path:
-        value = get(key, str, default)
-        if not value.strip() or "\0" in value:
-            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected a folder name, got {value!r}")
-        return inside(root, value, where(key), f"tool.{SECTION}.{key}")
-
-    def template(value: str) -> Path:
-        if not value.strip() or "\0" in value:
-            raise InputError(where("templates"), f"tool.{SECTION}.templates", f"expected a file name, got {value!r}")
-        return inside(root, value, where("templates"), f"tool.{SECTION}.templates")
-
-    def data_file(key: str) -> Path | None:
-        if key not in table:
-            return None
-        value = get(key, str, "")
-        if not value.strip() or "\0" in value:
-            raise InputError(where(key), f"tool.{SECTION}.{key}", f"expected a file name, got {value!r}")
-        return inside(root, value, where(key), f"tool.{SECTION}.{key}")
-
-    settings = Settings(
-        root=root,
-        templates=tuple(template(t) for t in templates),
-        docs_dir=path("docs-dir", "docs"),
-        site_dir=path("site-dir", "site"),
-        image_size=image_size,
-        convention=convention,
-        file_size_tolerance=tolerance,
-        cache_dir=path("cache-dir", ".dla-docs-cache"),
-        results=data_file("results"),
-        benchmarks=data_file("benchmarks"),
-        citation=data_file("citation"),
-    )
+        if key not in _BY_KEY:
+            raise InputError(where(key), f"tool.{SECTION}.{key}", f"unknown setting; known: {', '.join(sorted(_BY_KEY))}")
+    values = {s.field: _setting(s, table, root, where(s.key)) for s in SETTINGS}
+    settings = Settings(root=root, **values)
     protected = {"templates folder": root / "templates", "measurement cache": settings.cache_dir,
                  ".git folder": root / ".git", **{f"template {t.relative_to(root).as_posix()}": t
                                                   for t in settings.templates},
-                 **{f"{key} file": p for key, p in (("results", settings.results),
-                                                    ("benchmarks", settings.benchmarks),
-                                                    ("citation", settings.citation)) if p is not None}}
+                 **{f"{s.key} file": getattr(settings, s.field) for s in SETTINGS
+                    if s.kind == "file" and getattr(settings, s.field) is not None}}
     check_output_dirs(root, {"docs-dir": (settings.docs_dir, where("docs-dir")),
                              "site-dir": (settings.site_dir, where("site-dir"))}, protected)
     if settings.citation is not None:
         _check_citation(settings, where("citation"), protected)
     return settings
+
+
+def _setting(setting: Setting, table: dict[str, Any], root: Path, where: Location) -> Any:
+    """One setting's value, checked and resolved: the default where ``table`` is silent."""
+    field = f"tool.{SECTION}.{setting.key}"
+    if setting.key not in table and setting.default is None:
+        return None
+    value = table.get(setting.key, setting.default)
+    kind = _TOML_TYPES[setting.kind]
+    if isinstance(value, bool) or not isinstance(value, kind):  # no setting is a boolean
+        raise InputError(where, field, f"expected {_KIND_NAMES[kind]}, got {value!r}")
+    if setting.kind == "templates":
+        if not value or not all(isinstance(t, str) for t in value):
+            raise InputError(where, field, "expected a non-empty list of paths")
+        return tuple(_path(root, t, where, field, "a file name") for t in value)
+    if setting.kind in ("folder", "file"):
+        return _path(root, value, where, field, f"a {'folder' if setting.kind == 'folder' else 'file'} name")
+    if setting.kind == "image-size":
+        try:
+            return check_image_size(value)
+        except InvalidImageSize as exc:
+            raise InputError(where, field, str(exc)) from None
+    if setting.kind == "convention":
+        for convention in SETTABLE:
+            if value == convention.name:
+                return convention
+        raise InputError(where, field, f"unknown convention {value!r}; known: {', '.join(c.name for c in SETTABLE)}")
+    tolerance = float(value)  # "fraction"
+    if not 0 <= tolerance < 1:
+        raise InputError(where, field, f"must be a fraction in [0, 1), got {tolerance}")
+    return tolerance
+
+
+def _path(root: Path, value: str, where: Location, field: str, what: str) -> Path:
+    if not value.strip() or "\0" in value:
+        raise InputError(where, field, f"expected {what}, got {value!r}")
+    return inside(root, value, where, field)
 
 
 CITATION_NAME = "CITATION.cff"  # the Citation File Format's own name for the file

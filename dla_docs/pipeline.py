@@ -42,7 +42,7 @@ def read_project_templates(settings: Settings, extra: Sequence[Path] = (), pages
     from dla_docs.metadata import read_templates
     from dla_docs.render.pages import check_templates
 
-    templates = read_templates(paths, settings.root, allow_outside=True)
+    templates = read_templates(paths, settings.root)
     if pages:
         check_templates(settings, templates[0])
     return templates
@@ -145,7 +145,7 @@ class Run:
         """Read the templates again, after ``--fix`` changed them on disk (as first read)."""
         from dla_docs.metadata import read_templates
 
-        self.templates = read_templates([t.path for t in self.templates], self.settings.root, allow_outside=True)
+        self.templates = read_templates([t.path for t in self.templates], self.settings.root)
 
     # -- checks and pages -----------------------------------------------------------------
 

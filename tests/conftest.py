@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -33,18 +34,31 @@ def seed_flops() -> dict[str, int]:
     return {name: int(flops) for name, flops in re.findall(r"- Name: (\S+)\nMetadata:\nFLOPs: (\d+)", text)}
 
 
-@pytest.fixture(scope="session")
-def measurements(tmp_path_factory):
-    """Every variant measured once at 224 (cold, by the measuring server) for the whole session."""
+_SESSION_TMP: list = []  # the session's tmp_path_factory (set before any test runs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_tmp(tmp_path_factory):
+    _SESSION_TMP.append(tmp_path_factory)
+
+
+@functools.cache
+def session_store() -> tuple[Path, dict]:
+    """The sealed store every variant was measured into once at 224 (cold, by the measuring
+    server), and the measurements: made by whichever test asks first, so that no test depends
+    on another having run before it."""
     from dla_docs import list_models, run
     from dla_docs.config import load_settings
 
-    global SESSION_CACHE
-    SESSION_CACHE = tmp_path_factory.mktemp("measure-cache")
-    return run.measure(session_settings(load_settings(PROJECT)), list_models()).measurements
+    cache = _SESSION_TMP[0].mktemp("measure-cache")
+    settings = dataclasses.replace(load_settings(PROJECT), cache_dir=cache)
+    return cache, run.measure(settings, list_models()).measurements
 
 
-SESSION_CACHE: Path | None = None  # the sealed store the session's measurements were written to
+@pytest.fixture(scope="session")
+def measurements():
+    """Every variant measured once at 224 for the whole session (see :func:`session_store`)."""
+    return session_store()[1]
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +71,8 @@ def structures(measurements):
 
 
 def session_settings(settings):
-    """``settings`` with the session's store, which holds every measurement (use ``measurements`` first)."""
-    assert SESSION_CACHE is not None, "use the measurements fixture first"
-    return dataclasses.replace(settings, cache_dir=SESSION_CACHE)
+    """``settings`` with the session's store, which holds every measurement."""
+    return dataclasses.replace(settings, cache_dir=session_store()[0])
 
 
 @dataclass
@@ -84,8 +97,7 @@ def fill_cache(folder: Path) -> None:
     """Give ``folder`` the session's cache (entries and the key that seals them)."""
     import shutil
 
-    assert SESSION_CACHE is not None, "use the measurements fixture first"
-    shutil.copytree(SESSION_CACHE, folder, dirs_exist_ok=True)
+    shutil.copytree(session_store()[0], folder, dirs_exist_ok=True)
 
 
 PROJECT_FILES = ("pyproject.toml", "mkdocs.yml", "templates", "data", "CITATION.cff")

@@ -415,11 +415,11 @@ def _drifted(project: Path) -> tuple[Path, str]:
 @pytest.mark.parametrize("can_exchange", [True, False], ids=["exchange", "flock-fallback"])
 def test_fix_never_overwrites_an_edit_made_while_it_ran(project, capsys, monkeypatch, can_exchange):
     """The other program's edit lands just before the swap; the swap must keep it and say so."""
-    from dla_docs import fs
+    from dla_docs.fs import writing
 
     template, text = _drifted(project)
     edited = text.replace("Epochs: 120", "Epochs: 121", 1)
-    real = fs.exchange
+    real = writing.exchange
     calls = []
 
     def edit_then_exchange(a, b):
@@ -428,7 +428,7 @@ def test_fix_never_overwrites_an_edit_made_while_it_ran(project, capsys, monkeyp
         calls.append(1)
         return real(a, b) if can_exchange else False
 
-    monkeypatch.setattr(fs, "exchange", edit_then_exchange)
+    monkeypatch.setattr(writing, "exchange", edit_then_exchange)
     code, out, err = run(["--project", project, "verify", "--fix"], capsys)
     assert code == 2 and "templates/models/dla.md: --fix: changed on disk" in err and "fixed" not in out
     assert template.read_text() == edited

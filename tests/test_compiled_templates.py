@@ -123,3 +123,19 @@ def test_a_tampered_include_list_is_not_believed(project):
     keep_compiled(env, Store(SealedFolder(project / "cache")).templates)
     with pytest.raises(InputError, match="included template 'pages/part.md' not found"):
         load_template(env, "pages/page.md")  # the check alone, before anything renders
+
+
+def test_one_environment_follows_an_edited_include_again(project):
+    """A process's one environment remembers a check only while the files it followed are unchanged,
+    so no result depends on what an earlier command (or test) loaded."""
+    import os
+
+    from dla_docs.errors import InputError
+
+    env = environment(project / "templates", project)
+    load_template(env, "pages/page.md")
+    part = project / "templates" / "pages" / "part.md"
+    part.write_text("{% include 'pages/gone.md' %}\n")
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 1_000_000_000))
+    with pytest.raises(InputError, match="included template 'pages/gone.md' not found"):
+        load_template(env, "pages/page.md")

@@ -57,9 +57,9 @@ def write(tmp_path: Path, text: str, name: str = "t.md") -> Path:
     return path
 
 
-def problems_of(path: Path, root: Path | None = None) -> list:
+def problems_of(path: Path) -> list:
     with pytest.raises(ModelIndexError) as raised:
-        read_template(path, root)
+        read_template(path)
     return raised.value.problems
 
 
@@ -314,16 +314,6 @@ def test_lost_indentation_gets_a_hint(tmp_path):
     (problem,) = problems_of(write(tmp_path, text))
     assert problem.field == "Models[1] (dla46x_c).Image Size" and "indentation" in problem.message
     assert problem.location.line == text.split("\n").index("  Image Size: '224'") + 1
-
-
-def test_paths_outside_the_project_are_refused(tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    outside = write(tmp_path, (FIXTURES / "two_models.md").read_text())
-    with pytest.raises(Exception) as raised:
-        read_template(project / ".." / outside.name, project)
-    assert "outside the project" in str(raised.value)
-    assert not isinstance(raised.value, ModelIndexError) or raised.value.problems
 
 
 def test_unreadable_file_is_an_input_error(tmp_path):

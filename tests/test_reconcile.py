@@ -8,6 +8,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from dla_docs import list_models
+from dla_docs.measure.conventions import FLOP_COUNTER, FVCORE, MODEL_INDEX, MULTIPLICATIONS, SETTABLE
 from dla_docs.render.text_report import measurement_record
 from dla_docs.zoo.factory import create_uninitialised
 
@@ -33,12 +34,15 @@ def _multiplications_from_shapes(model: nn.Module, image_size: int) -> int:
 def test_columns_fvcore_model_index_and_multiplications(variant, measurements, seed_flops):
     m = measurements[variant]
     table = m.flops_reconciliation
-    assert table.total("fvcore") == m.macs
-    assert table.total("model_index") == m.flops_model_index
+    assert table.total(FVCORE) == m.macs
+    assert table.total(MODEL_INDEX) == m.flops_model_index
     if variant in seed_flops:  # the published model-index figure, copied from the seed page
-        assert table.total("model_index") == seed_flops[variant]
+        assert table.total(MODEL_INDEX) == seed_flops[variant]
     model = create_uninitialised(variant).to_empty(device="meta")
-    assert table.total("multiplications") == _multiplications_from_shapes(model, m.image_size)
+    multiplications = _multiplications_from_shapes(model, m.image_size)
+    assert table.total(MULTIPLICATIONS) == multiplications
+    # what `verify` checks recorded FLOPs against under each settable convention
+    assert [m.flops(c) for c in SETTABLE] == [m.macs, m.flops_model_index, multiplications]
 
 
 @pytest.mark.parametrize("variant", ["dla46_c", "dla60_res2next"])
@@ -48,7 +52,7 @@ def test_flop_counter_column_is_what_flop_counter_mode_reports(variant, measurem
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:  # a real CPU forward pass, not the meta one of the measurement
         model(torch.zeros(1, 3, m.image_size, m.image_size))
-    assert m.flops_reconciliation.total("flop_counter") == counter.get_total_flops()
+    assert m.flops_reconciliation.total(FLOP_COUNTER) == counter.get_total_flops()
     # ... and it is exactly two per multiply-add of the convolutions.
     assert counter.get_total_flops() == 2 * m.macs_by_operator["conv"]
 
@@ -70,4 +74,4 @@ def test_timm_gmacs_are_the_fvcore_column(measurements):
     assert set(published) == set(list_models())
     for name, gmacs in published.items():
         table = measurements[name].flops_reconciliation
-        assert round(table.total("fvcore") / 1e9, 2) == gmacs, name
+        assert round(table.total(FVCORE) / 1e9, 2) == gmacs, name

@@ -33,6 +33,7 @@ from dla_docs.checks.freshness import DIFF_LINES, check_pages
 from dla_docs.checks.figures import parameters_hold
 from dla_docs.config import load_settings
 from dla_docs.errors import InputError
+from dla_docs.measure.conventions import FVCORE
 from dla_docs.metadata import read_template
 
 
@@ -128,7 +129,7 @@ def test_cli_flops_off_by_one_exits_1_naming_variant_and_field(tmp_path, measure
 def test_flops_follow_the_configured_convention(tmp_path, measurements):
     settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
     assert verify_small(settings, template, measurements).ok
-    report = verify_small(dataclasses.replace(settings, convention="fvcore"), template, measurements)
+    report = verify_small(dataclasses.replace(settings, convention=FVCORE), template, measurements)
     assert {f.variant for f in report.findings} == set(template.index.names)
     for finding in report.findings:
         assert finding.field == "Metadata.FLOPs" and finding.measured == measurements[finding.variant].macs

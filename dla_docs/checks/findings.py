@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from dla_docs.errors import Location
+
+FindingKind = Literal["mismatch", "unknown-variant", "missing-variant", "checkpoint", "stale-page", "missing-page",
+                      "extra-page"]
+Status = Literal["ok", "drift", "not recorded", "not checked"]
+
+
+def _check_literal(record: object, value: str, kinds: object) -> None:
+    """The boundary check of a ``Literal`` field: a record with any other value is refused."""
+    if value not in get_args(kinds):
+        raise ValueError(f"{type(record).__name__} of unknown kind {value!r} (one of {', '.join(get_args(kinds))})")
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,7 @@ class Finding:
     (an accuracy's fix is the decimal text to write, e.g. ``"74.63"``).
     """
 
-    kind: str
+    kind: FindingKind
     variant: str | None
     field: str
     message: str
@@ -35,6 +45,9 @@ class Finding:
     fix: int | str | None = None
     diff: tuple[str, ...] = ()
     measured_label: str = "measured"  # what ``measured`` is: "source" for the results source
+
+    def __post_init__(self) -> None:
+        _check_literal(self, self.kind, FindingKind)
 
     @property
     def fixable(self) -> bool:
@@ -54,12 +67,15 @@ class FieldCheck:
     field: str
     recorded: Any
     measured: Any
-    status: str
+    status: Status
     detail: str = ""
     finding: Finding | None = None
     location: Location | None = None  # where the recorded value is written
     label: str = ""
     template: Path | None = None
+
+    def __post_init__(self) -> None:
+        _check_literal(self, self.status, Status)
 
 
 @dataclass

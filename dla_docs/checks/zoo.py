@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from dla_docs.errors import Location
 from dla_docs.metadata.schema import Template
@@ -16,7 +17,7 @@ from dla_docs.metadata.schema import Template
 class ZooMismatch:
     """A name the zoo does not know (``entry`` set) or a zoo variant with no entry."""
 
-    kind: str  # "unknown-variant" or "missing-variant"
+    kind: Literal["unknown-variant", "missing-variant"]  # a Finding's kind: checked when it becomes one
     name: str
     message: str
     location: Location

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CONVENTIONS = ("fvcore", "model_index", "flop_counter", "multiplications")
+from dla_docs.measure.conventions import Convention
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Term:
 
     name: str
     description: str
-    contributions: dict[str, int]  # convention -> operations
+    contributions: dict[str, int]  # Convention.key -> operations
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,5 @@ class FlopsReconciliation:
     terms: list[Term]
     flop_counter_by_operator: dict[str, int]  # FlopCounterMode's own per-operator counts
 
-    def total(self, convention: str) -> int:
-        return sum(t.contributions.get(convention, 0) for t in self.terms)
-
-    @property
-    def totals(self) -> dict[str, int]:
-        return {c: self.total(c) for c in CONVENTIONS}
+    def total(self, convention: Convention) -> int:
+        return sum(t.contributions.get(convention.key, 0) for t in self.terms)

@@ -17,6 +17,7 @@ from torch import nn
 from dla_docs.measure import counting
 from dla_docs.measure.analysis import analyse
 from dla_docs.measure.checkpoint import checkpoint_bytes
+from dla_docs.measure.conventions import MODEL_INDEX
 from dla_docs.measure.facts import Measurement, ModuleCount, PartCount, VariantFacts
 from dla_docs.measure.recording import record_forward
 from dla_docs.measure.spec import DEFAULT_IMAGE_SIZE, check_image_size
@@ -56,7 +57,7 @@ def _measure(name: str, model: nn.Module, image_size: int) -> tuple[Measurement,
         image_size=image_size,
         parameters=params[""],
         macs=counting.total(totals, counting.MACS),
-        flops_model_index=counting.convention_total(totals, "model-index"),
+        flops_model_index=counting.convention_total(totals, MODEL_INDEX),
         activations=counting.total(totals, counting.ACTS),
         checkpoint_bytes=checkpoint,
         parts={

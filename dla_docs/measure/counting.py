@@ -25,7 +25,7 @@ from typing import Any
 from fvcore.nn.jit_handles import get_shape
 
 from dla_docs.measure.adapters.fvcore_private import default_activation_handles, default_flop_handles
-from dla_docs.measure.spec import CONVENTIONS
+from dla_docs.measure.conventions import TERMS, Convention
 
 Handle = Callable[[list[Any], list[Any]], Counter]
 FVCORE_FLOP_HANDLES = default_flop_handles()
@@ -62,15 +62,15 @@ def conv_has_bias(inputs: list[Any]) -> bool:
     return get_shape(inputs[2]) is not None
 
 
-# The published model-index FLOPs convention: fvcore's count plus these terms, each one op
-# per output element. Keyed by term name; each value is (operator, applies-to-this-call).
+# Which operator calls each term of :data:`dla_docs.measure.conventions.TERMS` counts (one op
+# per output element): term name -> (operator, applies-to-this-call).
 CONVENTION_TERMS: dict[str, tuple[str, Callable[[list[Any]], bool]]] = {
     "avg_pool2d": ("aten::avg_pool2d", lambda inputs: True),
     "adaptive_avg_pool2d": ("aten::adaptive_avg_pool2d", lambda inputs: True),
     "conv_bias": ("aten::_convolution", conv_has_bias),
 }
 
-assert all(set(terms) <= set(CONVENTION_TERMS) for terms in CONVENTIONS.values())
+assert set(CONVENTION_TERMS) == set(TERMS)
 
 
 def _named(kind: str, value: Counter | Number) -> Counter:
@@ -122,10 +122,9 @@ def total(counts: Mapping[tuple[Count, str], int], count: Count) -> int:
     return sum(select(counts, count).values())
 
 
-def convention_total(counts: Mapping[tuple[Count, str], int], convention: str) -> int:
-    """FLOPs of one module under a named convention (see :data:`CONVENTIONS`)."""
-    extras = select(counts, EXTRA)
-    return total(counts, MACS) + sum(extras.get(term, 0) for term in CONVENTIONS[convention])
+def convention_total(counts: Mapping[tuple[Count, str], int], convention: Convention) -> int:
+    """FLOPs of one module under ``convention``."""
+    return convention.total(select(counts, MACS), select(counts, EXTRA))
 
 
 def merge_skipped(probed: Mapping[str, int], unsupported: Iterable[tuple[str, int]]) -> dict[str, int]:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dla_docs.measure.analysis_facts import FlopsReconciliation, PeakMemory, ReceptiveFields
+from dla_docs.measure.conventions import Convention
 from dla_docs.measure.serial import from_data, to_data
-from dla_docs.measure.spec import CONVENTIONS
 from dla_docs.measure.structure import ModelStructure
 
 
@@ -64,9 +64,9 @@ class Measurement:
     peak_memory: PeakMemory | None = None
     flops_reconciliation: FlopsReconciliation | None = None
 
-    def flops(self, convention: str) -> int:
-        """Total FLOPs under a named convention of :data:`dla_docs.measure.spec.CONVENTIONS`."""
-        return self.macs + sum(self.convention_terms.get(t, 0) for t in CONVENTIONS[convention])
+    def flops(self, convention: Convention) -> int:
+        """Total FLOPs under ``convention`` (one of :data:`dla_docs.measure.conventions.SETTABLE`)."""
+        return convention.total(self.macs_by_operator, self.convention_terms)
 
     def to_dict(self) -> dict[str, Any]:
         return to_data(self)

@@ -12,7 +12,20 @@ paths of each side of the window.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+
+def pair(value: int | Sequence[int]) -> tuple[int, int]:
+    """A size argument of a convolution or pooling (kernel, stride, padding, dilation) per side,
+    (height, width): an integer, or a one-element list, stands for both sides."""
+    values = [value] if isinstance(value, int) else list(value)
+    if len(values) == 1:
+        values *= 2
+    if len(values) != 2:
+        raise ValueError(f"expected one value or one per side, got {value!r}")
+    return values[0], values[1]
 
 
 @dataclass(frozen=True)
@@ -49,3 +62,8 @@ class Window:
 
 
 IDENTITY = Window(1, 0, 0)
+
+
+def hull_of(windows: Iterable[Window]) -> Window:
+    """Every path at once: the hull of one or more windows (see :meth:`Window.hull`)."""
+    return functools.reduce(Window.hull, windows)

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from dla_docs.measure.adapters.torch_private import DispatchMode, aten_operator, argument_names
+from dla_docs.measure.geometry import pair
 
 _aten = torch.ops.aten
 
@@ -86,11 +87,7 @@ def _cat(args: tuple) -> torch.Tensor | None:
 
 
 def _pooled(x: torch.Tensor, kernel: Any, stride: Any, padding: Any = 0, dilation: Any = 1) -> list[int]:
-    def two(v: Any) -> list[int]:
-        v = [v] if isinstance(v, int) else list(v)
-        return v * 2 if len(v) == 1 else v
-
-    k, s, p, d = two(kernel), two(stride) if stride else two(kernel), two(padding), two(dilation)
+    k, s, p, d = pair(kernel), pair(stride) if stride else pair(kernel), pair(padding), pair(dilation)
     return [*x.shape[:2], *((x.shape[2 + i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))]
 
 

@@ -13,7 +13,7 @@ negative or half-pixel offset is normal: padding and 2x2 pooling shift it).
 from __future__ import annotations
 
 from dla_docs.measure.analysis_facts import ReceptiveField, ReceptiveFields
-from dla_docs.measure.geometry import IDENTITY, Window
+from dla_docs.measure.geometry import IDENTITY, Window, hull_of
 from dla_docs.measure.structure import ModelStructure
 
 # Edges added to their target's output pixel for pixel (the target's window does not apply).
@@ -44,10 +44,7 @@ def node_windows(structure: ModelStructure) -> dict[str, Window]:
                 windows = [previous.then(node.window)]
             if not windows:
                 raise ValueError(f"{node.id} has no input in the structure")
-            joined = windows[0]
-            for window in windows[1:]:
-                joined = joined.hull(window)
-            fields[node.id] = joined
+            fields[node.id] = hull_of(windows)
         previous = fields[stage.output]
     return fields
 

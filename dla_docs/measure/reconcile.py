@@ -1,50 +1,54 @@
 """One table that reconciles the FLOPs conventions people publish for the same network.
 
-Every convention is a sum of per-operator terms; the table lists each term's contribution
-under each convention, so a reader can convert any published figure into any other:
+Every convention (:data:`dla_docs.measure.conventions.CONVENTIONS`) is a sum of per-operator
+terms; the table lists each term's contribution under each convention, so a reader can
+convert any published figure into any other:
 
 - ``fvcore``: fvcore's count, one per multiply-add (MACs) of convolutions, plus its
   BatchNorm term (eval mode: two per element, scale and shift) and one per *input* element
   of the global average pool. timm's published GMACs are this count;
-- ``model_index``: the published model-index convention, fvcore plus one per output element
-  of every average pool and of every convolution with a bias (see
-  :data:`dla_docs.measure.counting.CONVENTION_TERMS`);
-- ``flop_counter``: ``torch.utils.flop_counter.FlopCounterMode``, two FLOPs per multiply-add
+- ``model-index``: the published model-index convention, fvcore plus one per output element
+  of every average pool and of every convolution with a bias;
+- ``flop-counter``: ``torch.utils.flop_counter.FlopCounterMode``, two FLOPs per multiply-add
   of convolutions and matrix products, nothing else;
 - ``multiplications``: multiplications only (torchvision's "GFLOPS"): one per multiply-add of
-  convolutions and matrix products.
+  convolutions.
+
+Which convention counts which row is read from each :class:`Convention`, never written here.
 """
 
 from __future__ import annotations
 
 from dla_docs.measure.analysis_facts import FlopsReconciliation, Term
+from dla_docs.measure.conventions import CONVENTIONS, TERMS
 
 _FLOP_COUNTER_OPERATORS = {"convolution": "conv"}  # FlopCounterMode operator -> fvcore operator
+_DESCRIPTIONS = {
+    "conv": "multiply-adds of every convolution (the classifier is a 1x1 convolution)",
+    "batch_norm": "BatchNorm in eval mode, as fvcore counts it: two per element (scale and shift)",
+    "adaptive_avg_pool2d": "global average pool, one per input element (fvcore)",
+}
 
 
 def reconcile(image_size: int, macs_by_operator: dict[str, int], convention_terms: dict[str, int],
               flop_counter: dict[str, int]) -> FlopsReconciliation:
-    """The table from fvcore's per-operator MACs, the model-index terms and FlopCounterMode's counts."""
+    """The table from fvcore's per-operator MACs, the conventions' terms and FlopCounterMode's counts."""
     unknown = set(flop_counter) - set(_FLOP_COUNTER_OPERATORS)
     if unknown:
         raise ValueError(f"FlopCounterMode counted operators this table does not place: {sorted(unknown)}")
-    conv = macs_by_operator.get("conv", 0)
-    terms = [Term("conv", "multiply-adds of every convolution (the classifier is a 1x1 convolution)", {
-        "fvcore": conv, "model_index": conv, "flop_counter": flop_counter.get("convolution", 0),
-        "multiplications": conv})]
-    descriptions = {
-        "batch_norm": "BatchNorm in eval mode, as fvcore counts it: two per element (scale and shift)",
-        "adaptive_avg_pool2d": "global average pool, one per input element (fvcore)",
-    }
-    for op, count in sorted(macs_by_operator.items()):
-        if op != "conv":
-            terms.append(Term(op, descriptions.get(op, f"{op} as fvcore counts it"),
-                              {"fvcore": count, "model_index": count}))
-    extra = {
-        "avg_pool2d": "one per output element of every average pool (model-index)",
-        "adaptive_avg_pool2d": "one per output element of the global average pool (model-index)",
-        "conv_bias": "one per output element of every convolution with a bias (model-index)",
-    }
+    terms = []
+    for op in ["conv", *sorted(set(macs_by_operator) - {"conv"})]:
+        contributions = {}
+        for convention in CONVENTIONS:
+            if convention.counter:
+                counted = [n for fc_op, n in flop_counter.items() if _FLOP_COUNTER_OPERATORS[fc_op] == op]
+                if counted or op in _FLOP_COUNTER_OPERATORS.values():
+                    contributions[convention.key] = sum(counted)
+            elif convention.counts_operator(op):
+                contributions[convention.key] = macs_by_operator.get(op, 0)
+        terms.append(Term(op, _DESCRIPTIONS.get(op, f"{op} as fvcore counts it"), contributions))
     for term, count in sorted(convention_terms.items()):
-        terms.append(Term(f"{term} (model-index)", extra.get(term, term), {"model_index": count}))
+        using = [c for c in CONVENTIONS if term in c.terms]
+        names = ", ".join(c.name for c in using)
+        terms.append(Term(f"{term} ({names})", f"{TERMS.get(term, term)} ({names})", {c.key: count for c in using}))
     return FlopsReconciliation(image_size, terms, dict(sorted(flop_counter.items())))

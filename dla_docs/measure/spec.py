@@ -1,4 +1,5 @@
-"""What a measurement means, without measuring: input sizes and the FLOPs conventions.
+"""What a measurement means, without measuring: the input sizes (the FLOPs conventions are
+:mod:`dla_docs.measure.conventions`).
 
 Torch-free, so configuration loading and ``--help`` never import the engine.
 """
@@ -11,14 +12,6 @@ DEFAULT_IMAGE_SIZE = 224
 IMAGE_SIZE_STEP = 32
 MIN_IMAGE_SIZE = 32
 MAX_IMAGE_SIZE = 2048
-
-# The one definition of the FLOPs conventions: fvcore's multiply-accumulate count plus one
-# operation per output element of each named term (see :data:`counting.CONVENTION_TERMS`
-# for which operator calls each term counts). "model-index" reproduces the published figures.
-CONVENTIONS: dict[str, tuple[str, ...]] = {
-    "fvcore": (),
-    "model-index": ("avg_pool2d", "adaptive_avg_pool2d", "conv_bias"),
-}
 
 
 class InvalidImageSize(ValueError):

@@ -100,7 +100,7 @@ def _timer(seconds: float) -> Iterator[None]:
         yield
         return
 
-    def expire(signum: int, frame: Any) -> None:
+    def expire(_signum: int, _frame: Any) -> None:
         raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expire)

@@ -11,6 +11,7 @@ before rendering. Every template error, whatever it is, becomes one
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import traceback
 from collections.abc import Callable
@@ -23,9 +24,11 @@ import jinja2.runtime
 import jinja2.sandbox
 from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, decode_utf8, read_bounded, shown
+from dla_docs.measure.conventions import CONVENTIONS
 from dla_docs.render import formatting
 from dla_docs.render.limits import (
     BoundedCodeGenerator,
@@ -106,7 +109,10 @@ class PageSandbox(SandboxedEnvironment):
     def __init__(self, root: Path, **options: Any) -> None:
         super().__init__(**options)
         self.project_root = root
-        self.checked: set[str] = set()  # templates whose includes were followed already
+        # Templates whose includes were followed, with the ``uptodate`` of every file followed:
+        # a check is skipped only while none of those files changed, so no result depends on
+        # what was loaded before.
+        self.followed: dict[str, list[Callable[[], bool]]] = {}
 
     def template_name(self, path: Path) -> str:
         """The name under which the loader would find ``path`` (its path inside templates/)."""
@@ -132,7 +138,7 @@ class PageSandbox(SandboxedEnvironment):
 
     def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         check_call(__obj, args, kwargs)
-        return checked_size(super().call(__context, __obj, *args, **kwargs), "a value returned by a call")
+        return __self.checked_size(super().call(__context, __obj, *args, **kwargs), "a value returned by a call")
 
     @staticmethod
     def checked_size(value: Any, what: str) -> Any:
@@ -158,6 +164,9 @@ def environment(templates_dir: Path, root: Path | None = None) -> PageSandbox:
     )
     env.filters.update(bounded_filters(env.filters))  # Jinja's own, bounded in size
     env.filters.update(formatting.FILTERS)
+    # The FLOPs conventions' columns, in order; their labels are the code's own text.
+    env.globals["conventions"] = tuple(dataclasses.replace(c, label=Markup(c.label), label_billions=Markup(
+        c.label_billions)) for c in CONVENTIONS)
     return env
 
 
@@ -274,7 +283,7 @@ def _includes_of(env: PageSandbox, source: str, name: str, filename: str) -> lis
 
 
 def check_includes(env: PageSandbox, includes: list[tuple[str, int]], display: str, line_map: LineMap = same_line,
-                   chain: tuple[str, ...] = ()) -> None:
+                   chain: tuple[str, ...] = (), followed: list[Callable[[], bool]] | None = None) -> None:
     """Refuse, before rendering, an include that is missing, leaves templates/ or loops.
 
     Follows every literal include in ``includes`` (from the template shown as ``display``),
@@ -286,13 +295,15 @@ def check_includes(env: PageSandbox, includes: list[tuple[str, int]], display: s
             loop = " -> ".join((*chain[chain.index(name):], name))
             raise InputError(where, "include", f"endless include loop: {loop}")
         try:
-            source, filename, _ = env.loader.get_source(env, name)
+            source, filename, uptodate = env.loader.get_source(env, name)
         except TemplatePathRefused as exc:
             raise InputError(where, "include", exc.message or "refused") from None
         except jinja2.TemplateNotFound:
             raise InputError(where, "include", f"included template {name!r} not found under templates/") from None
+        if followed is not None:
+            followed.append(uptodate)
         check_includes(env, _includes_of(env, source, name, filename), shown(filename, env.project_root), same_line,
-                       (*chain, name))
+                       (*chain, name), followed)
 
 
 def _where(env: PageSandbox, template: str) -> Path:
@@ -311,11 +322,13 @@ def load_template(env: PageSandbox, template: str, where: Path | None = None) ->
                          "page template not found; every build renders it") from None
     except (jinja2.TemplateError, RecursionError) as exc:
         raise template_error(exc, env, where) from None
-    if template not in env.checked:
-        source, filename, _ = env.loader.get_source(env, template)
+    earlier = env.followed.get(template)
+    if earlier is None or not all(uptodate() for uptodate in earlier):
+        source, filename, uptodate = env.loader.get_source(env, template)
+        followed = [uptodate]
         check_includes(env, _includes_of(env, source, template, filename), shown(where, env.project_root),
-                       chain=(template,))
-        env.checked.add(template)
+                       chain=(template,), followed=followed)
+        env.followed[template] = followed
     return compiled
 
 

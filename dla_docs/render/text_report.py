@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from dla_docs.measure.conventions import MODEL_INDEX
 from dla_docs.measure.facts import Measurement
 from dla_docs.render.formatting import megabytes, millions
 
@@ -21,7 +22,7 @@ def measurements_json(results: Mapping[str, Measurement]) -> str:
 
 
 def measurements_table(results: Mapping[str, Measurement]) -> str:
-    header = ("variant", "params", "GMACs", "FLOPs (model-index)", "activations", "checkpoint", "skipped ops")
+    header = ("variant", "params", "GMACs", f"FLOPs ({MODEL_INDEX.name})", "activations", "checkpoint", "skipped ops")
     rows = [header]
     for name, m in results.items():
         skipped = ", ".join(f"{op.split('::')[-1]} x{n}" for op, n in m.skipped_ops.items())
@@ -29,7 +30,7 @@ def measurements_table(results: Mapping[str, Measurement]) -> str:
             name,
             millions(m.parameters),
             f"{m.macs / 1e9:.3f}",
-            f"{m.flops_model_index:,}",
+            f"{m.flops(MODEL_INDEX):,}",
             millions(m.activations),
             megabytes(m.checkpoint_bytes),
             skipped or "-",

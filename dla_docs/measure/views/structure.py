@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dla_docs.measure.facts import Measurement
-from dla_docs.measure.geometry import IDENTITY, Window
+from dla_docs.measure.geometry import IDENTITY, Window, pair
 from dla_docs.measure.recording import Call, ModuleCall, Recording
 from dla_docs.measure.structure import Edge, Level, ModelStructure, Node, Stage, Totals
 from dla_docs.measure.views.windows import window
@@ -49,7 +49,7 @@ def _convs(recording: Recording, module_call: ModuleCall) -> list[_Conv]:
             raise ValueError(f"{module_call.path}: a convolution was recorded without its arguments")
         out_channels, _, kernel, _ = call.arguments["weight"].shape
         stride = call.arguments["stride"]
-        found.append(_Conv(kernel, stride if isinstance(stride, int) else stride[0], call.arguments["groups"],
+        found.append(_Conv(kernel, pair(stride)[0], call.arguments["groups"],
                            recording.shape(call.inputs[0])[1], out_channels))
     return found
 
@@ -69,7 +69,7 @@ def _block_operation(module_call: ModuleCall, convs: list[_Conv]) -> str:
 def _pool_operation(calls: list[Call]) -> str:
     (pool,) = [call for call in calls if call.function == "max_pool2d"]
     size = pool.arguments["kernel_size"]
-    k = size if isinstance(size, int) else size[0]
+    k = pair(size)[0]
     return f"{k}\u00d7{k} max-pool"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dla_docs.measure.geometry import IDENTITY, Window
+from dla_docs.measure.geometry import IDENTITY, Window, hull_of, pair
 from dla_docs.measure.recording import Call, ModuleCall, Recording
 
 # Elementwise arithmetic, normalisation and channel bookkeeping: the window of their inputs, joined.
@@ -22,10 +22,13 @@ POINTWISE = frozenset({"batch_norm", "relu", "relu_", "add", "add_", "mul", "mul
 
 def _square(value: Any, what: str) -> int:
     """The one value of a square kernel, stride, padding or dilation argument."""
-    values = [value] if isinstance(value, int) else list(value)
-    if len(set(values)) != 1 or not all(isinstance(v, int) for v in values):
+    try:
+        side, other = pair(value)
+    except (TypeError, ValueError):
+        side, other = None, ()
+    if side != other or not isinstance(side, int):
         raise ValueError(f"no window for a {what} of {value!r}: not one integer for both sides")
-    return values[0]
+    return side
 
 
 def _kernel(call: Call, recording: Recording) -> Window | None:
@@ -45,13 +48,6 @@ def _kernel(call: Call, recording: Recording) -> Window | None:
                             _square(a.get("dilation", 1), "dilation"))
 
 
-def hull(windows: list[Window]) -> Window:
-    joined = windows[0]
-    for window in windows[1:]:
-        joined = joined.hull(window)
-    return joined
-
-
 def window(recording: Recording, module_call: ModuleCall) -> Window:
     """The window from the first input of ``module_call`` to its output."""
     windows = {module_call.inputs[0]: IDENTITY}
@@ -59,7 +55,7 @@ def window(recording: Recording, module_call: ModuleCall) -> Window:
         sources = [windows[t] for t in call.inputs if t in windows]
         if not sources:
             continue
-        joined = hull(sources)
+        joined = hull_of(sources)
         kernel = _kernel(call, recording)
         if kernel is not None:
             joined = joined.then(kernel)
