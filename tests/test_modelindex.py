@@ -316,16 +316,6 @@ def test_lost_indentation_gets_a_hint(tmp_path):
     assert problem.location.line == text.split("\n").index("  Image Size: '224'") + 1
 
 
-def test_paths_outside_the_project_are_refused(tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
-    outside = write(tmp_path, (FIXTURES / "two_models.md").read_text())
-    with pytest.raises(Exception) as raised:
-        read_template(project / ".." / outside.name, project)
-    assert "outside the project" in str(raised.value)
-    assert not isinstance(raised.value, ModelIndexError) or raised.value.problems
-
-
 def test_unreadable_file_is_an_input_error(tmp_path):
     path = tmp_path / "latin1.md"
     path.write_bytes("<!--\nModels: []\n-->\ncaf\xe9\n".encode("latin-1"))

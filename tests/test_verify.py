@@ -338,17 +338,17 @@ def test_check_pages_is_silent_before_the_first_build(tmp_path):
 def test_verify_renders_pages_only_when_there_are_pages(tmp_path, measurements, capsys, monkeypatch):
     from conftest import copy_project
 
-    from dla_docs.pipeline import Run
+    from dla_docs.render import pages
 
     root = copy_project(tmp_path / "project", measurements)
-    render = Run.render
+    render = pages.render_docs
     calls = []
 
     def counting_render(*args, **kwargs):
         calls.append(1)
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(Run, "render", counting_render)
+    monkeypatch.setattr(pages, "render_docs", counting_render)
     code, out, _ = run_cli(["--project", str(root), "verify"], capsys)
     assert code == 0 and calls == [] and "pages not checked" in out
     (root / "docs").mkdir()

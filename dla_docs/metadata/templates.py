@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from dla_docs.errors import InputError, Location
-from dla_docs.fs import contained, decode_utf8, read_bounded, shown
+from dla_docs.errors import InputError
+from dla_docs.fs import decode_utf8, read_bounded, shown
 from dla_docs.metadata.block import find_block
 from dla_docs.metadata.reader import parse_index
 from dla_docs.metadata.schema import ModelIndexError, Problem, Template
@@ -23,17 +23,14 @@ def read_text(path: Path, display: str) -> str:
     """
     return decode_utf8(read_bounded(path, MAX_TEMPLATE_BYTES, display), display)
 
-def read_template(path: Path, root: Path | None = None, *, allow_outside: bool = False) -> Template:
+def read_template(path: Path, root: Path | None = None) -> Template:
     """Read and validate the template at ``path``.
 
-    With ``root``, a path that resolves outside it is refused (unless ``allow_outside``: a
-    file the user named on the command line is read, never written to but by ``--fix``) and
-    messages show the path relative to it. Raises :class:`ModelIndexError` listing every
-    problem found.
+    With ``root``, messages show the path relative to it. The path may lie anywhere: the
+    configured templates were held inside the project when the settings were read, and a file
+    the user names on the command line is read, never written to but by ``--fix``. Raises
+    :class:`ModelIndexError` listing every problem found.
     """
-    if root is not None and not allow_outside:
-        if not contained(path, root):
-            raise InputError(Location(str(path)), "file", f"path points outside the project folder {root.resolve()}")
     display = shown(path, root) if root is not None else str(path)
     text = read_text(path, display)
     return parse_template(text, path, display)
@@ -47,12 +44,12 @@ def parse_template(text: str, path: Path, display: str | None = None) -> Templat
     return Template(path, display, text, text[:comment_start], text[comment_end:], body_start, body_end, index)
 
 
-def read_templates(paths: Sequence[Path], root: Path | None = None, *, allow_outside: bool = False) -> list[Template]:
+def read_templates(paths: Sequence[Path], root: Path | None = None) -> list[Template]:
     """Read every template, raising one :class:`ModelIndexError` with all their problems."""
     templates, problems = [], []
     for path in paths:
         try:
-            templates.append(read_template(path, root, allow_outside=allow_outside))
+            templates.append(read_template(path, root))
         except ModelIndexError as exc:
             problems.extend(exc.problems)
         except InputError as exc:

@@ -10,16 +10,17 @@ escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from dla_docs.checks.findings import FieldCheck, VerifyReport
+from dla_docs.checks.findings import FieldCheck
 from dla_docs.checks.recorded_fields import unchecked_by_field
 from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
@@ -33,9 +34,9 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
-from dla_docs.metadata.context import ContextModel
 from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
+from dla_docs.render.page_cache import PageCache
 from dla_docs.render.templating import (
     LineMap,
     load_string,
@@ -44,6 +45,9 @@ from dla_docs.render.templating import (
     render_string,
     render_template,
 )
+
+if TYPE_CHECKING:
+    from dla_docs.render.site_model import Site
 
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
@@ -101,24 +105,7 @@ def _number(value: Any) -> str:
     return formatting.integer(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-@dataclass(frozen=True)
-class Site:
-    """Everything the pages show: the family template, one card per variant, the check report."""
-
-    settings: Settings
-    family: Template                 # the family page's template (prose + model-index)
-    cards: Sequence[Card]
-    report: VerifyReport
-    family_svg: str
-    diffs: Sequence[DiffPage] = ()  # variant diff pages (dla_docs.render.diff_pages)
-    context: Sequence[ContextModel] = ()  # well-known models of other families (recorded, not measured)
-
-    @property
-    def measurements(self) -> dict[str, Measurement]:
-        return {card.name: card.measurement for card in self.cards}
-
-
-def _parts(m: Measurement) -> list[dict[str, Any]]:
+def part_rows(m: Measurement) -> list[dict[str, Any]]:
     levels = {lvl.name: lvl for lvl in m.levels}
     rows = []
     for name, part in m.parts.items():
@@ -150,18 +137,19 @@ def _snippets(env: SandboxedEnvironment, name: str) -> str:
     return render_template(env, SNIPPETS, model_name=Markup(name))
 
 
-def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
+def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost: str) -> str:
+    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdict`)."""
     config = card.config
     return render_template(
         env, f"{PAGE_TEMPLATES}/model_card.md",
         name=Markup(card.name), title=Markup(config.title), config=config, m=card.measurement,
         block_name=BLOCK_NAMES[config.block],
         checks=[CheckRow(c) for c in card.checks],
-        parts=_parts(card.measurement),
+        parts=part_rows(card.measurement),
         skipped=_skipped(card.measurement),
-        hda_svg=Markup(svg_for_inline(card.hda_svg)),
-        ida_svg=Markup(svg_for_inline(card.ida_svg)),
-        overview_svg=Markup(svg_for_inline(card.overview_svg)),
+        hda_svg=Markup(svg_for_inline(card.graphs.hda)),
+        ida_svg=Markup(svg_for_inline(card.graphs.ida)),
+        overview_svg=Markup(svg_for_inline(card.graphs.overview)),
         training=card.training,
         code=card.code,
         snippets=Markup(_snippets(env, card.name)),
@@ -170,8 +158,8 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         deploy=card.deploy,
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
-        verdict=card_verdict(site.cards, card),
-        search_boost=card_search_boost([c.name for c in site.cards].index(card.name)),
+        verdict=verdict,
+        search_boost=search_boost,
     )
 
 
@@ -309,26 +297,29 @@ def check_templates(settings: Settings, family: Template) -> None:
         load_template(env, f"{PAGE_TEMPLATES}/{page}")
 
 
-def render_docs(site: Site) -> dict[str, bytes]:
-    """Every file under ``docs/``, keyed by relative POSIX path."""
+def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
+    """Every file under ``docs/``, keyed by relative POSIX path. With ``cache``, a page whose
+    inputs (its part of ``site``, the templates, the code) are unchanged is not rendered again."""
     templates_dir = site.settings.root / "templates"
+    cache = cache or PageCache(None, templates_dir)
     env = project_environment(site.settings.root)
-    files: dict[str, bytes] = {
-        "index.md": _with_final_newline(family_page(env, site)),
-        "architecture.md": _with_final_newline(architecture_page(env, site)),
-        "verification.md": _with_final_newline(verification_page(env, site)),
-        "glossary.md": _with_final_newline(glossary_page(env)),
-        ".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode(),
-    }
-    for page in site.diffs:
-        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page, site.cards))
-        files[page.graph_path] = page.svg.encode()
-    for card in site.cards:
-        files[f"models/{card.name}.md"] = _with_final_newline(model_card(env, site, card))
-    for card in site.cards:
-        files[f"graphs/{card.name}-hda.svg"] = card.hda_svg.encode()
-        files[f"graphs/{card.name}-ida.svg"] = card.ida_svg.encode()
-        files[f"graphs/{card.name}-overview.svg"] = card.overview_svg.encode()
+
+    def page(name: str, inputs: Any, render: Callable[[], str]) -> None:
+        files[name] = _with_final_newline(cache.page(name, inputs, render))
+
+    files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
+    page("index.md", site, lambda: family_page(env, site))
+    page("architecture.md", site, lambda: architecture_page(env, site))
+    page("verification.md", site, lambda: verification_page(env, site))
+    page("glossary.md", (), lambda: glossary_page(env))
+    for diff in site.diffs:
+        page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
+        files[diff.graph_path] = diff.svg.encode()
+    for position, card in enumerate(site.cards):
+        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
+        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
+        for kind in ("hda", "ida", "overview"):
+            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
     files["graphs/family.svg"] = site.family_svg.encode()
     files.update(_assets(templates_dir, site.settings.root))
     files["stylesheets/dla-graphs.css"] = graph_css().encode()
