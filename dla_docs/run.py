@@ -11,7 +11,7 @@ option's spelling beyond the names that error messages quote.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,17 +252,19 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
 @dataclass
 class Rendered:
     """Every file of ``docs/`` as ``build`` would write it (``None`` when strict drift stopped it),
-    the check behind it and the measurements it shows."""
+    the check behind it, the measurements it shows and what publishing it returned."""
 
     report: VerifyReport
     files: dict[str, bytes] | None
     measurements: dict[str, Measurement]
+    published: Any = None
 
 
-def render(settings: Settings, strict: bool = False, no_cache: bool = False,
-           progress: Progress = no_progress) -> Rendered:
-    """Measure, check, draw and render every file of ``docs/`` in memory; with ``strict``, drift
-    renders nothing."""
+def render(settings: Settings, strict: bool = False, no_cache: bool = False, progress: Progress = no_progress,
+           publish: Callable[[dict[str, bytes], Store | None], Any] | None = None) -> Rendered:
+    """Measure, check, draw and render every file of ``docs/`` in memory, then ``publish`` them
+    (given the store for its stamps); with ``strict``, drift renders nothing. What was drawn,
+    rendered and compiled anew is kept in the store once publishing succeeded."""
     from dla_docs.render.pages import render_docs
     from dla_docs.render.site_model import site_model
 
@@ -274,8 +276,9 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False,
         if strict and report.findings:
             return Rendered(report, None, _measurements(facts))
         files = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages)
+        published = publish(files, store) if publish is not None else None
         rendering.keep()
-    return Rendered(report, files, _measurements(facts))
+    return Rendered(report, files, _measurements(facts), published)
 
 
 @dataclass
@@ -292,14 +295,12 @@ def build(settings: Settings, strict: bool = False, site: bool = True, builder: 
     ``strict``, drift writes nothing."""
     from dla_docs.publish.site import build_lock, publish
 
+    def published(files: dict[str, bytes], store: Store | None) -> Published:
+        return publish(settings, files, site=site, builder=builder, stamps=store.site if store else None)
+
     with build_lock(settings.root):
-        rendered = render(settings, strict, no_cache, progress)
-        if rendered.files is None:
-            return Built(rendered.report, None)
-        store = open_store(settings.cache_dir, no_cache)
-        published = publish(settings, rendered.files, site=site, builder=builder,
-                            stamps=store.site if store else None)
-    return Built(rendered.report, published)
+        rendered = render(settings, strict, no_cache, progress, published)
+    return Built(rendered.report, rendered.published)
 
 
 # -- deploy ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from dla_docs.checks.findings import FieldCheck
+from dla_docs.checks.findings import FieldCheck, VerifyReport
 from dla_docs.checks.recorded_fields import unchecked_by_field
 from dla_docs.checks.report import finding_line
 from dla_docs.config import Settings
@@ -47,6 +47,7 @@ from dla_docs.render.templating import (
 )
 
 if TYPE_CHECKING:
+    from dla_docs.measure.stored import StoredFacts
     from dla_docs.render.site_model import Site
 
 PAGE_TEMPLATES = "pages"
@@ -214,24 +215,26 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
     }
 
 
-def architecture_page(env: SandboxedEnvironment, site: Site) -> str:
+def architecture_page(env: SandboxedEnvironment, family_svg: str, facts: Sequence[StoredFacts]) -> str:
+    """The family's structure: its figure, and a row per variant (``facts``, in the family's order)."""
     return render_template(
         env, f"{PAGE_TEMPLATES}/architecture.md",
-        family_svg=Markup(svg_for_inline(site.family_svg)), rows=[structure_row(c.structure) for c in site.cards],
+        family_svg=Markup(svg_for_inline(family_svg)), rows=[structure_row(f.facts.structure) for f in facts],
     )
 
 
-def verification_page(env: SandboxedEnvironment, site: Site) -> str:
-    s = site.settings
+def verification_page(env: SandboxedEnvironment, s: Settings, report: VerifyReport,
+                      checks: Sequence[tuple[str, Sequence[FieldCheck]]]) -> str:
+    """What was checked and how: ``checks`` are the cards' (variant, checked fields), in the family's order."""
     return render_template(
         env, f"{PAGE_TEMPLATES}/verification.md",
         templates=[t.relative_to(s.root).as_posix() for t in s.templates],
         image_size=s.image_size, convention=s.convention,
         tolerance=f"{100 * s.file_size_tolerance:g}%",
-        findings=[finding_line(f) for f in site.report.findings], checked=site.report.checked,
-        table=[(Markup(card.name), [CheckRow(c) for c in card.checks]) for card in site.cards],
-        table_rows=sum(len(card.checks) for card in site.cards),
-        unchecked=unchecked_by_field(site.report),  # recorded, not checked: (field, why, variants)
+        findings=[finding_line(f) for f in report.findings], checked=report.checked,
+        table=[(Markup(name), [CheckRow(c) for c in shown]) for name, shown in checks],
+        table_rows=sum(len(shown) for _, shown in checks),
+        unchecked=unchecked_by_field(report),  # recorded, not checked: (field, why, variants)
     )
 
 
@@ -309,8 +312,11 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
     page("index.md", site, lambda: family_page(env, site))
-    page("architecture.md", site, lambda: architecture_page(env, site))
-    page("verification.md", site, lambda: verification_page(env, site))
+    facts = tuple(card.facts for card in site.cards)
+    page("architecture.md", (site.family_svg, facts), lambda: architecture_page(env, site.family_svg, facts))
+    checks = tuple((card.name, card.checks) for card in site.cards)
+    verification = (site.settings, site.report, checks)
+    page("verification.md", verification, lambda: verification_page(env, *verification))
     page("glossary.md", (), lambda: glossary_page(env))
     for diff in site.diffs:
         page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
