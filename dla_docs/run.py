@@ -1,29 +1,27 @@
 """Every command's flow: one function per command, called by the CLI (and by the tests) alone.
 
-Each function takes the settings and plain values and composes the stages, each a function of
-the one before: the project's inputs (:mod:`dla_docs.inputs`) -> the facts (the store's, the
-rest measured) -> the checks (a :class:`~dla_docs.checks.findings.VerifyReport`) -> the site
-model (:mod:`dla_docs.render.site_model`) -> the renderers (pages, the Hub's cards, CFF) ->
-publishing. It returns a result for the CLI to print; nothing here formats output or knows an
-option's spelling beyond the names that error messages quote.
+Each function takes the settings and plain values and composes the stages of
+:mod:`dla_docs.stages`, each a function of the one before: the project's inputs -> the facts ->
+the checks -> the site model -> the renderers (pages, the Hub's cards, CFF) -> publishing. It
+returns a result for the CLI to print; nothing here formats output or knows an option's
+spelling beyond the names that error messages quote.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dla_docs import stages
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.config import Settings
 from dla_docs.fs import shown
 from dla_docs.inputs import Inputs, read_inputs, read_templates
 from dla_docs.measure.facts import Measurement
-from dla_docs.measure.runner import Measuring, start_measuring
-from dla_docs.measure.stored import StoredFacts, measurement_shelf
+from dla_docs.measure.stored import StoredFacts
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.progress import Progress, no_progress
 from dla_docs.store import Store, open_store
@@ -34,97 +32,6 @@ if TYPE_CHECKING:  # imported where used: a warm command needs none of them
     from dla_docs.checks.fix import FixResult
     from dla_docs.measure.diff import VariantDiff
     from dla_docs.publish.site import Published
-    from dla_docs.render.page_cache import PageCache
-    from dla_docs.render.site_graphs import SiteDrawings
-
-
-# -- the stages, composed by the commands below --------------------------------------------
-
-
-@contextmanager
-def _started(settings: Settings, names: Sequence[str], no_cache: bool = False, progress: Progress = no_progress,
-             image_size: int | None = None, jobs: int | None = None) -> Iterator[tuple[Store | None, Measuring]]:
-    """The store, and the facts of ``names`` under way (the store's, the rest being measured:
-    torch is imported by the measuring server while this process reads the inputs)."""
-    store = open_store(settings.cache_dir, no_cache)
-    with start_measuring(names, image_size or settings.image_size, measurement_shelf(store), progress,
-                         jobs) as measuring:
-        yield store, measuring
-
-
-@dataclass
-class _Rendering:
-    """The render step's state: the page templates (compiled ones kept in the store), the
-    drawings under way and the pages kept by the digest of their inputs."""
-
-    env: Any
-    drawings: SiteDrawings | None
-    pages: PageCache
-
-    def keep(self) -> None:
-        """Store what was drawn, rendered and compiled anew: the command succeeded, so one that
-        fails on bad input leaves the store as it was."""
-        from dla_docs.render.compiled import remember_compiled
-
-        if self.drawings is not None:
-            self.drawings.keep()
-        self.pages.keep()
-        remember_compiled(self.env)
-
-
-@contextmanager
-def _rendering(settings: Settings, store: Store | None, draw: bool) -> Iterator[_Rendering]:
-    from dla_docs.render.compiled import keep_compiled
-    from dla_docs.render.page_cache import PageCache
-    from dla_docs.render.site_graphs import SiteDrawings
-    from dla_docs.render.templating import project_environment
-
-    env = project_environment(settings.root)
-    keep_compiled(env, store.templates if store else None)
-    drawings = SiteDrawings(store.drawings if store else None) if draw else None
-    try:
-        yield _Rendering(env, drawings, PageCache(store.pages if store else None, settings.root / "templates"))
-    finally:
-        if drawings is not None:
-            drawings.__exit__()  # waits for the drawings under way
-
-
-def _inputs(settings: Settings, paths: Sequence[Path], pages: bool) -> Inputs:
-    """The project's inputs; with ``pages``, the page templates are compiled too, so that a
-    template error is reported in a second, not after measuring."""
-    from dla_docs.render.pages import check_templates
-
-    templates = read_templates(settings, paths)
-    if pages:
-        check_templates(settings, templates[0])
-    return read_inputs(settings, templates)
-
-
-def _facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:
-    """Every variant's facts, in the order asked (waited for); with ``drawings``, each graph is
-    drawn as soon as the facts it shows are known."""
-    arriving = measuring.as_they_come()
-    for _ in arriving if drawings is None else drawings.follow(arriving):
-        pass
-    facts = {name: measuring.found[name] for name in measuring.names}
-    if drawings is not None:
-        drawings.draw_family(facts)
-    return facts
-
-
-def _measurements(facts: Mapping[str, StoredFacts]) -> dict[str, Measurement]:
-    return {name: stored.facts.measurement for name, stored in facts.items()}
-
-
-def _check(inputs: Inputs, paths: Sequence[Path], facts: Mapping[str, StoredFacts],
-           notes: Sequence[str]) -> VerifyReport:
-    """The metadata checks of the templates at ``paths`` against the facts and the sources."""
-    from dla_docs.checks.verify import verify_templates
-
-    report = verify_templates(inputs.settings, inputs.at(paths), _measurements(facts), results=inputs.results,
-                              benchmarks=inputs.benchmarks, context=inputs.context)
-    report.notes.extend(notes)
-    return report
 
 
 @dataclass
@@ -139,7 +46,7 @@ class Measured:
 def measure(settings: Settings, names: Sequence[str], image_size: int | None = None, no_cache: bool = False,
             jobs: int | None = None, progress: Progress = no_progress) -> Measured:
     """The measurements of ``names`` (in that order) at ``image_size`` (default: the project's)."""
-    with _started(settings, names, no_cache, progress, image_size, jobs) as (_, measuring):
+    with stages.started(settings, names, no_cache, progress, image_size, jobs) as (_, measuring):
         results = measuring.results()
         return Measured({name: stored.facts.measurement for name, stored in results.items()}, measuring.notes,
                         {name: stored.facts.structure for name, stored in results.items()})
@@ -179,14 +86,13 @@ def citation_findings(settings: Settings) -> list[Finding]:
 def deploy_record_findings(settings: Settings, notes: list[str]) -> list[Finding]:
     """The committed deploy record against the code and the installed versions (no export run)."""
     from dla_docs.checks.deploy import deploy_findings
-    from dla_docs.zoo.variants import list_models
 
     findings, more = deploy_findings(settings.root, list_models())
     notes.extend(more)
     return findings
 
 
-def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: VerifyReport, rendering: _Rendering,
+def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: VerifyReport, rendering: stages.Rendering,
                 checkpoints: Checkpoints | None, own: bool, pages: bool) -> VerifyReport:
     """``report`` with the checkpoints and (for the configured templates) the generated files."""
     from dla_docs.checks.freshness import check_pages
@@ -222,6 +128,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     from dla_docs.checks.checkpoints import inspect_checkpoints
     from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.freshness import has_pages
+    from dla_docs.checks.verify import with_checkpoints
     from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
 
     paths = resolve_paths(settings, templates)
@@ -229,18 +136,19 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     own = set(paths) == set(settings.templates)
     pages = own and has_pages(settings.docs_dir)
     named = None if own else read_templates(settings, paths)  # read first: only their variants are measured
-    with (_started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
-          as (store, measuring), _rendering(settings, store, draw=pages) as rendering):
-        inputs = _inputs(settings, paths, pages) if own else read_inputs(settings, named)
+    with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
+          as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
+        inputs = stages.project_inputs(settings, paths, pages) if own else read_inputs(settings, named)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
-        facts = _facts(measuring, rendering.drawings)
-        report = _check(inputs, paths, facts, measuring.notes)
-        fixes = fix_templates(inputs.at(paths), report, _measurements(facts), add_missing) if fix else []
+        facts = stages.facts(measuring, rendering.drawings)
+        report = stages.check(inputs, paths, facts, measuring.notes)
+        seen = with_checkpoints(report, checkpoints) if checkpoints is not None else report  # what --fix writes
+        fixes = fix_templates(inputs.at(paths), seen, stages.measurements(facts), add_missing) if fix else []
         if any(result.changed for result in fixes):
             inputs = inputs.reread()
-            report = _check(inputs, paths, facts, measuring.notes)
+            report = stages.check(inputs, paths, facts, measuring.notes)
         report = _with_pages(inputs, facts, report, rendering, checkpoints, own, pages)
         rendering.keep()
     return Verified(report, fixes)
@@ -268,17 +176,17 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
     from dla_docs.render.pages import render_docs
     from dla_docs.render.site_model import site_model
 
-    with (_started(settings, list_models(), no_cache, progress) as (store, measuring),
-          _rendering(settings, store, draw=True) as rendering):
-        inputs = _inputs(settings, settings.templates, pages=True)
-        facts = _facts(measuring, rendering.drawings)
-        report = _check(inputs, settings.templates, facts, measuring.notes)
+    with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
+          stages.rendering(settings, store, draw=True) as rendering):
+        inputs = stages.project_inputs(settings, settings.templates, pages=True)
+        facts = stages.facts(measuring, rendering.drawings)
+        report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
-            return Rendered(report, None, _measurements(facts))
+            return Rendered(report, None, stages.measurements(facts))
         files = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages)
         published = publish(files, store) if publish is not None else None
         rendering.keep()
-    return Rendered(report, files, _measurements(facts), published)
+    return Rendered(report, files, stages.measurements(facts), published)
 
 
 @dataclass
@@ -329,12 +237,12 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     from dla_docs.render.site_model import site_model
 
     refuse_managed(output, settings)  # before anything is measured
-    with (_started(settings, list_models(), no_cache, progress) as (store, measuring),
-          _rendering(settings, store, draw=False) as rendering):
+    with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
+          stages.rendering(settings, store, draw=False) as rendering):
         check_hf_template(settings)  # before the inputs are read
-        inputs = _inputs(settings, settings.templates, pages=False)
-        facts = _facts(measuring, None)
-        files = hf_files(site_model(inputs, facts, _check(inputs, settings.templates, facts, measuring.notes)),
+        inputs = stages.project_inputs(settings, settings.templates, pages=False)
+        facts = stages.facts(measuring, None)
+        files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
                          names, inputs.results)
         rendering.keep()
     return write_files(output, files, settings)
@@ -363,7 +271,7 @@ def graph(settings: Settings, name: str, kind: str = "hda", fmt: str = "svg", im
         graphs.require_dot()  # fail before measuring, not after
     if output is not None:
         refuse_managed(output, settings)
-    with _started(settings, [name], no_cache, image_size=image_size) as (_, measuring):
+    with stages.started(settings, [name], no_cache, image_size=image_size) as (_, measuring):
         facts = measuring.results()[name].facts
     data = graphs.render(graphs.GRAPH_KINDS[kind](facts), fmt)
     if output is not None:

@@ -20,7 +20,7 @@ def entries_to_measure(templates: Sequence[Template]) -> list[str]:
     return [name for name in list_models() if name in documented]
 
 
-def resolve_paths(settings: Settings, given: Sequence[Path], option: str = "--template") -> list[Path]:
+def resolve_paths(settings: Settings, given: Sequence[Path]) -> list[Path]:
     """``given`` (relative to the working folder) or the configured templates.
 
     A template named on the command line may lie anywhere: reading a file the user names is

@@ -42,7 +42,7 @@ def built(tmp_path, measurements, capsys):
 
 
 def test_verify_with_a_named_template_measures_only_the_variants_it_documents(tmp_path, measurements):
-    root = make_project(tmp_path / "p", measurements, {"t.md": fixture_text("two_models.md")})
+    root = make_project(tmp_path / "p", {"t.md": fixture_text("two_models.md")})
     other = tmp_path / "named.md"
     other.write_text(fixture_text("two_models.md"), encoding="utf-8")
     documented = [n for n in re.findall(r"- Name: (\S+)", fixture_text("two_models.md")) if n in list_models()]

@@ -35,14 +35,20 @@ Seen = dict[int, tuple[Any, str]]  # id -> the object (held, so that its id is n
 
 def _walk(value: Any, seen: Seen, out: list[str]) -> None:
     """Append a canonical spelling of ``value`` to ``out`` (its type included)."""
-    if isinstance(value, StoredFacts):
-        out.append(f"F{value.digest}")
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(f"D{content_digest(value, seen)}")
-    elif isinstance(value, str):
+    if isinstance(value, str):
         out.append(f"{type(value).__name__}{len(value)}:{value}")
     elif value is None or isinstance(value, (bool, int, float, enum.Enum)):
         out.append(f"{type(value).__name__}:{value!r}")
+    elif isinstance(value, StoredFacts):
+        out.append(f"F{value.digest}")
+    elif id(value) in seen:
+        out.append(f"D{seen[id(value)][1]}")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out.append(f"{type(value).__module__}.{type(value).__qualname__}(")
+        for field in dataclasses.fields(value):
+            out.append(field.name)
+            _walk(getattr(value, field.name), seen, out)
+        out.append(")")
     elif isinstance(value, PurePath):
         out.append(f"P{len(str(value))}:{value}")
     elif isinstance(value, Mapping):
@@ -68,22 +74,17 @@ def _walk(value: Any, seen: Seen, out: list[str]) -> None:
 
 
 def content_digest(value: Any, seen: Seen | None = None) -> str:
-    """The SHA-256 of ``value``'s content (a dataclass: its type and every field, in order).
-    ``seen`` remembers the digests of objects already walked (they are frozen)."""
+    """The SHA-256 of ``value``'s content: a dataclass's type and every field in order, a
+    mapping's items in order, a set's members sorted, stored facts by their content digest.
+    ``seen`` remembers the digests of (frozen) objects already digested: a part of several
+    pages is walked once."""
     seen = {} if seen is None else seen
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if id(value) in seen:
-            return seen[id(value)][1]
-        out = [type(value).__module__, type(value).__qualname__]
-        for field in dataclasses.fields(value):
-            out.append(field.name)
-            _walk(getattr(value, field.name), seen, out)
-    else:
-        out = []
-        _walk(value, seen, out)
+    if id(value) in seen:
+        return seen[id(value)][1]
+    out: list[str] = []
+    _walk(value, seen, out)
     digest = hashlib.sha256("\0".join(out).encode("utf-8", "surrogatepass")).hexdigest()
-    if dataclasses.is_dataclass(value):
-        seen[id(value)] = (value, digest)
+    seen[id(value)] = (value, digest)
     return digest
 
 
@@ -115,7 +116,8 @@ class PageCache:
             self._base = "\0".join((package_code(), templates_digest(self.templates_dir), sys.version,
                                     jinja2.__version__))
         try:
-            shows = content_digest(inputs, self._seen)
+            parts = inputs if isinstance(inputs, tuple) else (inputs,)
+            shows = "".join(content_digest(part, self._seen) for part in parts)
         except TypeError:
             return None  # rendered every time: better slow than stale
         return hashlib.sha256(f"{self._base}\0{name}\0{shows}".encode()).hexdigest()

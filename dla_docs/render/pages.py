@@ -311,21 +311,22 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
         files[name] = _with_final_newline(cache.page(name, inputs, render))
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
-    page("index.md", site, lambda: family_page(env, site))
+    # the parts first, then the pages made of them: each part's digest is taken once
+    for position, card in enumerate(site.cards):
+        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
+        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
+        for kind in ("hda", "ida", "overview"):
+            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
+    for diff in site.diffs:
+        page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
+        files[diff.graph_path] = diff.svg.encode()
     facts = tuple(card.facts for card in site.cards)
     page("architecture.md", (site.family_svg, facts), lambda: architecture_page(env, site.family_svg, facts))
     checks = tuple((card.name, card.checks) for card in site.cards)
     verification = (site.settings, site.report, checks)
     page("verification.md", verification, lambda: verification_page(env, *verification))
     page("glossary.md", (), lambda: glossary_page(env))
-    for diff in site.diffs:
-        page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
-        files[diff.graph_path] = diff.svg.encode()
-    for position, card in enumerate(site.cards):
-        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
-        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
-        for kind in ("hda", "ida", "overview"):
-            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
+    page("index.md", site, lambda: family_page(env, site))
     files["graphs/family.svg"] = site.family_svg.encode()
     files.update(_assets(templates_dir, site.settings.root))
     files["stylesheets/dla-graphs.css"] = graph_css().encode()
