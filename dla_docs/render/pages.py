@@ -279,9 +279,9 @@ def _assets(templates_dir: Path, root: Path) -> dict[str, bytes]:
 _BLANK_LINES = re.compile(r"\n\n\n+")  # spelled out: a literal prefix makes re search for it fast (10x)
 
 
-def _with_final_newline(text: str) -> bytes:
+def _with_final_newline(text: str) -> str:
     text = _BLANK_LINES.sub("\n\n", text)
-    return (text.rstrip("\n") + "\n").encode("utf-8")
+    return text.rstrip("\n") + "\n"
 
 
 PAGES = ("index.md", "model_card.md", "architecture.md", "verification.md", "diff.md", "glossary.md")
@@ -308,7 +308,7 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
     env = project_environment(site.settings.root)
 
     def page(name: str, inputs: Any, render: Callable[[], str]) -> None:
-        files[name] = _with_final_newline(cache.page(name, inputs, render))
+        files[name] = cache.page(name, inputs, lambda: _with_final_newline(render())).encode("utf-8")
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
     # the parts first, then the pages made of them: each part's digest is taken once
