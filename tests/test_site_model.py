@@ -69,6 +69,7 @@ def test_a_warm_verify_renders_no_page_and_a_changed_input_only_its_pages(built,
     assert code == 1 and '"index.md"' in out
 
 
+@pytest.mark.slow  # a build and a verify; the warm-verify case above is the fast one
 def test_fix_checks_again_and_renders_the_pages_once(built, seed_flops, monkeypatch, capsys):
     template = built / "templates" / "models" / "dla.md"
     original = template.read_text(encoding="utf-8")
