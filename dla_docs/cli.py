@@ -1,56 +1,26 @@
-"""The ``dla-docs`` command line: each command parses its options, makes one call into
-:mod:`dla_docs.run` and prints what it returns; errors a user can cause print one line each."""
+"""The ``dla-docs`` command line: each command parses its options (the shared ones:
+:mod:`dla_docs.cli_params`), makes one call into :mod:`dla_docs.run` and prints what it returns;
+errors a user can cause print one line each."""
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from dla_docs.cli_params import (
+    Context,
+    image_size_option,
+    jobs_option,
+    no_cache_option,
+    variant_argument,
+    variants_argument,
+)
 from dla_docs.errors import DlaDocsError, error_lines, one_line
 from dla_docs.progress import Steps
-from dla_docs.zoo.variants import UnknownVariantError, list_models
-
-
-@dataclass
-class Context:
-    """The project folder named by ``--project``, and the progress bars (shown on a terminal)."""
-
-    project: Path | None
-    progress: Steps
-
-    def settings(self):  # -> Settings, imported here: --help loads no configuration code
-        from dla_docs.config import find_root, load_settings
-
-        return load_settings(self.project or find_root(Path.cwd()))
-
-
-def _variants(_ctx: click.Context | None, _param: click.Parameter | None, names: tuple[str, ...]) -> list[str]:
-    for name in names:
-        if name not in list_models():
-            from dla_docs.checks.zoo import suggest
-
-            close = suggest(name, list_models())
-            hint = f"; did you mean {close!r}?" if close else ""
-            raise click.BadParameter(one_line(str(UnknownVariantError(name)) + hint), param_hint="VARIANT")
-    return list(dict.fromkeys(names)) or list_models()
-
-
-def _image_size(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
-    from dla_docs.measure.spec import InvalidImageSize, check_image_size
-
-    try:
-        return None if value is None else check_image_size(value)
-    except InvalidImageSize as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-image_size_option = click.option("--image-size", type=int, default=None, callback=_image_size, help=(
-    "Input side length in pixels, a multiple of 32 (default: the project setting, 224)."))
-no_cache_option = click.option("--no-cache", is_flag=True, help="Measure again, ignoring cached results.")
+from dla_docs.zoo.variants import list_models
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,11 +34,11 @@ def cli(ctx: click.Context, project: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("variants", nargs=-1, metavar="[VARIANT]...", callback=_variants)
+@variants_argument
 @image_size_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object keyed by variant.")
 @no_cache_option
-@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: cores).")
+@jobs_option
 @click.pass_obj
 def measure(obj: Context, variants: list[str], image_size: int | None, as_json: bool,
             no_cache: bool, jobs: int | None) -> int:
@@ -119,7 +89,7 @@ def verify(obj: Context, templates: tuple[Path, ...], fmt: str, checkpoint_dir: 
 
 
 @cli.command()
-@click.argument("variant", metavar="VARIANT", callback=lambda c, p, v: _variants(c, p, (v,))[0])
+@variant_argument("VARIANT")
 @click.option("--kind", type=click.Choice(["hda", "ida", "overview"]), default="hda", show_default=True,
               help="hda: every block and aggregation node, stage by stage; ida: the chain of levels; "
                    "overview: the trees folded, one node per root (the model card's figure).")
@@ -167,10 +137,10 @@ def build(obj: Context, strict: bool, no_site: bool, builder: str, no_cache: boo
 
 
 @cli.command()
-@click.argument("variants", nargs=-1, metavar="[VARIANT]...", callback=_variants)
+@variants_argument
 @click.option("--check", is_flag=True, help="Re-run everything but latency and compare with the committed "
                                             "record; exit 1 on any difference, nothing written.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Parallel workers (default: cores).")
+@jobs_option
 @click.pass_obj
 def deploy(obj: Context, variants: list[str], check: bool, jobs: int | None) -> int:
     """Measure deployability: torch.export, ONNX + onnxruntime equality, channels_last, CPU latency.
@@ -178,9 +148,8 @@ def deploy(obj: Context, variants: list[str], check: bool, jobs: int | None) -> 
     Needs the deploy extra (pip install 'dla-docs[deploy]'). Writes data/deploy_dla.json.
     """
     from dla_docs import run
-    from dla_docs.render.text_report import deploy_lines
-
     from dla_docs.progress import no_progress
+    from dla_docs.render.text_report import deploy_lines
 
     exporting = obj.progress("exporting", len(variants))
     timing = no_progress if check else obj.progress("timing", len(variants))
@@ -207,7 +176,7 @@ def export_cff(obj: Context, output: Path | None) -> int:
 
 
 @export.command("hf")
-@click.argument("variants", nargs=-1, metavar="[VARIANT]...", callback=_variants)
+@variants_argument
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write <variant>/README.md and <variant>/config.json into.")
 @no_cache_option
@@ -225,8 +194,8 @@ def export_hf(obj: Context, variants: list[str], output: Path, no_cache: bool) -
 
 
 @cli.command()
-@click.argument("a", metavar="A", callback=lambda c, p, v: _variants(c, p, (v,))[0])
-@click.argument("b", metavar="B", callback=lambda c, p, v: _variants(c, p, (v,))[0])
+@variant_argument("A")
+@variant_argument("B")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="A table for people, or one JSON object.")
 @image_size_option

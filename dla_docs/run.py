@@ -1,31 +1,34 @@
 """Every command's flow: one function per command, called by the CLI (and by the tests) alone.
 
-Each function takes the settings and plain values, runs the stages in order (through a
-:class:`~dla_docs.pipeline.Run` where it needs the project's templates) and returns a result for
-the CLI to print; nothing here formats output or knows an option's spelling beyond the names
-that error messages quote.
+Each function takes the settings and plain values and composes the stages of
+:mod:`dla_docs.stages`, each a function of the one before: the project's inputs -> the facts ->
+the checks -> the site model -> the renderers (pages, the Hub's cards, CFF) -> publishing. It
+returns a result for the CLI to print; nothing here formats output or knows an option's
+spelling beyond the names that error messages quote.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from dla_docs import stages
 from dla_docs.checks.findings import Finding, VerifyReport
 from dla_docs.config import Settings
 from dla_docs.fs import shown
+from dla_docs.inputs import Inputs, read_inputs, read_templates
 from dla_docs.measure.facts import Measurement
-from dla_docs.measure.runner import start_measuring
-from dla_docs.measure.stored import measurement_shelf
+from dla_docs.measure.stored import StoredFacts
 from dla_docs.measure.structure import ModelStructure
-from dla_docs.pipeline import Run
 from dla_docs.progress import Progress, no_progress
-from dla_docs.store import open_store
+from dla_docs.store import Store, open_store
+from dla_docs.zoo.variants import list_models
 
 if TYPE_CHECKING:  # imported where used: a warm command needs none of them
+    from dla_docs.checks.checkpoints import Checkpoints
     from dla_docs.checks.fix import FixResult
     from dla_docs.measure.diff import VariantDiff
     from dla_docs.publish.site import Published
@@ -43,9 +46,7 @@ class Measured:
 def measure(settings: Settings, names: Sequence[str], image_size: int | None = None, no_cache: bool = False,
             jobs: int | None = None, progress: Progress = no_progress) -> Measured:
     """The measurements of ``names`` (in that order) at ``image_size`` (default: the project's)."""
-    store = open_store(settings.cache_dir, no_cache)
-    size = image_size or settings.image_size
-    with start_measuring(names, size, measurement_shelf(store), progress, jobs) as measuring:
+    with stages.started(settings, names, no_cache, progress, image_size, jobs) as (_, measuring):
         results = measuring.results()
         return Measured({name: stored.facts.measurement for name, stored in results.items()}, measuring.notes,
                         {name: stored.facts.structure for name, stored in results.items()})
@@ -85,32 +86,34 @@ def citation_findings(settings: Settings) -> list[Finding]:
 def deploy_record_findings(settings: Settings, notes: list[str]) -> list[Finding]:
     """The committed deploy record against the code and the installed versions (no export run)."""
     from dla_docs.checks.deploy import deploy_findings
-    from dla_docs.zoo.variants import list_models
 
     findings, more = deploy_findings(settings.root, list_models())
     notes.extend(more)
     return findings
 
 
-def _verify_report(run: Run, asked: list, own: bool, pages: bool, checkpoints) -> VerifyReport:
-    """The checks of the templates asked, with the checkpoints and (for the configured ones) the pages."""
+def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: VerifyReport, rendering: stages.Rendering,
+                checkpoints: Checkpoints | None, own: bool, pages: bool) -> VerifyReport:
+    """``report`` with the checkpoints and (for the configured templates) the generated files."""
     from dla_docs.checks.freshness import check_pages
     from dla_docs.checks.verify import with_checkpoints
+    from dla_docs.render.pages import render_docs
+    from dla_docs.render.site_model import site_model
 
-    report = run.check(asked)
-    rendered = run.render(report) if own and pages else {}  # what build would write: before what follows
-    if checkpoints is not None:
+    settings = inputs.settings
+    rendered = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages) if pages else {}
+    if checkpoints is not None:  # the pages show the report before what follows
         report = with_checkpoints(report, checkpoints)
     if not own:
         report.notes.append("pages not checked: they are generated from the configured templates")
         return report
-    docs = shown(run.settings.docs_dir, run.settings.root)
-    report.findings.extend(citation_findings(run.settings))
-    report.findings.extend(deploy_record_findings(run.settings, report.notes))
+    docs = shown(settings.docs_dir, settings.root)
+    report.findings.extend(citation_findings(settings))
+    report.findings.extend(deploy_record_findings(settings, report.notes))
     if not pages:
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
         return report
-    report.findings.extend(check_pages(run.settings.docs_dir, rendered, docs))
+    report.findings.extend(check_pages(settings.docs_dir, rendered, docs))
     report.checked += 1
     return report
 
@@ -120,31 +123,70 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
            progress: Progress = no_progress) -> Verified:
     """Check the templates (default: the configured ones) and the committed pages against the code;
     with ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured
-    values of the fields that drifted and check again."""
+    values of the fields that drifted and check again. Named templates measure only the variants
+    they document; the pages are rendered once, from the last check."""
     from dla_docs.checks.checkpoints import inspect_checkpoints
     from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.freshness import has_pages
+    from dla_docs.checks.verify import with_checkpoints
     from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
 
     paths = resolve_paths(settings, templates)
     folder = resolve_folder(settings, checkpoint_dir, "--checkpoint-dir")
     own = set(paths) == set(settings.templates)
     pages = own and has_pages(settings.docs_dir)
-    with Run(settings, no_cache, progress, extra=paths, pages=pages, draw=pages) as run:
-        asked = run.templates_at(paths)
+    named = None if own else read_templates(settings, paths)  # read first: only their variants are measured
+    with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
+          as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
+        inputs = stages.project_inputs(settings, paths, pages) if own else read_inputs(settings, named)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
-            checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(asked))
-        report = _verify_report(run, asked, own, pages, checkpoints)
-        fixes = fix_templates(asked, report, run.measurements, add_missing) if fix else []
+            checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
+        facts = stages.facts(measuring, rendering.drawings)
+        report = stages.check(inputs, paths, facts, measuring.notes)
+        seen = with_checkpoints(report, checkpoints) if checkpoints is not None else report  # what --fix writes
+        fixes = fix_templates(inputs.at(paths), seen, stages.measurements(facts), add_missing) if fix else []
         if any(result.changed for result in fixes):
-            run.reread()
-            report = _verify_report(run, run.templates_at(paths), own, pages, checkpoints)
-        run.remember()
+            inputs = inputs.reread()
+            report = stages.check(inputs, paths, facts, measuring.notes)
+        report = _with_pages(inputs, facts, report, rendering, checkpoints, own, pages)
+        rendering.keep()
     return Verified(report, fixes)
 
 
 # -- build ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """Every file of ``docs/`` as ``build`` would write it (``None`` when strict drift stopped it),
+    the check behind it, the measurements it shows and what publishing it returned."""
+
+    report: VerifyReport
+    files: dict[str, bytes] | None
+    measurements: dict[str, Measurement]
+    published: Any = None
+
+
+def render(settings: Settings, strict: bool = False, no_cache: bool = False, progress: Progress = no_progress,
+           publish: Callable[[dict[str, bytes], Store | None], Any] | None = None) -> Rendered:
+    """Measure, check, draw and render every file of ``docs/`` in memory, then ``publish`` them
+    (given the store for its stamps); with ``strict``, drift renders nothing. What was drawn,
+    rendered and compiled anew is kept in the store once publishing succeeded."""
+    from dla_docs.render.pages import render_docs
+    from dla_docs.render.site_model import site_model
+
+    with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
+          stages.rendering(settings, store, draw=True) as rendering):
+        inputs = stages.project_inputs(settings, settings.templates, pages=True)
+        facts = stages.facts(measuring, rendering.drawings)
+        report = stages.check(inputs, settings.templates, facts, measuring.notes)
+        if strict and report.findings:
+            return Rendered(report, None, stages.measurements(facts))
+        files = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages)
+        published = publish(files, store) if publish is not None else None
+        rendering.keep()
+    return Rendered(report, files, stages.measurements(facts), published)
 
 
 @dataclass
@@ -157,20 +199,17 @@ class Built:
 
 def build(settings: Settings, strict: bool = False, site: bool = True, builder: str = "mkdocs",
           no_cache: bool = False, progress: Progress = no_progress) -> Built:
-    """Measure, check, draw and render every page into ``docs/``, then build ``site/``; with
+    """Render every file of ``docs/`` (:func:`render`) and publish it, then build ``site/``; with
     ``strict``, drift writes nothing."""
     from dla_docs.publish.journal import build_lock
     from dla_docs.publish.site import publish
 
-    with build_lock(settings.root), Run(settings, no_cache, progress) as run:
-        report = run.check()
-        if strict and report.findings:
-            return Built(report, None)
-        files = run.render(report)
-        published = publish(settings, files, site=site, builder=builder,
-                            stamps=run.store.site if run.store else None)
-        run.remember()
-    return Built(report, published)
+    def published(files: dict[str, bytes], store: Store | None) -> Published:
+        return publish(settings, files, site=site, builder=builder, stamps=store.site if store else None)
+
+    with build_lock(settings.root):
+        rendered = render(settings, strict, no_cache, progress, published)
+    return Built(rendered.report, rendered.published)
 
 
 # -- deploy ---------------------------------------------------------------------------------
@@ -182,7 +221,6 @@ def deploy(settings: Settings, names: Sequence[str], check: bool = False, jobs: 
     deploy record, or with ``check`` compare it with the record (everything but latency)."""
     from dla_docs.deploy.running import deploy as run_deploy
     from dla_docs.measure.runner import default_jobs
-    from dla_docs.zoo.variants import list_models
 
     return run_deploy(settings.root, names, list_models(), settings.image_size, check, jobs or default_jobs(),
                       progress, latency_progress)
@@ -197,12 +235,17 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     the site (no graph is drawn); every card is validated before any file is written."""
     from dla_docs.publish.exports import refuse_managed, write_files
     from dla_docs.render.hf_card import check_hf_template, hf_files
+    from dla_docs.render.site_model import site_model
 
     refuse_managed(output, settings)  # before anything is measured
-    with Run(settings, no_cache, progress, draw=False,
-             before_reading=lambda: check_hf_template(settings)) as run:
-        files = hf_files(run.site(run.check()), names, run.results)
-        run.remember()
+    with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
+          stages.rendering(settings, store, draw=False) as rendering):
+        check_hf_template(settings)  # before the inputs are read
+        inputs = stages.project_inputs(settings, settings.templates, pages=False)
+        facts = stages.facts(measuring, None)
+        files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
+                         names, inputs.results)
+        rendering.keep()
     return write_files(output, files, settings)
 
 
@@ -229,9 +272,8 @@ def graph(settings: Settings, name: str, kind: str = "hda", fmt: str = "svg", im
         graphs.require_dot()  # fail before measuring, not after
     if output is not None:
         refuse_managed(output, settings)
-    store = open_store(settings.cache_dir, no_cache)
-    with start_measuring([name], image_size or settings.image_size, measurement_shelf(store)) as m:
-        facts = m.results()[name].facts
+    with stages.started(settings, [name], no_cache, image_size=image_size) as (_, measuring):
+        facts = measuring.results()[name].facts
     data = graphs.render(graphs.GRAPH_KINDS[kind](facts), fmt)
     if output is not None:
         write_file(output, data, settings)  # atomically; never onto the project's managed paths

@@ -7,7 +7,6 @@ import functools
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,22 +74,12 @@ def session_settings(settings):
     return dataclasses.replace(settings, cache_dir=session_store()[0])
 
 
-@dataclass
-class Rendered:
-    """Every docs/ file of a project rendered in memory, with what they were rendered from."""
+def render_project(settings):
+    """What ``dla-docs build`` renders for ``settings``'s project (:func:`dla_docs.run.render`:
+    nothing is written but the store)."""
+    from dla_docs import run
 
-    files: dict[str, bytes]
-    measurements: dict
-    report: object
-
-
-def render_project(settings) -> Rendered:
-    """What ``dla-docs build`` renders for ``settings``'s project (nothing is written)."""
-    from dla_docs.pipeline import Run
-
-    with Run(settings) as run:
-        report = run.check()
-        return Rendered(run.render(report), run.measurements, report)
+    return run.render(settings)
 
 
 def fill_cache(folder: Path) -> None:

@@ -37,7 +37,7 @@ def changed_lines(old: bytes, new: bytes) -> list[tuple[str, str]]:
 
 def fix_once(tmp_path, measurements, text, add_missing=False, name="t.md"):
     """Verify and fix a one-template project through the API; returns (path, result)."""
-    root = make_project(tmp_path, measurements, {name: text})
+    root = make_project(tmp_path, {name: text})
     template = read_template(root / name, root)
     report = verify_report(settings_for(root))
     return root / name, fix_template(template, report.findings, measurements, add_missing)
@@ -46,7 +46,7 @@ def fix_once(tmp_path, measurements, text, add_missing=False, name="t.md"):
 def test_fix_changes_exactly_one_line_and_a_second_fix_nothing(tmp_path, measurements, seed_flops, capsys):
     wrong = seed_flops["dla60x_c"] + 1
     text = committed_text().replace(f"FLOPs: {seed_flops['dla60x_c']}", f"FLOPs: {wrong}")
-    root = make_project(tmp_path / "p", measurements, {"dla.md": text})
+    root = make_project(tmp_path / "p", {"dla.md": text})
     path = root / "dla.md"
     before = path.read_bytes()
     code, out, err = run_cli(["--project", str(root), "verify", "--fix"], capsys)
@@ -111,7 +111,7 @@ def test_add_missing_in_a_flow_mapping(tmp_path, measurements):
 
 def test_unfixable_findings_are_left_and_reported(tmp_path, measurements, capsys):
     text = committed_text().replace("Image Size: '224'", "Image Size: '256'", 1)
-    root = make_project(tmp_path, measurements, {"dla.md": text})
+    root = make_project(tmp_path, {"dla.md": text})
     before = tree_hashes(root)
     code, out, _ = run_cli(["--project", str(root), "verify", "--fix"], capsys)
     assert code == 1 and "Metadata.Image Size" in out and "fixed" not in out
@@ -119,7 +119,7 @@ def test_unfixable_findings_are_left_and_reported(tmp_path, measurements, capsys
 
 
 def test_add_missing_needs_fix(tmp_path, measurements, capsys):
-    root = make_project(tmp_path, measurements, {"t.md": fixture_text("two_models.md")})
+    root = make_project(tmp_path, {"t.md": fixture_text("two_models.md")})
     before = tree_hashes(root)
     code, _, err = run_cli(["--project", str(root), "verify", "--add-missing"], capsys)
     assert code == 2 and "--fix" in err
@@ -128,7 +128,7 @@ def test_add_missing_needs_fix(tmp_path, measurements, capsys):
 
 def test_a_template_changed_meanwhile_is_not_overwritten(tmp_path, measurements, seed_flops):
     text = fixture_text("two_models.md").replace(f"FLOPs: {seed_flops['dla46_c']}", "FLOPs: 1")
-    root = make_project(tmp_path, measurements, {"t.md": text})
+    root = make_project(tmp_path, {"t.md": text})
     template = read_template(root / "t.md", root)
     report = verify_report(settings_for(root))
     edited = text + "\nSomeone else's edit.\n"

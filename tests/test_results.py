@@ -75,7 +75,7 @@ def test_a_bad_row_is_one_line_naming_file_line_and_field(tmp_path, line, field,
 
 
 def test_a_bad_results_file_stops_verify_with_exit_2_and_changes_nothing(tmp_path, measurements, capsys):
-    root = make_project(tmp_path, measurements, {"dla.md": committed_text()}, RESULTS_SETTING)
+    root = make_project(tmp_path, {"dla.md": committed_text()}, RESULTS_SETTING)
     (root / "results.csv").write_text(RESULTS.read_text().replace("74.632", "74.63.2"))
     before = tree_hashes(root)
     code, out, err = run_cli(["--project", str(root), "verify", "--fix"], capsys)
@@ -90,7 +90,7 @@ def test_a_changed_accuracy_is_drift_and_fix_restores_it(tmp_path, measurements,
     recorded = f"{float(imagenet_rows()['dla60x']['top5']):.2f}%"
     assert f"Top 5 Accuracy: {recorded}" in original
     text = original.replace(f"Top 5 Accuracy: {recorded}", "Top 5 Accuracy: 94.99%", 1)
-    root = make_project(tmp_path, measurements, {"dla.md": text}, RESULTS_SETTING)
+    root = make_project(tmp_path, {"dla.md": text}, RESULTS_SETTING)
     shutil.copy(RESULTS, root / "results.csv")
     code, out, err = run_cli(["--project", str(root), "verify"], capsys)
     assert code == 1, out + err
@@ -114,7 +114,7 @@ def test_precision_written_decides(tmp_path, measurements, capsys):
     top1, top5 = f"{float(dla34['top1']):.2f}%", f"{float(dla34['top5']):.2f}%"
     text = original.replace(f"Top 1 Accuracy: {top1}", f"Top 1 Accuracy: {float(dla34['top1']):.1f}%", 1)
     text = text.replace(f"Top 5 Accuracy: {top5}", "Top 5 Accuracy: '92.01'", 1)
-    root = make_project(tmp_path, measurements, {"dla.md": text}, RESULTS_SETTING)
+    root = make_project(tmp_path, {"dla.md": text}, RESULTS_SETTING)
     shutil.copy(RESULTS, root / "results.csv")
     code, out, _ = run_cli(["--project", str(root), "verify", "--fix"], capsys)
     assert code == 0, out

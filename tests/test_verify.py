@@ -49,7 +49,7 @@ def seed_file_sizes() -> dict[str, int]:
 
 def small(tmp_path, measurements, text, name="t.md"):
     """A project holding one small template, read back, with its settings."""
-    root = make_project(tmp_path / "project", measurements, {name: text})
+    root = make_project(tmp_path / "project", {name: text})
     settings = settings_for(root)
     return settings, read_template(root / name, root)
 
@@ -87,7 +87,7 @@ def test_cli_exits_0_on_the_committed_template(tmp_path, measurements, capsys):
     shutil.copy(PROJECT / "CITATION.cff", root / "CITATION.cff")  # and the citation file
     (root / "templates" / "models").mkdir(parents=True)
     shutil.copy(COMMITTED, root / "templates" / "models" / "dla.md")
-    make_project(tmp_path / "warm", measurements, {"x.md": ""})  # fills a cache to copy
+    make_project(tmp_path / "warm", {"x.md": ""})  # fills a cache to copy
     shutil.copytree(tmp_path / "warm" / ".cache", root / load_settings(root).cache_dir.relative_to(root))
     before = tree_hashes(root)
     code, out, err = run_cli(["--project", str(root), "verify"], capsys)
@@ -112,7 +112,7 @@ def test_flops_off_by_one_is_one_finding(tmp_path, measurements, seed_flops):
 
 def test_cli_flops_off_by_one_exits_1_naming_variant_and_field(tmp_path, measurements, seed_flops, capsys):
     text = committed_text().replace(f"FLOPs: {seed_flops['dla169']}", f"FLOPs: {seed_flops['dla169'] + 1}")
-    root = make_project(tmp_path / "p", measurements, {"dla.md": text})
+    root = make_project(tmp_path / "p", {"dla.md": text})
     before = tree_hashes(root)
     code, out, _ = run_cli(["--project", str(root), "verify"], capsys)
     assert code == 1
@@ -238,7 +238,7 @@ def test_results_are_read_and_counted(tmp_path, measurements):
 @pytest.mark.parametrize("fixture, needle", [("bad_indent.md", "      File Size"), ("duplicate.md", "- Name: dla46_c")])
 def test_invalid_input_exits_2_with_its_line_and_changes_nothing(tmp_path, measurements, capsys, fixture, needle):
     text = fixture_text(fixture)
-    root = make_project(tmp_path / "p", measurements, {fixture: text})
+    root = make_project(tmp_path / "p", {fixture: text})
     before = tree_hashes(root)
     code, out, err = run_cli(["--project", str(root), "verify", "--fix"], capsys)
     assert code == 2
@@ -250,7 +250,7 @@ def test_invalid_input_exits_2_with_its_line_and_changes_nothing(tmp_path, measu
 
 def test_invalid_input_in_machine_formats(tmp_path, measurements, capsys):
     text = fixture_text("duplicate.md")
-    root = make_project(tmp_path / "p", measurements, {"d.md": text})
+    root = make_project(tmp_path / "p", {"d.md": text})
     code, out, _ = run_cli(["--project", str(root), "verify", "--format", "json"], capsys)
     record = json.loads(out)
     assert code == 2 and record["exit_code"] == 2 and not record["ok"]
@@ -261,7 +261,7 @@ def test_invalid_input_in_machine_formats(tmp_path, measurements, capsys):
 
 def test_unknown_name_and_missing_variants_are_all_reported(tmp_path, measurements, capsys):
     text = fixture_text("unknown.md")
-    root = make_project(tmp_path / "p", measurements, {"u.md": text})
+    root = make_project(tmp_path / "p", {"u.md": text})
     code, out, _ = run_cli(["--project", str(root), "verify", "--format", "json"], capsys)
     assert code == 1
     findings = json.loads(out)["findings"]
@@ -273,7 +273,7 @@ def test_unknown_name_and_missing_variants_are_all_reported(tmp_path, measuremen
 
 
 def test_a_checkpoint_folder_outside_the_project_is_refused(tmp_path, measurements, capsys):
-    root = make_project(tmp_path / "p", measurements, {"t.md": fixture_text("two_models.md")})
+    root = make_project(tmp_path / "p", {"t.md": fixture_text("two_models.md")})
     code, _, err = run_cli(["--project", str(root), "verify", "--checkpoint-dir", str(tmp_path)], capsys)
     assert code == 2 and "outside the project" in err, err
 
@@ -282,7 +282,7 @@ def test_a_checkpoint_folder_outside_the_project_is_refused(tmp_path, measuremen
 
 def test_formats_carry_the_same_facts(tmp_path, measurements, seed_flops, capsys):
     text = committed_text().replace(f"FLOPs: {seed_flops['dla34']}", f"FLOPs: {seed_flops['dla34'] - 7}")
-    root = make_project(tmp_path / "p", measurements, {"models/dla.md": text})
+    root = make_project(tmp_path / "p", {"models/dla.md": text})
     line = line_of(text, f"FLOPs: {seed_flops['dla34'] - 7}")
     code, out, _ = run_cli(["--project", str(root), "verify", "--format", "json"], capsys)
     (finding,) = json.loads(out)["findings"]
@@ -339,17 +339,17 @@ def test_check_pages_is_silent_before_the_first_build(tmp_path):
 def test_verify_renders_pages_only_when_there_are_pages(tmp_path, measurements, capsys, monkeypatch):
     from conftest import copy_project
 
-    from dla_docs.pipeline import Run
+    from dla_docs.render import pages
 
     root = copy_project(tmp_path / "project", measurements)
-    render = Run.render
+    render = pages.render_docs
     calls = []
 
     def counting_render(*args, **kwargs):
         calls.append(1)
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(Run, "render", counting_render)
+    monkeypatch.setattr(pages, "render_docs", counting_render)
     code, out, _ = run_cli(["--project", str(root), "verify"], capsys)
     assert code == 0 and calls == [] and "pages not checked" in out
     (root / "docs").mkdir()
@@ -415,7 +415,7 @@ class _Evil:
 
 
 def test_pickled_code_in_a_checkpoint_is_refused_unrun(tmp_path, measurements, capsys, monkeypatch):
-    root = make_project(tmp_path / "p", measurements, {"t.md": fixture_text("two_models.md")})
+    root = make_project(tmp_path / "p", {"t.md": fixture_text("two_models.md")})
     (root / "ck").mkdir()
     torch.save({"weight": _Evil()}, root / "ck" / "dla46_c.pth")
     monkeypatch.chdir(root)

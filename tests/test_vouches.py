@@ -363,7 +363,7 @@ def test_an_image_size_other_than_the_weights_is_drift_even_when_configured(tmp_
     from verify_helpers import fixture_text, make_project, settings_for, verify_report
 
     text = fixture_text("two_models.md").replace("Image Size: '224'", "Image Size: '256'")
-    root = make_project(tmp_path, measurements, {"dla.md": text}, "image-size = 256\n")
+    root = make_project(tmp_path, {"dla.md": text}, "image-size = 256\n")
     report = verify_report(settings_for(root))
     image = [f for f in report.findings if f.field == "Metadata.Image Size"]
     assert {f.variant for f in image} == {"dla46_c", "dla46x_c"}

@@ -11,7 +11,6 @@ from conftest import fill_cache
 
 from dla_docs.cli import main
 from dla_docs.config import Settings, load_settings
-from dla_docs.measure.facts import Measurement
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "modelindex"
@@ -19,11 +18,11 @@ PROJECT = Path(__file__).resolve().parents[1]
 COMMITTED = PROJECT / "templates" / "models" / "dla.md"
 
 
-def make_project(root: Path, measurements: Mapping[str, Measurement], templates: Mapping[str, str | bytes],
-                 extra: str = "") -> Path:
+def make_project(root: Path, templates: Mapping[str, str | bytes], extra: str = "") -> Path:
     """A project at ``root`` with ``templates`` (relative path -> text) and a warm measurement cache.
 
-    The cache holds the session's measurements, so a ``verify`` run measures nothing.
+    The cache holds the session's measurements (use the ``measurements`` fixture first), so a
+    ``verify`` run measures nothing.
     """
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(

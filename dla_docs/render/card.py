@@ -1,8 +1,10 @@
 """One variant's card: every fact its page shows, gathered once and carried as one object.
 
-The run assembles a :class:`Card` per variant from the stages' results (configuration,
-measurement, structure, the model-index entry, the field checks and the drawn graphs);
-templates read its fields and properties. Nothing here measures or checks anything.
+A :class:`Card` is part of the site model (:mod:`dla_docs.render.site_model`), assembled per
+variant from the stages' results (configuration, the stored facts, the model-index entry, the
+field checks and the drawn graphs); templates read its fields and properties. Which checked
+fields a card shows is decided here, once (:func:`shown_checks`). Nothing here measures or
+checks anything.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from collections.abc import Sequence
+
 from dla_docs.checks.findings import FieldCheck
 from dla_docs.deploy.record import DeployCard
+from dla_docs.measure.conventions import Convention
 from dla_docs.measure.facts import Measurement
+from dla_docs.measure.stored import StoredFacts
 from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import METADATA_FIELDS, ModelEntry
 from dla_docs.metadata.recorded import Recorded
 from dla_docs.zoo.variants import VariantConfig
 
-MEASURED_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown as checks, not as training metadata
+MEASURED_FIELDS = ("FLOPs", "Parameters", "File Size")  # shown as checks on every card, recorded or not
 
 
 def _display(value: Any) -> str:
@@ -28,19 +34,45 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def shown_checks(name: str, fields: Sequence[FieldCheck], measurement: Measurement,
+                 convention: Convention) -> tuple[FieldCheck, ...]:
+    """The checked fields a card shows: the :data:`MEASURED_FIELDS` first, in that order (an
+    unrecorded one as "not recorded", with its measured value), then the fields checked against
+    the weights' configuration and the results source."""
+    by_field = {f.field: f for f in fields}
+    measured = {"FLOPs": measurement.flops(convention), "Parameters": measurement.parameters,
+                "File Size": measurement.checkpoint_bytes}
+    shown = tuple(by_field.get(f) or FieldCheck(name, f, None, measured[f], "not recorded") for f in MEASURED_FIELDS)
+    return shown + tuple(f for f in fields if f.field not in MEASURED_FIELDS)
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """A variant's three drawings, as SVG text (empty where nothing was drawn: the Hub's cards)."""
+
+    hda: str = ""       # every block and aggregation node, stage by stage
+    ida: str = ""       # the chain of levels
+    overview: str = ""  # the trees folded, one node per root (the card's figure)
+
+
 @dataclass(frozen=True)
 class Card:
     name: str
     config: VariantConfig
-    measurement: Measurement
-    structure: ModelStructure
+    facts: StoredFacts  # the measurement and the structure, with the digest of their content
     entry: ModelEntry | None
     checks: tuple[FieldCheck, ...]
-    hda_svg: str
-    ida_svg: str
-    overview_svg: str
+    graphs: Graphs = Graphs()
     recorded: Recorded | None = None  # accuracy, throughput, weights, links: recorded sources only
     deploy: DeployCard | None = None  # deployability and latency, from the committed deploy record
+
+    @property
+    def measurement(self) -> Measurement:
+        return self.facts.facts.measurement
+
+    @property
+    def structure(self) -> ModelStructure:
+        return self.facts.facts.structure
 
     @property
     def training(self) -> list[tuple[str, str]]:

@@ -27,7 +27,8 @@ from dla_docs.metadata import citations
 from dla_docs.metadata.results import ResultsSource
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
-from dla_docs.render.pages import BLOCK_NAMES, CheckRow, Site, _parts
+from dla_docs.render.pages import BLOCK_NAMES, CheckRow, part_rows
+from dla_docs.render.site_model import Site
 from dla_docs.render.templating import load_template, project_environment, render_template
 from dla_docs.zoo.data import data_config, pretrained_config
 
@@ -138,7 +139,7 @@ def validate_card(text: str, display: str) -> None:
 def _code_parts(card: Card) -> list[dict[str, Any]]:
     """The per-level rows with module names as Markup: they are the model's own names (not
     metadata), and they go inside backticks, where an escaped character would show as an entity."""
-    return [{**row, "name": Markup(row["name"])} for row in _parts(card.measurement)]
+    return [{**row, "name": Markup(row["name"])} for row in part_rows(card.measurement)]
 
 
 def render_card(env, site: Site, card: Card, results: ResultsSource | None) -> str:

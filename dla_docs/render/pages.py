@@ -10,11 +10,12 @@ escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -33,9 +34,9 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
-from dla_docs.metadata.context import ContextModel
 from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
+from dla_docs.render.page_cache import PageCache
 from dla_docs.render.templating import (
     LineMap,
     load_string,
@@ -44,6 +45,10 @@ from dla_docs.render.templating import (
     render_string,
     render_template,
 )
+
+if TYPE_CHECKING:
+    from dla_docs.measure.stored import StoredFacts
+    from dla_docs.render.site_model import Site
 
 PAGE_TEMPLATES = "pages"
 ASSETS = "assets"
@@ -101,24 +106,7 @@ def _number(value: Any) -> str:
     return formatting.integer(value) if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
-@dataclass(frozen=True)
-class Site:
-    """Everything the pages show: the family template, one card per variant, the check report."""
-
-    settings: Settings
-    family: Template                 # the family page's template (prose + model-index)
-    cards: Sequence[Card]
-    report: VerifyReport
-    family_svg: str
-    diffs: Sequence[DiffPage] = ()  # variant diff pages (dla_docs.render.diff_pages)
-    context: Sequence[ContextModel] = ()  # well-known models of other families (recorded, not measured)
-
-    @property
-    def measurements(self) -> dict[str, Measurement]:
-        return {card.name: card.measurement for card in self.cards}
-
-
-def _parts(m: Measurement) -> list[dict[str, Any]]:
+def part_rows(m: Measurement) -> list[dict[str, Any]]:
     levels = {lvl.name: lvl for lvl in m.levels}
     rows = []
     for name, part in m.parts.items():
@@ -150,18 +138,19 @@ def _snippets(env: SandboxedEnvironment, name: str) -> str:
     return render_template(env, SNIPPETS, model_name=Markup(name))
 
 
-def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
+def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost: str) -> str:
+    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdict`)."""
     config = card.config
     return render_template(
         env, f"{PAGE_TEMPLATES}/model_card.md",
         name=Markup(card.name), title=Markup(config.title), config=config, m=card.measurement,
         block_name=BLOCK_NAMES[config.block],
         checks=[CheckRow(c) for c in card.checks],
-        parts=_parts(card.measurement),
+        parts=part_rows(card.measurement),
         skipped=_skipped(card.measurement),
-        hda_svg=Markup(svg_for_inline(card.hda_svg)),
-        ida_svg=Markup(svg_for_inline(card.ida_svg)),
-        overview_svg=Markup(svg_for_inline(card.overview_svg)),
+        hda_svg=Markup(svg_for_inline(card.graphs.hda)),
+        ida_svg=Markup(svg_for_inline(card.graphs.ida)),
+        overview_svg=Markup(svg_for_inline(card.graphs.overview)),
         training=card.training,
         code=card.code,
         snippets=Markup(_snippets(env, card.name)),
@@ -170,8 +159,8 @@ def model_card(env: SandboxedEnvironment, site: Site, card: Card) -> str:
         deploy=card.deploy,
         res2net_paper=RES2NET_PAPER,
         layers_note=card.layers_note,
-        verdict=card_verdict(site.cards, card),
-        search_boost=card_search_boost([c.name for c in site.cards].index(card.name)),
+        verdict=verdict,
+        search_boost=search_boost,
     )
 
 
@@ -226,24 +215,26 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
     }
 
 
-def architecture_page(env: SandboxedEnvironment, site: Site) -> str:
+def architecture_page(env: SandboxedEnvironment, family_svg: str, facts: Sequence[StoredFacts]) -> str:
+    """The family's structure: its figure, and a row per variant (``facts``, in the family's order)."""
     return render_template(
         env, f"{PAGE_TEMPLATES}/architecture.md",
-        family_svg=Markup(svg_for_inline(site.family_svg)), rows=[structure_row(c.structure) for c in site.cards],
+        family_svg=Markup(svg_for_inline(family_svg)), rows=[structure_row(f.facts.structure) for f in facts],
     )
 
 
-def verification_page(env: SandboxedEnvironment, site: Site) -> str:
-    s = site.settings
+def verification_page(env: SandboxedEnvironment, s: Settings, report: VerifyReport,
+                      checks: Sequence[tuple[str, Sequence[FieldCheck]]]) -> str:
+    """What was checked and how: ``checks`` are the cards' (variant, checked fields), in the family's order."""
     return render_template(
         env, f"{PAGE_TEMPLATES}/verification.md",
         templates=[t.relative_to(s.root).as_posix() for t in s.templates],
         image_size=s.image_size, convention=s.convention,
         tolerance=f"{100 * s.file_size_tolerance:g}%",
-        findings=[finding_line(f) for f in site.report.findings], checked=site.report.checked,
-        table=[(Markup(card.name), [CheckRow(c) for c in card.checks]) for card in site.cards],
-        table_rows=sum(len(card.checks) for card in site.cards),
-        unchecked=unchecked_by_field(site.report),  # recorded, not checked: (field, why, variants)
+        findings=[finding_line(f) for f in report.findings], checked=report.checked,
+        table=[(Markup(name), [CheckRow(c) for c in shown]) for name, shown in checks],
+        table_rows=sum(len(shown) for _, shown in checks),
+        unchecked=unchecked_by_field(report),  # recorded, not checked: (field, why, variants)
     )
 
 
@@ -288,9 +279,9 @@ def _assets(templates_dir: Path, root: Path) -> dict[str, bytes]:
 _BLANK_LINES = re.compile(r"\n\n\n+")  # spelled out: a literal prefix makes re search for it fast (10x)
 
 
-def _with_final_newline(text: str) -> bytes:
+def _with_final_newline(text: str) -> str:
     text = _BLANK_LINES.sub("\n\n", text)
-    return (text.rstrip("\n") + "\n").encode("utf-8")
+    return text.rstrip("\n") + "\n"
 
 
 PAGES = ("index.md", "model_card.md", "architecture.md", "verification.md", "diff.md", "glossary.md")
@@ -309,26 +300,33 @@ def check_templates(settings: Settings, family: Template) -> None:
         load_template(env, f"{PAGE_TEMPLATES}/{page}")
 
 
-def render_docs(site: Site) -> dict[str, bytes]:
-    """Every file under ``docs/``, keyed by relative POSIX path."""
+def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
+    """Every file under ``docs/``, keyed by relative POSIX path. With ``cache``, a page whose
+    inputs (its part of ``site``, the templates, the code) are unchanged is not rendered again."""
     templates_dir = site.settings.root / "templates"
+    cache = cache or PageCache(None, templates_dir)
     env = project_environment(site.settings.root)
-    files: dict[str, bytes] = {
-        "index.md": _with_final_newline(family_page(env, site)),
-        "architecture.md": _with_final_newline(architecture_page(env, site)),
-        "verification.md": _with_final_newline(verification_page(env, site)),
-        "glossary.md": _with_final_newline(glossary_page(env)),
-        ".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode(),
-    }
-    for page in site.diffs:
-        files[page.path] = _with_final_newline(render_diff_page(env, templates_dir, page, site.cards))
-        files[page.graph_path] = page.svg.encode()
-    for card in site.cards:
-        files[f"models/{card.name}.md"] = _with_final_newline(model_card(env, site, card))
-    for card in site.cards:
-        files[f"graphs/{card.name}-hda.svg"] = card.hda_svg.encode()
-        files[f"graphs/{card.name}-ida.svg"] = card.ida_svg.encode()
-        files[f"graphs/{card.name}-overview.svg"] = card.overview_svg.encode()
+
+    def page(name: str, inputs: Any, render: Callable[[], str]) -> None:
+        files[name] = cache.page(name, inputs, lambda: _with_final_newline(render())).encode("utf-8")
+
+    files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
+    # the parts first, then the pages made of them: each part's digest is taken once
+    for position, card in enumerate(site.cards):
+        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
+        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
+        for kind in ("hda", "ida", "overview"):
+            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
+    for diff in site.diffs:
+        page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
+        files[diff.graph_path] = diff.svg.encode()
+    facts = tuple(card.facts for card in site.cards)
+    page("architecture.md", (site.family_svg, facts), lambda: architecture_page(env, site.family_svg, facts))
+    checks = tuple((card.name, card.checks) for card in site.cards)
+    verification = (site.settings, site.report, checks)
+    page("verification.md", verification, lambda: verification_page(env, *verification))
+    page("glossary.md", (), lambda: glossary_page(env))
+    page("index.md", site, lambda: family_page(env, site))
     files["graphs/family.svg"] = site.family_svg.encode()
     files.update(_assets(templates_dir, site.settings.root))
     files["stylesheets/dla-graphs.css"] = graph_css().encode()

@@ -102,11 +102,17 @@ def changed_code(manifest: dict) -> list[str]:
     the recorded one: edited, removed, outside the package, or not named and hashed as text."""
     changed = []
     for name, digest in sorted(manifest.items(), key=str):
-        path = (PACKAGE_DIR / name).resolve() if isinstance(name, str) else None
-        if (path is None or not isinstance(digest, str) or not contained(path, PACKAGE_DIR)
-                or _file_digest(path) != digest):
+        if not isinstance(name, str) or not isinstance(digest, str) or _package_file_digest(name) != digest:
             changed.append(f"dla_docs/{name}")
     return changed
+
+
+@functools.cache
+def _package_file_digest(name: str) -> str | None:
+    """The digest of the package's file ``name`` (``None``: outside the package, or unreadable);
+    a command resolves and reads each once, however many entries name it."""
+    path = (PACKAGE_DIR / name).resolve()
+    return _file_digest(path) if contained(path, PACKAGE_DIR) else None
 
 
 def code_unchanged(manifest: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The store's shelves that know nothing of measuring: drawings, compiled templates, the site stamp.
+"""The store's shelves that know nothing of measuring: drawings, compiled templates, pages, the site stamp.
 
 Each shelf is a typed view of one part of a :class:`~dla_docs.store.seal.SealedFolder`; the
 measurements' shelf is :class:`dla_docs.measure.stored.MeasurementShelf` (it knows the
@@ -28,6 +28,20 @@ class DrawingShelf:
 
     def put(self, digest: str, svg: str) -> None:
         self.folder.write(f"svg/{digest}.json", digest, svg)
+
+
+class PageShelf:
+    """Rendered pages by the digest of their inputs (see :mod:`dla_docs.render.page_cache`)."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder
+
+    def get(self, digest: str) -> str | None:
+        found = self.folder.read(f"pages/{digest}.json", digest)
+        return found[0] if found is not None and isinstance(found[0], str) else None
+
+    def put(self, digest: str, text: str) -> None:
+        self.folder.write(f"pages/{digest}.json", digest, text)
 
 
 class TemplateShelf:
@@ -75,6 +89,7 @@ class Store:
         self.folder = folder  # measurements: dla_docs.measure.stored.MeasurementShelf(folder)
         self.drawings = DrawingShelf(folder)
         self.templates = TemplateShelf(folder)
+        self.pages = PageShelf(folder)
         self.site = SiteShelf(folder)
 
 

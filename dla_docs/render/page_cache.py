@@ -1,0 +1,147 @@
+"""Rendered pages kept in the sealed store, by the digest of their inputs: a warm run renders
+only the pages whose inputs changed.
+
+A page is a pure function of three things: its part of the site model (frozen dataclasses:
+:mod:`dla_docs.render.site_model`), the project's templates, and the renderer's code. Its key
+is the SHA-256 of all three, taken from the objects themselves, never from a list kept by hand:
+
+- the site-model objects are walked field by field (:func:`content_digest`); stored facts are
+  named by the digest of their content (:class:`~dla_docs.measure.stored.StoredFacts`), so a
+  variant's measurement and structure are not walked again;
+- every file under the project's ``templates/`` (what the pages include may be any of them);
+- the package's source (:func:`dla_docs.store.package_code`, as drawings are keyed) and the
+  versions of Python and Jinja.
+
+An edited template, a changed measurement or any edit to the code is a miss. Newly rendered
+pages are written only by :meth:`PageCache.keep`, once the command succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePath
+from typing import Any
+
+from dla_docs.measure.stored import StoredFacts
+from dla_docs.store import PageShelf, package_code
+
+
+Seen = dict[int, tuple[Any, str]]  # id -> the object (held, so that its id is not reused) and its digest
+
+
+def _walk(value: Any, seen: Seen, out: list[str]) -> None:
+    """Append a canonical spelling of ``value`` to ``out`` (its type included)."""
+    if isinstance(value, str):
+        out.append(f"{type(value).__name__}{len(value)}:{value}")
+    elif value is None or isinstance(value, (bool, int, float, enum.Enum)):
+        out.append(f"{type(value).__name__}:{value!r}")
+    elif isinstance(value, StoredFacts):
+        out.append(f"F{value.digest}")
+    elif id(value) in seen:
+        out.append(f"D{seen[id(value)][1]}")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out.append(f"{type(value).__module__}.{type(value).__qualname__}(")
+        for field in dataclasses.fields(value):
+            out.append(field.name)
+            _walk(getattr(value, field.name), seen, out)
+        out.append(")")
+    elif isinstance(value, PurePath):
+        out.append(f"P{len(str(value))}:{value}")
+    elif isinstance(value, Mapping):
+        out.append(f"M{len(value)}(")
+        for key, item in value.items():
+            _walk(key, seen, out)
+            _walk(item, seen, out)
+        out.append(")")
+    elif isinstance(value, (list, tuple)):
+        out.append(f"L{len(value)}(")
+        for item in value:
+            _walk(item, seen, out)
+        out.append(")")
+    elif isinstance(value, (set, frozenset)):
+        parts = []
+        for item in value:
+            one: list[str] = []
+            _walk(item, seen, one)
+            parts.append("".join(one))
+        out.append(f"S{len(value)}(" + "".join(sorted(parts)) + ")")
+    else:  # an object of no known shape: its key could not follow its content
+        raise TypeError(f"no content digest for {type(value).__qualname__}")
+
+
+def content_digest(value: Any, seen: Seen | None = None) -> str:
+    """The SHA-256 of ``value``'s content: a dataclass's type and every field in order, a
+    mapping's items in order, a set's members sorted, stored facts by their content digest.
+    ``seen`` remembers the digests of (frozen) objects already digested: a part of several
+    pages is walked once."""
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)][1]
+    out: list[str] = []
+    _walk(value, seen, out)
+    digest = hashlib.sha256("\0".join(out).encode("utf-8", "surrogatepass")).hexdigest()
+    seen[id(value)] = (value, digest)
+    return digest
+
+
+def templates_digest(templates_dir: Path) -> str:
+    """The digest of every file under ``templates_dir`` (its path and bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(templates_dir.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(templates_dir).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class PageCache:
+    """Pages by the digest of their inputs; without a shelf (``--no-cache``, CI), every page is
+    rendered."""
+
+    def __init__(self, shelf: PageShelf | None, templates_dir: Path) -> None:
+        self.shelf = shelf
+        self.templates_dir = templates_dir
+        self.new: dict[str, str] = {}
+        self._seen: Seen = {}
+        self._base: str | None = None
+
+    def _key(self, name: str, inputs: Any) -> str | None:
+        import jinja2
+
+        if self._base is None:
+            self._base = "\0".join((package_code(), templates_digest(self.templates_dir), sys.version,
+                                    jinja2.__version__))
+        try:
+            parts = inputs if isinstance(inputs, tuple) else (inputs,)
+            shows = "".join(content_digest(part, self._seen) for part in parts)
+        except TypeError:
+            return None  # rendered every time: better slow than stale
+        return hashlib.sha256(f"{self._base}\0{name}\0{shows}".encode()).hexdigest()
+
+    def page(self, name: str, inputs: Any, render: Callable[[], str]) -> str:
+        """The page ``name`` rendered from ``inputs`` (everything ``render`` reads of the site
+        model): from the store when it holds it, else rendered now."""
+        key = self._key(name, inputs) if self.shelf is not None else None
+        if key is None:
+            return render()
+        found = self.shelf.get(key)
+        if found is not None:
+            return found
+        text = render()
+        self.new[key] = text
+        return text
+
+    def keep(self) -> None:
+        """Store the pages rendered anew (the command succeeded); a read-only store costs speed only."""
+        if self.shelf is None:
+            return
+        try:
+            for key, text in self.new.items():
+                self.shelf.put(key, text)
+        except OSError:
+            pass
+        self.new.clear()

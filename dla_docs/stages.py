@@ -1,0 +1,116 @@
+"""The stages as functions, composed by the commands of :mod:`dla_docs.run`.
+
+Project inputs (:func:`project_inputs`: the settings, templates and sources) -> facts
+(:func:`started`, :func:`facts`: the store's, the rest measured) -> checks (:func:`check`: data
+only, a :class:`~dla_docs.checks.findings.VerifyReport`) -> the site model
+(:func:`dla_docs.render.site_model.site_model`) -> renderers (:func:`rendering` holds their
+state: drawings, kept pages, compiled templates) -> publishing. Each takes what the one before
+returned; nothing here knows an option name or an output format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dla_docs.checks.findings import VerifyReport
+from dla_docs.config import Settings
+from dla_docs.inputs import Inputs, read_inputs, read_templates
+from dla_docs.measure.facts import Measurement
+from dla_docs.measure.runner import Measuring, start_measuring
+from dla_docs.measure.stored import StoredFacts, measurement_shelf
+from dla_docs.progress import Progress, no_progress
+from dla_docs.store import Store, open_store
+
+if TYPE_CHECKING:  # imported where used: a warm command needs none of them
+    from dla_docs.render.page_cache import PageCache
+    from dla_docs.render.site_graphs import SiteDrawings
+
+
+@contextmanager
+def started(settings: Settings, names: Sequence[str], no_cache: bool = False, progress: Progress = no_progress,
+             image_size: int | None = None, jobs: int | None = None) -> Iterator[tuple[Store | None, Measuring]]:
+    """The store, and the facts of ``names`` under way (the store's, the rest being measured:
+    torch is imported by the measuring server while this process reads the inputs)."""
+    store = open_store(settings.cache_dir, no_cache)
+    with start_measuring(names, image_size or settings.image_size, measurement_shelf(store), progress,
+                         jobs) as measuring:
+        yield store, measuring
+
+
+@dataclass
+class Rendering:
+    """The render step's state: the page templates (compiled ones kept in the store), the
+    drawings under way and the pages kept by the digest of their inputs."""
+
+    env: Any
+    drawings: SiteDrawings | None
+    pages: PageCache
+
+    def keep(self) -> None:
+        """Store what was drawn, rendered and compiled anew: the command succeeded, so one that
+        fails on bad input leaves the store as it was."""
+        from dla_docs.render.compiled import remember_compiled
+
+        if self.drawings is not None:
+            self.drawings.keep()
+        self.pages.keep()
+        remember_compiled(self.env)
+
+
+@contextmanager
+def rendering(settings: Settings, store: Store | None, draw: bool) -> Iterator[Rendering]:
+    from dla_docs.render.compiled import keep_compiled
+    from dla_docs.render.page_cache import PageCache
+    from dla_docs.render.site_graphs import SiteDrawings
+    from dla_docs.render.templating import project_environment
+
+    env = project_environment(settings.root)
+    keep_compiled(env, store.templates if store else None)
+    drawings = SiteDrawings(store.drawings if store else None) if draw else None
+    try:
+        yield Rendering(env, drawings, PageCache(store.pages if store else None, settings.root / "templates"))
+    finally:
+        if drawings is not None:
+            drawings.__exit__()  # waits for the drawings under way
+
+
+def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool) -> Inputs:
+    """The project's inputs; with ``pages``, the page templates are compiled too, so that a
+    template error is reported in a second, not after measuring."""
+    from dla_docs.render.pages import check_templates
+
+    templates = read_templates(settings, paths)
+    if pages:
+        check_templates(settings, templates[0])
+    return read_inputs(settings, templates)
+
+
+def facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:
+    """Every variant's facts, in the order asked (waited for); with ``drawings``, each graph is
+    drawn as soon as the facts it shows are known."""
+    arriving = measuring.as_they_come()
+    for _ in arriving if drawings is None else drawings.follow(arriving):
+        pass
+    facts = {name: measuring.found[name] for name in measuring.names}
+    if drawings is not None:
+        drawings.draw_family(facts)
+    return facts
+
+
+def measurements(facts: Mapping[str, StoredFacts]) -> dict[str, Measurement]:
+    return {name: stored.facts.measurement for name, stored in facts.items()}
+
+
+def check(inputs: Inputs, paths: Sequence[Path], facts: Mapping[str, StoredFacts],
+           notes: Sequence[str]) -> VerifyReport:
+    """The metadata checks of the templates at ``paths`` against the facts and the sources."""
+    from dla_docs.checks.verify import verify_templates
+
+    report = verify_templates(inputs.settings, inputs.at(paths), measurements(facts), results=inputs.results,
+                              benchmarks=inputs.benchmarks, context=inputs.context)
+    report.notes.extend(notes)
+    return report

@@ -1,0 +1,83 @@
+"""The stages as the commands compose them: what ``verify`` measures and renders, and the pages
+kept by the digest of their inputs (a warm run renders only what changed)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import copy_project
+from verify_helpers import fixture_text, make_project, run_cli
+
+from dla_docs import run
+from dla_docs.config import load_settings
+from dla_docs.render import pages
+from dla_docs.zoo.variants import list_models
+
+PAGE_FUNCTIONS = ("family_page", "architecture_page", "verification_page", "glossary_page", "model_card",
+                  "render_diff_page")
+
+
+def recording_pages(monkeypatch) -> list[str]:
+    """Every page function called from now on, by name (each still renders)."""
+    called: list[str] = []
+    for name in PAGE_FUNCTIONS:
+        real = getattr(pages, name)
+
+        def recorded(*args, _real=real, _name=name, **kwargs):
+            called.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(pages, name, recorded)
+    return called
+
+
+@pytest.fixture
+def built(tmp_path, measurements, capsys):
+    """A copy of this project with its pages built (the store warm)."""
+    root = copy_project(tmp_path / "project", measurements)
+    code, _, err = run_cli(["--project", str(root), "build", "--no-site"], capsys)
+    assert code == 0, err
+    return root
+
+
+def test_verify_with_a_named_template_measures_only_the_variants_it_documents(tmp_path, measurements):
+    root = make_project(tmp_path / "p", {"t.md": fixture_text("two_models.md")})
+    other = tmp_path / "named.md"
+    other.write_text(fixture_text("two_models.md"), encoding="utf-8")
+    documented = [n for n in re.findall(r"- Name: (\S+)", fixture_text("two_models.md")) if n in list_models()]
+    seen = []
+    run.verify(load_settings(root), [other], progress=lambda name, cached=False: seen.append(name))
+    assert sorted(seen) == sorted(documented) and len(documented) == 2
+    seen.clear()
+    run.verify(load_settings(root), progress=lambda name, cached=False: seen.append(name))
+    assert len(seen) == 12  # the configured templates: the pages show every variant
+
+
+def test_a_warm_verify_renders_no_page_and_a_changed_input_only_its_pages(built, monkeypatch, capsys):
+    called = recording_pages(monkeypatch)
+    code, out, _ = run_cli(["--project", str(built), "verify"], capsys)
+    assert code == 0 and called == [], out
+    context = built / "data" / "timm_context.csv"
+    lines = context.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[2] = f"{float(fields[2]) - 0.001:.3f}"  # one context model's top-1: the family page shows it
+    context.write_text("".join([lines[0], ",".join(fields), *lines[2:]]), encoding="utf-8")
+    code, out, _ = run_cli(["--project", str(built), "verify", "--format", "json"], capsys)
+    assert "family_page" in called  # and the verification page where the check of the file reports it
+    assert not {"architecture_page", "glossary_page", "model_card", "render_diff_page"} & set(called)
+    assert code == 1 and '"index.md"' in out
+
+
+@pytest.mark.slow  # a build and a verify; the warm-verify case above is the fast one
+def test_fix_checks_again_and_renders_the_pages_once(built, seed_flops, monkeypatch, capsys):
+    template = built / "templates" / "models" / "dla.md"
+    original = template.read_text(encoding="utf-8")
+    flops = re.search(r"FLOPs: (\d+)", original).group(1)
+    template.write_text(original.replace(f"FLOPs: {flops}", f"FLOPs: {int(flops) + 7}", 1), encoding="utf-8")
+    renders = []
+    real = pages.render_docs
+    monkeypatch.setattr(pages, "render_docs", lambda *a, **k: renders.append(1) or real(*a, **k))
+    code, out, _ = run_cli(["--project", str(built), "verify", "--fix"], capsys)
+    assert template.read_text(encoding="utf-8") == original  # the measured value written back
+    assert code == 0 and renders == [1], out  # checked again after the fix: the pages agree
