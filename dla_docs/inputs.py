@@ -20,6 +20,7 @@ from dla_docs.config import Settings
 
 if TYPE_CHECKING:
     from dla_docs.metadata import Template
+    from dla_docs.metadata.stored import ParsedIndexes
     from dla_docs.metadata.context import ContextSource
     from dla_docs.metadata.results import BenchmarkSource, ResultsSource
 
@@ -52,13 +53,14 @@ class Inputs:
         return replace(self, templates=tuple(read_templates([t.path for t in self.templates], self.settings.root)))
 
 
-def read_templates(settings: Settings, paths: Sequence[Path]) -> list[Template]:
+def read_templates(settings: Settings, paths: Sequence[Path], parsed: ParsedIndexes | None = None) -> list[Template]:
     """The templates at ``paths``, each read once, every problem of all of them in one error.
     The configured ones were held inside the project when the settings were read; the others
-    were named by the user (``--template``), who may name any file to be read."""
+    were named by the user (``--template``), who may name any file to be read. With ``parsed``,
+    a block already parsed from the same text is taken from the store."""
     from dla_docs.metadata import read_templates as read
 
-    return read(list(dict.fromkeys(paths)), settings.root)
+    return read(list(dict.fromkeys(paths)), settings.root, parsed)
 
 
 def deploy_record(settings: Settings) -> dict[str, Any]:

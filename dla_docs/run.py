@@ -138,7 +138,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     named = None if own else read_templates(settings, paths)  # read first: only their variants are measured
     with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
           as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
-        inputs = stages.project_inputs(settings, paths, pages) if own else read_inputs(settings, named)
+        inputs = stages.project_inputs(settings, paths, pages, store) if own else read_inputs(settings, named)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
@@ -178,7 +178,7 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
 
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=True) as rendering):
-        inputs = stages.project_inputs(settings, settings.templates, pages=True)
+        inputs = stages.project_inputs(settings, settings.templates, pages=True, store=store)
         facts = stages.facts(measuring, rendering.drawings)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
@@ -241,7 +241,7 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=False) as rendering):
         check_hf_template(settings)  # before the inputs are read
-        inputs = stages.project_inputs(settings, settings.templates, pages=False)
+        inputs = stages.project_inputs(settings, settings.templates, pages=False, store=store)
         facts = stages.facts(measuring, None)
         files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
                          names, inputs.results)

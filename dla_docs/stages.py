@@ -78,15 +78,21 @@ def rendering(settings: Settings, store: Store | None, draw: bool) -> Iterator[R
             drawings.__exit__()  # waits for the drawings under way
 
 
-def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool) -> Inputs:
+def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool, store: Store | None = None) -> Inputs:
     """The project's inputs; with ``pages``, the page templates are compiled too, so that a
-    template error is reported in a second, not after measuring."""
+    template error is reported in a second, not after measuring. With ``store``, the model-index
+    blocks parsed before from the same text are taken from it, and the ones parsed now are kept
+    there once every input was read."""
+    from dla_docs.metadata.stored import ParsedIndexes
     from dla_docs.render.pages import check_templates
 
-    templates = read_templates(settings, paths)
+    parsed = ParsedIndexes(store.indexes if store is not None else None)
+    templates = read_templates(settings, paths, parsed)
     if pages:
         check_templates(settings, templates[0])
-    return read_inputs(settings, templates)
+    inputs = read_inputs(settings, templates)
+    parsed.keep()
+    return inputs
 
 
 def facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:

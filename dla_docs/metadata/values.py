@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from math import isfinite
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+if TYPE_CHECKING:  # imported where a node is looked at: reading a parsed index from the store needs no YAML
+    from ruamel.yaml.nodes import Node, ScalarNode
 
 
 def canonical_key(key: str) -> str:
@@ -28,6 +29,8 @@ ALLOWED_TAGS = {_TAG + t for t in ("str", "int", "float", "null", "bool", "map",
 
 
 def kind_of(node: Node) -> str:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     if isinstance(node, MappingNode):
         return "a mapping"
     if isinstance(node, SequenceNode):
@@ -49,6 +52,8 @@ class BadValue(ValueError):
 
 
 def to_scalar(node: Node) -> ScalarNode:
+    from ruamel.yaml.nodes import ScalarNode
+
     if not isinstance(node, ScalarNode):
         raise BadValue(f"expected a single value, got {kind_of(node)}")
     if node.tag == _BOOL:
@@ -163,6 +168,8 @@ TEXT_FIELDS = ("Training Resources", "Training Time", "ID", "Interpolation")
 
 def plain(node: Node) -> Any:
     """An unknown field's value as plain Python data (strings, lists, dicts)."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     if isinstance(node, MappingNode):
         return {str(k.value): plain(v) for k, v in node.value}
     if isinstance(node, SequenceNode):

@@ -42,7 +42,7 @@ import secrets
 import stat
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,18 @@ class SealedFolder:
 
     root: Path
     readable: bool = True
+    # the key once read or made: one command (one SealedFolder) reads ``.key`` once, not per entry
+    _known: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def _key(self, create: bool) -> bytes | None:
+        if not self._known:
+            key = self._read_key(create)
+            if key is not None:
+                self._known.append(key)
+            return key
+        return self._known[0]
+
+    def _read_key(self, create: bool) -> bytes | None:
         path = self.root / KEY_FILE
         try:
             if path.is_symlink() or not stat.S_ISREG(path.stat().st_mode):
@@ -176,7 +186,7 @@ class SealedFolder:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first
-            return self._key(create=False)
+            return self._read_key(create=False)
         key = secrets.token_bytes(32)
         with os.fdopen(fd, "wb") as f:
             f.write(key)

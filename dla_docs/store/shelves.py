@@ -44,6 +44,21 @@ class PageShelf:
         self.folder.write(f"pages/{digest}.json", digest, text)
 
 
+class IndexShelf:
+    """Parsed model-index blocks by the digest of their bytes and the code that parsed them (see
+    :mod:`dla_docs.metadata.stored`, which knows the records)."""
+
+    def __init__(self, folder: SealedFolder) -> None:
+        self.folder = folder
+
+    def get(self, digest: str) -> dict | None:
+        found = self.folder.read(f"index/{digest}.json", digest)
+        return found[0] if found is not None and isinstance(found[0], dict) else None
+
+    def put(self, digest: str, data: dict) -> None:
+        self.folder.write(f"index/{digest}.json", digest, data)
+
+
 class TemplateShelf:
     """Compiled page templates and their include lists (see :mod:`dla_docs.render.templating`)."""
 
@@ -89,6 +104,7 @@ class Store:
         self.folder = folder  # measurements: dla_docs.measure.stored.MeasurementShelf(folder)
         self.drawings = DrawingShelf(folder)
         self.templates = TemplateShelf(folder)
+        self.indexes = IndexShelf(folder)
         self.pages = PageShelf(folder)
         self.site = SiteShelf(folder)
 
