@@ -8,12 +8,10 @@
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -66,6 +64,8 @@ def _temp_prefix(path: Path) -> str:
 
 def _write_temp(path: Path, data: bytes, mode: int) -> Path:
     """``data`` in a new temporary file beside ``path``: ``.<name>.<pid>.<random>.tmp``."""
+    import tempfile  # imported by the commands that write (a warm verify writes nothing)
+
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=_TMP_SUFFIX)
     except OSError as exc:
@@ -102,6 +102,8 @@ _AT_FDCWD = -100
 def exchange(a: Path, b: Path) -> bool:
     """Atomically swap two existing paths (``renameat2(RENAME_EXCHANGE)``); ``False`` where the
     kernel or the file system cannot."""
+    import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
