@@ -138,7 +138,8 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     named = None if own else read_templates(settings, paths)  # read first: only their variants are measured
     with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
           as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
-        inputs = stages.project_inputs(settings, paths, pages, store) if own else read_inputs(settings, named)
+        parsed = stages.parsed_indexes(store)
+        inputs = stages.project_inputs(settings, paths, pages, parsed) if own else read_inputs(settings, named)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
@@ -151,6 +152,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
             report = stages.check(inputs, paths, facts, measuring.notes)
         report = _with_pages(inputs, facts, report, rendering, checkpoints, own, pages)
         rendering.keep()
+        parsed.keep()
     return Verified(report, fixes)
 
 
@@ -178,7 +180,8 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
 
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=True) as rendering):
-        inputs = stages.project_inputs(settings, settings.templates, pages=True, store=store)
+        parsed = stages.parsed_indexes(store)
+        inputs = stages.project_inputs(settings, settings.templates, pages=True, parsed=parsed)
         facts = stages.facts(measuring, rendering.drawings)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
@@ -186,6 +189,7 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
         files = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages)
         published = publish(files, store) if publish is not None else None
         rendering.keep()
+        parsed.keep()
     return Rendered(report, files, stages.measurements(facts), published)
 
 
@@ -241,11 +245,13 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=False) as rendering):
         check_hf_template(settings)  # before the inputs are read
-        inputs = stages.project_inputs(settings, settings.templates, pages=False, store=store)
+        parsed = stages.parsed_indexes(store)
+        inputs = stages.project_inputs(settings, settings.templates, pages=False, parsed=parsed)
         facts = stages.facts(measuring, None)
         files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
                          names, inputs.results)
         rendering.keep()
+        parsed.keep()
     return write_files(output, files, settings)
 
 

@@ -26,6 +26,7 @@ from dla_docs.progress import Progress, no_progress
 from dla_docs.store import Store, open_store
 
 if TYPE_CHECKING:  # imported where used: a warm command needs none of them
+    from dla_docs.metadata.stored import ParsedIndexes
     from dla_docs.render.page_cache import PageCache
     from dla_docs.render.site_graphs import SiteDrawings
 
@@ -78,21 +79,26 @@ def rendering(settings: Settings, store: Store | None, draw: bool) -> Iterator[R
             drawings.__exit__()  # waits for the drawings under way
 
 
-def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool, store: Store | None = None) -> Inputs:
+def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool,
+                   parsed: ParsedIndexes | None = None) -> Inputs:
     """The project's inputs; with ``pages``, the page templates are compiled too, so that a
-    template error is reported in a second, not after measuring. With ``store``, the model-index
-    blocks parsed before from the same text are taken from it, and the ones parsed now are kept
-    there once every input was read."""
-    from dla_docs.metadata.stored import ParsedIndexes
+    template error is reported in a second, not after measuring. With ``parsed``
+    (:func:`parsed_indexes`), a model-index block parsed before from the same text is taken
+    from the store; the ones parsed now are kept there by its ``keep()``, once the command
+    succeeded."""
     from dla_docs.render.pages import check_templates
 
-    parsed = ParsedIndexes(store.indexes if store is not None else None)
     templates = read_templates(settings, paths, parsed)
     if pages:
         check_templates(settings, templates[0])
-    inputs = read_inputs(settings, templates)
-    parsed.keep()
-    return inputs
+    return read_inputs(settings, templates)
+
+
+def parsed_indexes(store: Store | None) -> ParsedIndexes:
+    """The model-index blocks kept in ``store`` (none without one)."""
+    from dla_docs.metadata.stored import ParsedIndexes
+
+    return ParsedIndexes(store.indexes if store is not None else None)
 
 
 def facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:

@@ -75,11 +75,11 @@ def verify_json(root: Path, capsys, *options) -> tuple[int, dict, str]:
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root`` except the measurement cache."""
+    """sha256 of every file under ``root`` except the store (``.cache``, ``.dla-docs-cache``)."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and ".cache" not in p.relative_to(root).parts
+        if p.is_file() and not {".cache", ".dla-docs-cache"} & set(p.relative_to(root).parts)
     }
 
 
