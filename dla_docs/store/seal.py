@@ -28,7 +28,8 @@ miss.
 
 An entry is one file: a JSON header line (``name``, ``seal``) and then the payload bytes the
 seal covers, so checking a seal re-serialises nothing and the payload's SHA-256 is the
-entry's content digest.
+entry's content digest. The payload is compact JSON, or for a text entry (drawings, pages:
+:meth:`SealedFolder.write_text`) the text's UTF-8 bytes, whose seal covers that kind too.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from dla_docs.store import imports
 STORE_FORMAT = 3
 MAX_ENTRY_BYTES = 8 * 1024 * 1024  # the largest entry (dla169's facts) is about 250 kB
 KEY_FILE = ".key"
+TEXT = b"text\0"  # what a text entry's seal covers before its name (a JSON entry's: nothing)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 MEASURED_PACKAGES = ("torch", "fvcore")
 
@@ -198,8 +200,10 @@ class SealedFolder:
         return hashlib.sha256(canonical(value)).hexdigest()
 
     @staticmethod
-    def _seal(key: bytes, name: str, payload: bytes) -> str:
-        return hmac.new(key, name.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
+    def _seal(key: bytes, name: str, payload: bytes, kind: bytes = b"") -> str:
+        """The HMAC of ``payload`` under ``name``; a text entry's (``kind``) covers its kind too, so
+        that no JSON entry can pass for text, nor text for JSON."""
+        return hmac.new(key, kind + name.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
 
     def _no_links(self, relative: str) -> None:
         """Refuse a link (or a file) at any folder step below the root on the way to ``relative``.
@@ -216,8 +220,8 @@ class SealedFolder:
                 raise OSError(f"{current}: a link or a file where the store expects its own folder; the store "
                               "writes nothing through links (remove it, or the whole cache folder)")
 
-    def read(self, relative: str, name: str) -> tuple[Any, str] | None:
-        """The payload sealed at ``relative`` under ``name`` and its SHA-256, or ``None``."""
+    def _sealed(self, relative: str, name: str, kind: bytes) -> bytes | None:
+        """The payload bytes sealed at ``relative`` under ``name`` as ``kind``, or ``None``."""
         if not self.readable:
             return None
         key = self._key(create=False)
@@ -235,22 +239,46 @@ class SealedFolder:
             header = json.loads(head)
             if header.get("name") != name or not isinstance(header.get("seal"), str):
                 return None
-            if not hmac.compare_digest(header["seal"], self._seal(key, name, payload)):
+            if not hmac.compare_digest(header["seal"], self._seal(key, name, payload, kind)):
                 return None
-            return json.loads(payload), hashlib.sha256(payload).hexdigest()
+            return payload
         except (OSError, ValueError, AttributeError, RecursionError):
+            return None
+
+    def read(self, relative: str, name: str) -> tuple[Any, str] | None:
+        """The payload sealed at ``relative`` under ``name`` and its SHA-256, or ``None``."""
+        payload = self._sealed(relative, name, b"")
+        try:
+            return None if payload is None else (json.loads(payload), hashlib.sha256(payload).hexdigest())
+        except (ValueError, RecursionError):
+            return None
+
+    def read_text(self, relative: str, name: str) -> str | None:
+        """The text sealed at ``relative`` under ``name`` by :meth:`write_text`, or ``None``: a
+        drawing or a page is kept as its UTF-8 bytes, neither escaped as JSON nor digested."""
+        payload = self._sealed(relative, name, TEXT)
+        try:
+            return None if payload is None else payload.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
             return None
 
     def write(self, relative: str, name: str, value: Any) -> str:
         """Seal ``value`` under ``name`` at ``relative``, atomically; returns its SHA-256."""
+        payload = canonical(value)
+        self._write(relative, name, payload, b"")
+        return hashlib.sha256(payload).hexdigest()
+
+    def write_text(self, relative: str, name: str, text: str) -> None:
+        """Seal ``text`` (its UTF-8 bytes) under ``name`` at ``relative``, atomically."""
+        self._write(relative, name, text.encode("utf-8", "surrogatepass"), TEXT)
+
+    def _write(self, relative: str, name: str, payload: bytes, kind: bytes) -> None:
         key = self._key(create=True)
         if key is None:
             raise OSError(f"the store's key {self.root / KEY_FILE} is not a regular file")
-        payload = canonical(value)
-        header = json.dumps({"name": name, "seal": self._seal(key, name, payload)}).encode()
+        header = json.dumps({"name": name, "seal": self._seal(key, name, payload, kind)}).encode()
         path = self.root / relative
         self._no_links(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._no_links(relative)  # made meanwhile by another process: checked again
         write_atomic(path, header + b"\n" + payload, mode=0o600)
-        return hashlib.sha256(payload).hexdigest()

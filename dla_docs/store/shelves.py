@@ -23,11 +23,10 @@ class DrawingShelf:
         self.folder = folder
 
     def get(self, digest: str) -> str | None:
-        found = self.folder.read(f"svg/{digest}.json", digest)
-        return found[0] if found is not None and isinstance(found[0], str) else None
+        return self.folder.read_text(f"svg/{digest}.svg", digest)
 
     def put(self, digest: str, svg: str) -> None:
-        self.folder.write(f"svg/{digest}.json", digest, svg)
+        self.folder.write_text(f"svg/{digest}.svg", digest, svg)
 
 
 class PageShelf:
@@ -37,11 +36,10 @@ class PageShelf:
         self.folder = folder
 
     def get(self, digest: str) -> str | None:
-        found = self.folder.read(f"pages/{digest}.json", digest)
-        return found[0] if found is not None and isinstance(found[0], str) else None
+        return self.folder.read_text(f"pages/{digest}.md", digest)
 
     def put(self, digest: str, text: str) -> None:
-        self.folder.write(f"pages/{digest}.json", digest, text)
+        self.folder.write_text(f"pages/{digest}.md", digest, text)
 
 
 class IndexShelf:
