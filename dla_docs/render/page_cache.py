@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import sys
 from collections.abc import Callable, Mapping
@@ -33,6 +34,12 @@ from dla_docs.store import PageShelf, package_code
 Seen = dict[int, tuple[Any, str]]  # id -> the object (held, so that its id is not reused) and its digest
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[str, tuple[str, ...]]:
+    """A dataclass's spelling and its fields' names, in order (asked once per class)."""
+    return f"{cls.__module__}.{cls.__qualname__}(", tuple(field.name for field in dataclasses.fields(cls))
+
+
 def _walk(value: Any, seen: Seen, out: list[str]) -> None:
     """Append a canonical spelling of ``value`` to ``out`` (its type included)."""
     if isinstance(value, str):
@@ -44,10 +51,11 @@ def _walk(value: Any, seen: Seen, out: list[str]) -> None:
     elif id(value) in seen:
         out.append(f"D{seen[id(value)][1]}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(f"{type(value).__module__}.{type(value).__qualname__}(")
-        for field in dataclasses.fields(value):
-            out.append(field.name)
-            _walk(getattr(value, field.name), seen, out)
+        spelling, names = _fields(type(value))
+        out.append(spelling)
+        for name in names:
+            out.append(name)
+            _walk(getattr(value, name), seen, out)
         out.append(")")
     elif isinstance(value, PurePath):
         out.append(f"P{len(str(value))}:{value}")
