@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # imported where used: a warm command needs none of them
     from dla_docs.checks.fix import FixResult
     from dla_docs.measure.diff import VariantDiff
     from dla_docs.publish.site import Published
+    from dla_docs.render.page_cache import PageCache
 
 
 @dataclass
@@ -71,16 +72,17 @@ class Verified:
     fixes: list[FixResult] = field(default_factory=list)
 
 
-def citation_findings(settings: Settings) -> list[Finding]:
+def citation_findings(settings: Settings, pages: PageCache) -> list[Finding]:
     """``CITATION.cff`` against the citation records: the configured one (``citation``, required),
-    or one in the project folder if it exists."""
+    or one in the project folder if it exists. The expected file is kept with the pages, by the
+    digest of what it is made of."""
     from dla_docs.checks.freshness import check_generated_file
-    from dla_docs.render.citations import CFF_FILE, citation_cff
+    from dla_docs.render.citations import CFF_FILE, cff_inputs, citation_cff
 
     path = settings.citation or settings.root / CFF_FILE  # required when configured
-    return check_generated_file(path, shown(path, settings.root, resolve=False),
-                                citation_cff(settings.root).encode("utf-8"), "run `dla-docs export cff`",
-                                required=settings.citation is not None)
+    expected = pages.page(CFF_FILE, cff_inputs(settings.root), lambda: citation_cff(settings.root))
+    return check_generated_file(path, shown(path, settings.root, resolve=False), expected.encode("utf-8"),
+                                "run `dla-docs export cff`", required=settings.citation is not None)
 
 
 def deploy_record_findings(settings: Settings, notes: list[str]) -> list[Finding]:
@@ -108,7 +110,7 @@ def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: Verify
         report.notes.append("pages not checked: they are generated from the configured templates")
         return report
     docs = shown(settings.docs_dir, settings.root)
-    report.findings.extend(citation_findings(settings))
+    report.findings.extend(citation_findings(settings, rendering.pages))
     report.findings.extend(deploy_record_findings(settings, report.notes))
     if not pages:
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
@@ -125,8 +127,6 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     with ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured
     values of the fields that drifted and check again. Named templates measure only the variants
     they document; the pages are rendered once, from the last check."""
-    from dla_docs.checks.checkpoints import inspect_checkpoints
-    from dla_docs.checks.fix import fix_templates
     from dla_docs.checks.freshness import has_pages
     from dla_docs.checks.verify import with_checkpoints
     from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
@@ -142,11 +142,17 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
         inputs = stages.project_inputs(settings, paths, pages, parsed) if own else read_inputs(settings, named)
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
+            from dla_docs.checks.checkpoints import inspect_checkpoints
+
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
         facts = stages.facts(measuring, rendering.drawings)
         report = stages.check(inputs, paths, facts, measuring.notes)
         seen = with_checkpoints(report, checkpoints) if checkpoints is not None else report  # what --fix writes
-        fixes = fix_templates(inputs.at(paths), seen, stages.measurements(facts), add_missing) if fix else []
+        fixes: list[FixResult] = []
+        if fix:
+            from dla_docs.checks.fix import fix_templates
+
+            fixes = fix_templates(inputs.at(paths), seen, stages.measurements(facts), add_missing)
         if any(result.changed for result in fixes):
             inputs = inputs.reread()
             report = stages.check(inputs, paths, facts, measuring.notes)

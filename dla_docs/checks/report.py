@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dla_docs.checks.findings import Finding, VerifyReport
-from dla_docs.checks.fix import FixResult
 from dla_docs.checks.recorded_fields import unchecked_by_field
 from dla_docs.errors import Location, one_line
 from dla_docs.metadata import Problem
+
+if TYPE_CHECKING:  # --fix's results: a plain verify never imports the fixer
+    from dla_docs.checks.fix import FixResult
 
 
 def _percent(relative: float) -> str:
