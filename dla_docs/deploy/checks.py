@@ -180,10 +180,14 @@ def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path
 def _saved_and_run(exported: list, source: list, image_size: int, eager_of: dict[int, torch.Tensor], path: Path,
                    facts: dict) -> dict:
     import onnx
+    import onnx_ir
     import onnxruntime
 
     try:
-        exported[0].save(str(path), external_data=False)
+        # what ``exported.save(path, external_data=False)`` writes (onnx_ir.save: this proto, then
+        # onnx.save), in two steps so that the program's weights are freed before the proto is
+        # serialised: one copy of the weights fewer at the step's peak (dla169: 214 MB)
+        proto = onnx_ir.to_proto(exported[0].model)
         facts["opset"] = exported[0].model.opset_imports.get("")
     except Exception as exc:  # noqa: BLE001
         return facts | _failed(exc)
@@ -191,6 +195,13 @@ def _saved_and_run(exported: list, source: list, image_size: int, eager_of: dict
         exported.clear()  # its weights, and the program's: not in memory while ONNX Runtime runs
         source.clear()
         forget_last_match()  # onnxscript's rewriter still holds the model's last graph, and its weights
+        release_memory()
+    try:
+        onnx.save_model(proto, str(path))
+    except Exception as exc:  # noqa: BLE001
+        return facts | _failed(exc)
+    finally:
+        proto = None
         release_memory()
     facts["size_bytes"] = path.stat().st_size
     try:
