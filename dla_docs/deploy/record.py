@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dla_docs.deploy.rules import BATCHES, EXPORT_MODES, PACKAGES, STRICT_NOT_RUN, TOLERANCE
+from dla_docs.deploy.rules import BATCHES, EXPORT_MODES, PACKAGES, TOLERANCE
 from dla_docs.store import changed_code
 
 RECORD_FILE = "data/deploy_dla.json"  # inside the project
@@ -172,7 +172,6 @@ class DeployCard:
     versions: str
     tolerance: float = TOLERANCE
     batches: tuple[int, ...] = BATCHES
-    export_note: str = STRICT_NOT_RUN
     source: str = RECORD_FILE
 
     @property
