@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from dla_docs.errors import Location
+from dla_docs.kinds import check_literal
 
 FindingKind = Literal["mismatch", "unknown-variant", "missing-variant", "checkpoint", "stale-page", "missing-page",
                       "extra-page"]
 Status = Literal["ok", "drift", "not recorded", "not checked"]
-
-
-def _check_literal(record: object, value: str, kinds: object) -> None:
-    """The boundary check of a ``Literal`` field: a record with any other value is refused."""
-    if value not in get_args(kinds):
-        raise ValueError(f"{type(record).__name__} of unknown kind {value!r} (one of {', '.join(get_args(kinds))})")
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ class Finding:
     measured_label: str = "measured"  # what ``measured`` is: "source" for the results source
 
     def __post_init__(self) -> None:
-        _check_literal(self, self.kind, FindingKind)
+        check_literal(self, self.kind, FindingKind)
 
     @property
     def fixable(self) -> bool:
@@ -75,7 +70,7 @@ class FieldCheck:
     template: Path | None = None
 
     def __post_init__(self) -> None:
-        _check_literal(self, self.status, Status)
+        check_literal(self, self.status, Status)
 
 
 @dataclass
