@@ -1,4 +1,6 @@
-"""What a check finds: one :class:`Finding` per drift, collected in a :class:`VerifyReport`."""
+"""What a check finds: one :class:`Finding` per drift, collected in a :class:`VerifyReport`,
+and a finding's one-line form (:func:`finding_line`). The report's data types: the one module
+of ``checks`` that render imports (checks produce data, render decides how to show it)."""
 
 from __future__ import annotations
 
