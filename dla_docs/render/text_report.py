@@ -83,7 +83,7 @@ def diff_json(diff) -> str:
 def build_lines(built, settings, builder: str, strict: bool) -> list[tuple[str, bool]]:
     """What ``dla-docs build`` prints of a :class:`~dla_docs.run.Built`: each finding (a warning, an
     error with ``strict``), each note, then the closing line; ``True`` for standard error."""
-    from dla_docs.checks.report import finding_line
+    from dla_docs.checks.findings import finding_line
     from dla_docs.errors import one_line
 
     lines = [(f"{'error' if strict else 'warning'}: {finding_line(f)}", True) for f in built.report.findings]
