@@ -70,7 +70,7 @@ def test_a_formula_that_refuses_the_private_keyword_hands_over_to_flop_counter_m
 
 def test_a_meta_shape_rule_is_used_only_where_its_arguments_still_are():
     rule = object()
-    kept = meta_shapes._where_positions_hold({
+    kept = meta_shapes.rules_that_hold({
         _aten.convolution.default: (rule, ("input", "weight", "bias", "stride")),
         _aten.convolution_backward.default: (rule, ("grad_output", "input", "weight", "stride")),  # moved
         _aten.cat.default: (rule, ("self",)),  # renamed
@@ -86,15 +86,15 @@ def test_without_the_meta_shape_rules_torchs_kernels_give_the_same_shapes(monkey
 
     model = create_uninitialised("dla60_res2next").to_empty(device="meta")
     fast = shapes(model)
-    monkeypatch.setattr(meta_shapes, "_SHAPE_RULES", {})
-    monkeypatch.setattr(meta_shapes, "_KEYWORD_RULES", {})
+    monkeypatch.setattr(meta_shapes, "SHAPE_RULES", {})
+    monkeypatch.setattr(meta_shapes, "KEYWORD_RULES", {})
     assert shapes(model) == fast
 
 
-@pytest.mark.parametrize("op", sorted(meta_shapes._RULES_BY_POSITION, key=str))
+@pytest.mark.parametrize("op", sorted(meta_shapes.RULES_BY_POSITION, key=str))
 def test_every_meta_shape_rule_holds_on_this_torch(op):
     """On the checked torch no rule is dropped (a dropped one would only cost speed)."""
-    assert op in meta_shapes._SHAPE_RULES
+    assert op in meta_shapes.SHAPE_RULES
 
 
 _OTHER_VERSIONS = """
@@ -106,7 +106,7 @@ from dla_docs.measure import meta_shapes
 from dla_docs.measure.adapters import torch_private
 from dla_docs.measure.core import measure_facts
 facts = measure_facts("dla46_c", 64)
-print(json.dumps({"rules": len(meta_shapes._SHAPE_RULES), "formulas": torch_private.FLOP_FORMULAS is None,
+print(json.dumps({"rules": len(meta_shapes.SHAPE_RULES), "formulas": torch_private.FLOP_FORMULAS is None,
                   "notes": facts.notes, "measurement": repr(replace(facts.measurement, peak_memory=None))}))
 """
 

@@ -135,7 +135,7 @@ def test_a_failing_export_is_recorded_and_shown_with_its_operator(tmp_path, meas
     code, out, err = run(["--project", root, "deploy", "dla46_c"], capsys)
     assert code == 0, err
     facts = json.loads((root / rec.RECORD_FILE).read_text())["variants"]["dla46_c"]
-    assert facts["torch_export"]["non_strict"]["ok"] and facts["torch_export"]["strict"]["ok"]
+    assert facts["torch_export"]["non_strict"]["ok"] and "strict" not in facts["torch_export"]
     assert facts["onnx"]["ok"] is False and facts["onnx"]["operator"] == "dla_docs_fault::identity", facts["onnx"]
     assert facts["onnx"]["error"] and "\n" not in facts["onnx"]["error"]
     import html
@@ -175,3 +175,34 @@ def test_the_cards_onnx_snippet_gives_the_eager_output_within_the_tolerance(gene
         eager = model(torch.from_numpy(data["batch"])).numpy()
     error = np.abs(data["logits"] - eager).max() / np.abs(eager).max()
     assert error <= TOLERANCE and printed <= TOLERANCE
+
+
+@pytest.mark.slow
+def test_an_exported_models_weights_are_freed_once_its_onnx_file_is_checked(tmp_path):
+    """After the ONNX step no tensor sharing a weight's memory is alive anywhere in the process
+    (the oracle: every object the garbage collector tracks), although onnxscript's rewriter keeps
+    its last match in module-level objects; the step's facts are still those of a working export."""
+    import gc
+    import weakref
+
+    import torch
+
+    from dla_docs.deploy import checks
+    from dla_docs.deploy.weights import sample_input
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()).eval()
+    with torch.no_grad():
+        eager_of = {size: model(sample_input(32, size)) for size in (1, 4)}
+    weight = model[0].weight
+    pointer = weight.untyped_storage().data_ptr()
+    alive = weakref.ref(weight)
+    program = torch.export.export(model, (sample_input(32, 2),), dynamic_shapes=checks._dynamic_batch())
+    source = [program]
+    del model, program, weight
+    facts = checks._onnx(source, 32, eager_of, tmp_path / "small.onnx")
+    assert facts["ok"] and facts["checker"] and set(facts["batches"]) == {"1", "4"}, facts
+    gc.collect()
+    assert alive() is None
+    sharing = [o for o in gc.get_objects() if type(o) in (torch.Tensor, torch.nn.Parameter)
+               and o.device.type == "cpu" and o.untyped_storage().data_ptr() == pointer]
+    assert sharing == []

@@ -112,6 +112,14 @@ def test_no_private_name_of_another_library_outside_the_adapters():
     assert private_uses() == []
 
 
+def test_render_imports_nothing_from_checks_but_the_reports_data_types():
+    """Checks produce data, render decides how to show it: of ``checks``, render reads only the
+    report's data types (``checks.findings``), never a check or the verify command's output."""
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    imported = {target for path in (PACKAGE / "render").rglob("*.py") for target in _imports(path, modules)}
+    assert {m for m in imported if m.startswith("dla_docs.checks")} == {"dla_docs.checks.findings"}
+
+
 def test_the_adapters_import_no_application_module():
     modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
     adapters = [*(PACKAGE / "measure" / "adapters").glob("*.py"), PACKAGE / "publish" / "mkdocs_adapter.py"]

@@ -47,17 +47,11 @@ def seed_file_sizes() -> dict[str, int]:
     return sizes
 
 
-def small(tmp_path, measurements, text, name="t.md"):
+def small(tmp_path, text, name="t.md"):
     """A project holding one small template, read back, with its settings."""
     root = make_project(tmp_path / "project", {name: text})
     settings = settings_for(root)
     return settings, read_template(root / name, root)
-
-
-def verify_small(settings, template, measurements, checkpoint_dir=None):
-    """The checks ``verify`` makes of one small template's project (with real checkpoints), through
-    the users' path; the zoo variants the template leaves undocumented are left out."""
-    return verify_report(settings, checkpoint_dir)
 
 
 # -- the committed template ------------------------------------------------------------------
@@ -101,8 +95,8 @@ def test_cli_exits_0_on_the_committed_template(tmp_path, measurements, capsys):
 def test_flops_off_by_one_is_one_finding(tmp_path, measurements, seed_flops):
     text = fixture_text("two_models.md").replace(
         f"FLOPs: {seed_flops['dla46x_c']}", f"FLOPs: {seed_flops['dla46x_c'] + 1}")
-    settings, template = small(tmp_path, measurements, text)
-    (finding,) = verify_small(settings, template, measurements).findings
+    settings, template = small(tmp_path, text)
+    (finding,) = verify_report(settings).findings
     assert (finding.kind, finding.variant, finding.field) == ("mismatch", "dla46x_c", "Metadata.FLOPs")
     assert (finding.recorded, finding.measured) == (seed_flops["dla46x_c"] + 1, seed_flops["dla46x_c"])
     assert finding.difference == -1 and finding.relative_difference == pytest.approx(-1 / finding.recorded)
@@ -127,9 +121,9 @@ def test_cli_flops_off_by_one_exits_1_naming_variant_and_field(tmp_path, measure
 
 
 def test_flops_follow_the_configured_convention(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
-    assert verify_small(settings, template, measurements).ok
-    report = verify_small(dataclasses.replace(settings, convention=FVCORE), template, measurements)
+    settings, template = small(tmp_path, fixture_text("two_models.md"))
+    assert verify_report(settings).ok
+    report = verify_report(dataclasses.replace(settings, convention=FVCORE))
     assert {f.variant for f in report.findings} == set(template.index.names)
     for finding in report.findings:
         assert finding.field == "Metadata.FLOPs" and finding.measured == measurements[finding.variant].macs
@@ -160,8 +154,8 @@ def test_rounded_parameters_pass_and_wrong_ones_fail(tmp_path, measurements):
         measured + 1: False,                         # written to the unit, off by one
     }
     for i, (recorded, holds) in enumerate(cases.items()):
-        settings, template = small(tmp_path / str(i), measurements, with_parameters(fixture_text("two_models.md"), recorded))
-        findings = verify_small(settings, template, measurements).findings
+        settings, template = small(tmp_path / str(i), with_parameters(fixture_text("two_models.md"), recorded))
+        findings = verify_report(settings).findings
         assert (findings == []) is holds, (recorded, findings)
         if not holds:
             (finding,) = findings
@@ -204,33 +198,33 @@ def test_file_size_tolerance_is_relative_and_configurable(tmp_path, measurements
     base = fixture_text("two_models.md")
     for i, (factor, holds) in enumerate(((1.019, True), (0.981, True), (1.021, False), (0.979, False))):
         recorded = round(measured * factor)
-        settings, template = small(tmp_path / str(i), measurements,
+        settings, template = small(tmp_path / str(i),
                                    base.replace("File Size: 5307963", f"File Size: {recorded}"))
-        findings = verify_small(settings, template, measurements).findings
+        findings = verify_report(settings).findings
         assert (findings == []) is holds, (factor, findings)
         if not holds:
             assert findings[0].field == "Metadata.File Size" and "2% tolerance" in findings[0].message
-            assert verify_small(dataclasses.replace(settings, file_size_tolerance=0.05), template, measurements).ok
+            assert verify_report(dataclasses.replace(settings, file_size_tolerance=0.05)).ok
 
 
 @pytest.mark.slow  # measures every variant at 256
 def test_image_size_must_be_the_configured_one(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
-    report = verify_small(dataclasses.replace(settings, image_size=256), template, measurements)
+    settings, template = small(tmp_path, fixture_text("two_models.md"))
+    report = verify_report(dataclasses.replace(settings, image_size=256))
     image = [f for f in report.findings if f.field == "Metadata.Image Size"]
     assert {(f.variant, f.field) for f in image} == {(n, "Metadata.Image Size") for n in template.index.names}
     assert not any(f.fixable for f in image)
 
 
 def test_results_are_read_and_counted(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("wild.md"))
-    plain = small(tmp_path / "plain", measurements, fixture_text("two_models.md"))
-    report = verify_small(settings, template, measurements)
+    settings, template = small(tmp_path, fixture_text("wild.md"))
+    plain = small(tmp_path / "plain", fixture_text("two_models.md"))
+    report = verify_report(settings)
     assert report.ok, report.findings
     metrics = sum(len(r.metrics) for e in template.index.models for r in e.results)
     assert metrics == 4
     assert report.checked >= metrics + 2 * len(template.index.models)
-    assert verify_small(*plain, measurements).checked < report.checked
+    assert verify_report(plain[0]).checked < report.checked
 
 
 # -- input errors and the zoo ----------------------------------------------------------------
@@ -373,38 +367,38 @@ def test_checkpoint_files_belong_to_the_longest_variant_name(tmp_path):
 
 
 def test_real_checkpoint_makes_file_size_exact(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
+    settings, template = small(tmp_path, fixture_text("two_models.md"))
     folder = settings.root / "checkpoints"
     folder.mkdir()
     torch.save(create_model("dla46_c").state_dict(), folder / "dla46_c-0123abcd.pth")
     size = (folder / "dla46_c-0123abcd.pth").stat().st_size
-    (finding,) = verify_small(settings, template, measurements, checkpoint_dir=folder).findings
+    (finding,) = verify_report(settings, checkpoint_dir=folder).findings
     assert (finding.variant, finding.field, finding.measured) == ("dla46_c", "Metadata.File Size", size)
     assert "exactly" in finding.message
     exact = template.text.replace("File Size: 5307963", f"File Size: {size}")
-    settings, template = small(tmp_path / "exact", measurements, exact)
+    settings, template = small(tmp_path / "exact", exact)
     shutil.copytree(folder, settings.root / "checkpoints")
-    report = verify_small(settings, template, measurements, checkpoint_dir=settings.root / "checkpoints")
+    report = verify_report(settings, checkpoint_dir=settings.root / "checkpoints")
     assert report.ok, report.findings
 
 
 def test_safetensors_checkpoint_is_compared_too(tmp_path, measurements):
     from safetensors.torch import save_file
 
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
+    settings, template = small(tmp_path, fixture_text("two_models.md"))
     folder = settings.root / "weights"
     folder.mkdir()
     save_file(create_model("dla46x_c").state_dict(), str(folder / "dla46x_c.safetensors"))
-    (finding,) = verify_small(settings, template, measurements, checkpoint_dir=folder).findings
+    (finding,) = verify_report(settings, checkpoint_dir=folder).findings
     assert finding.variant == "dla46x_c" and finding.measured == (folder / "dla46x_c.safetensors").stat().st_size
 
 
 def test_checkpoint_of_another_model_is_a_finding(tmp_path, measurements):
-    settings, template = small(tmp_path, measurements, fixture_text("two_models.md"))
+    settings, template = small(tmp_path, fixture_text("two_models.md"))
     folder = settings.root / "checkpoints"
     folder.mkdir()
     torch.save(create_model("dla46x_c").state_dict(), folder / "dla46_c.pth")  # grouped convs: other shapes
-    findings = verify_small(settings, template, measurements, checkpoint_dir=folder).findings
+    findings = verify_report(settings, checkpoint_dir=folder).findings
     kinds = {f.kind: f for f in findings}
     assert "checkpoint" in kinds and "does not load strictly into dla46_c" in kinds["checkpoint"].message
 

@@ -18,8 +18,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 COMMITTED = PROJECT / "templates" / "models" / "dla.md"
 
 
-def make_project(root: Path, templates: Mapping[str, str | bytes], extra: str = "") -> Path:
-    """A project at ``root`` with ``templates`` (relative path -> text) and a warm measurement cache.
+def make_project(root: Path, templates: Mapping[str, str], extra: str = "") -> Path:
+    """A project at ``root`` with ``templates`` (relative path -> text), ``extra`` lines of
+    ``[tool.dla-docs]`` settings and a warm measurement cache.
 
     The cache holds the session's measurements (use the ``measurements`` fixture first), so a
     ``verify`` run measures nothing.
@@ -34,7 +35,7 @@ def make_project(root: Path, templates: Mapping[str, str | bytes], extra: str = 
     for name, text in templates.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        path.write_bytes(text.encode("utf-8"))
     fill_cache(root / ".cache")
     return root
 

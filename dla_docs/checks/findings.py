@@ -1,22 +1,20 @@
-"""What a check finds: one :class:`Finding` per drift, collected in a :class:`VerifyReport`."""
+"""What a check finds: one :class:`Finding` per drift, collected in a :class:`VerifyReport`,
+and a finding's one-line form (:func:`finding_line`). The report's data types: the one module
+of ``checks`` that render imports (checks produce data, render decides how to show it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-from dla_docs.errors import Location
+from dla_docs.errors import Location, one_line
+from dla_docs.kinds import check_literal
+from dla_docs.zoo.variants import list_models
 
 FindingKind = Literal["mismatch", "unknown-variant", "missing-variant", "checkpoint", "stale-page", "missing-page",
                       "extra-page"]
 Status = Literal["ok", "drift", "not recorded", "not checked"]
-
-
-def _check_literal(record: object, value: str, kinds: object) -> None:
-    """The boundary check of a ``Literal`` field: a record with any other value is refused."""
-    if value not in get_args(kinds):
-        raise ValueError(f"{type(record).__name__} of unknown kind {value!r} (one of {', '.join(get_args(kinds))})")
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class Finding:
     measured_label: str = "measured"  # what ``measured`` is: "source" for the results source
 
     def __post_init__(self) -> None:
-        _check_literal(self, self.kind, FindingKind)
+        check_literal(self, self.kind, FindingKind)
 
     @property
     def fixable(self) -> bool:
@@ -75,7 +73,7 @@ class FieldCheck:
     template: Path | None = None
 
     def __post_init__(self) -> None:
-        _check_literal(self, self.status, Status)
+        check_literal(self, self.status, Status)
 
 
 @dataclass
@@ -95,6 +93,45 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.findings
 
+    def unchecked_by_field(self) -> list[tuple[str, str, list[str]]]:
+        """The recorded fields nothing vouches for, as (field, why, the variants recording it):
+        fields in the order of :attr:`unchecked` (the checks keep it in the order of
+        ``recorded_fields.NOT_CHECKED``), variants in the zoo's order."""
+        grouped: dict[str, tuple[str, list[str]]] = {}
+        for check in self.unchecked:
+            why, variants = grouped.setdefault(check.field, (check.detail, []))
+            if check.variant not in variants:
+                variants.append(check.variant)
+        zoo = list_models()
+        return [(name, why, sorted(variants, key=lambda v: zoo.index(v) if v in zoo else len(zoo)))
+                for name, (why, variants) in grouped.items()]
+
     def fields_of(self, variant: str) -> list[FieldCheck]:
         return [f for f in self.fields if f.variant == variant]
 
+
+# -- a finding on one line: what verify prints and the Verification page lists -----------------
+
+def _percent(relative: float) -> str:
+    return f"{relative * 100:+.3g}%"
+
+
+def _subject(finding: Finding) -> str:
+    return f"{finding.label}.{finding.field}" if finding.label else finding.field
+
+
+def figures(finding: Finding) -> str:
+    """``recorded R, measured M (difference D, P%)``, or ``""`` when nothing was measured."""
+    if finding.recorded is None or finding.measured is None:
+        return ""
+    text = f"recorded {finding.recorded}, {finding.measured_label} {finding.measured}"
+    if finding.difference is not None and finding.relative_difference is not None:
+        text += f" (difference {finding.difference:+}, {_percent(finding.relative_difference)})"
+    return text
+
+
+def finding_line(finding: Finding) -> str:
+    """One line: ``path:line:col: Models[i] (name).Metadata.FLOPs: recorded ..., measured ...: why``."""
+    parts = [p for p in (figures(finding), finding.message) if p]
+    fixable = " [fixable with --fix]" if finding.fixable else ""
+    return one_line(f"{finding.location}: {_subject(finding)}: {'; '.join(parts)}{fixable}")

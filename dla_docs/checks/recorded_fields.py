@@ -22,7 +22,7 @@ import difflib
 from collections.abc import Callable
 from decimal import Decimal
 
-from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
+from dla_docs.checks.findings import FieldCheck, Finding
 from dla_docs.config import Settings
 from dla_docs.errors import Location
 from dla_docs.metadata import ModelEntry, Template
@@ -30,7 +30,6 @@ from dla_docs.metadata.schema import METADATA_FIELDS, METRIC_FIELDS
 from dla_docs.metadata.confusables import look_alike, non_ascii
 from dla_docs.metadata.values import canonical_key
 from dla_docs.zoo.data import data_config
-from dla_docs.zoo.variants import list_models
 
 _RECIPE = "the training recipe: neither the model code nor the weights' configuration records it"
 _LINK = "a link: not fetched (verify works offline)"
@@ -187,15 +186,8 @@ def unchecked_fields(template: Template, entry: ModelEntry) -> list[FieldCheck]:
     return out
 
 
-def unchecked_by_field(report: VerifyReport) -> list[tuple[str, str, list[str]]]:
-    """The recorded fields nothing vouches for, as (field, why, the variants recording it), in
-    the order of :data:`NOT_CHECKED`: what the Verification page lists."""
-    grouped: dict[str, tuple[str, list[str]]] = {}
-    for check in report.unchecked:
-        why, variants = grouped.setdefault(check.field, (check.detail, []))
-        if check.variant not in variants:
-            variants.append(check.variant)
-    order, zoo = list(NOT_CHECKED), list_models()
-    return [(name, why, sorted(variants, key=lambda v: zoo.index(v) if v in zoo else len(zoo)))
-            for name, (why, variants) in sorted(grouped.items(),
-                                                key=lambda item: order.index(item[0]) if item[0] in order else len(order))]
+def in_field_order(checks: list[FieldCheck]) -> list[FieldCheck]:
+    """``checks`` (recorded, not checked) in the order of :data:`NOT_CHECKED`, each field's in
+    the order found: the order :meth:`VerifyReport.unchecked_by_field` lists them in."""
+    order = list(NOT_CHECKED)
+    return sorted(checks, key=lambda check: order.index(check.field) if check.field in order else len(order))

@@ -12,38 +12,12 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dla_docs.checks.findings import Finding, VerifyReport
-from dla_docs.checks.recorded_fields import unchecked_by_field
+from dla_docs.checks.findings import Finding, VerifyReport, figures, finding_line
 from dla_docs.errors import Location, one_line
 from dla_docs.metadata import Problem
 
 if TYPE_CHECKING:  # --fix's results: a plain verify never imports the fixer
     from dla_docs.checks.fix import FixResult
-
-
-def _percent(relative: float) -> str:
-    return f"{relative * 100:+.3g}%"
-
-
-def _subject(finding: Finding) -> str:
-    return f"{finding.label}.{finding.field}" if finding.label else finding.field
-
-
-def figures(finding: Finding) -> str:
-    """``recorded R, measured M (difference D, P%)``, or ``""`` when nothing was measured."""
-    if finding.recorded is None or finding.measured is None:
-        return ""
-    text = f"recorded {finding.recorded}, {finding.measured_label} {finding.measured}"
-    if finding.difference is not None and finding.relative_difference is not None:
-        text += f" (difference {finding.difference:+}, {_percent(finding.relative_difference)})"
-    return text
-
-
-def finding_line(finding: Finding) -> str:
-    """One line: ``path:line:col: Models[i] (name).Metadata.FLOPs: recorded ..., measured ...: why``."""
-    parts = [p for p in (figures(finding), finding.message) if p]
-    fixable = " [fixable with --fix]" if finding.fixable else ""
-    return one_line(f"{finding.location}: {_subject(finding)}: {'; '.join(parts)}{fixable}")
 
 
 def summary(report: VerifyReport) -> str:
@@ -69,7 +43,7 @@ def fix_lines(fixes: Sequence[FixResult]) -> list[str]:
 
 def unchecked_note(report: VerifyReport) -> list[str]:
     """One note naming the recorded fields nothing vouches for (``--format json`` lists each)."""
-    fields = [name for name, _, _ in unchecked_by_field(report)]
+    fields = [name for name, _, _ in report.unchecked_by_field()]
     if not fields:
         return []
     return [f"recorded, not checked (no source here can vouch for them): {', '.join(fields)}; "
@@ -126,7 +100,7 @@ def format_json(report: VerifyReport, fixes: Sequence[FixResult] = ()) -> str:
         "not_checked": [
             {"field": name, "why": why,
              "where": {c.variant: str(c.location) for c in report.unchecked if c.field == name and c.location}}
-            for name, why, _ in unchecked_by_field(report)
+            for name, why, _ in report.unchecked_by_field()
         ],
     }
     return json.dumps(_safe(record), indent=2)

@@ -20,7 +20,7 @@ from dla_docs.checks.checkpoints import Checkpoints
 from dla_docs.checks.figures import check_entry
 from dla_docs.checks.findings import FieldCheck, Finding, VerifyReport
 from dla_docs.checks.context import check_context
-from dla_docs.checks.recorded_fields import unchecked_fields
+from dla_docs.checks.recorded_fields import in_field_order, unchecked_fields
 from dla_docs.checks.results import check_results
 from dla_docs.checks.sources import check_source_rows
 from dla_docs.checks.zoo import check_zoo
@@ -113,6 +113,7 @@ def verify_templates(settings: Settings, templates: Sequence[Template], measurem
     report.checked += checked
     order = {t.display: i for i, t in enumerate(templates)}
     report.findings.sort(key=lambda f: (order.get(str(f.location.path), 0), f.location.line, f.location.column))
+    report.unchecked = in_field_order(report.unchecked)
     return report
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from dla_docs.deploy.onnx_registry import registry_built_once
+from dla_docs.deploy.onnx_registry import forget_last_match, registry_built_once
 from dla_docs.deploy.rules import BATCHES, TOLERANCE, relative_error
 from dla_docs.deploy.weights import calibrated_model, sample_input, save_weights
 
@@ -122,12 +122,12 @@ def _dynamic_batch() -> tuple[dict, ...]:
     return ({0: torch.export.Dim("batch", min=1, max=64)},)
 
 
-def _torch_export(model: nn.Module, example: torch.Tensor, eager_of: dict[int, torch.Tensor], image_size: int,
-                  strict: bool) -> tuple[dict, torch.export.ExportedProgram | None]:
-    """``torch.export.export`` with a dynamic batch axis (traced at batch 2: a batch-1 example
+def _torch_export(model: nn.Module, example: torch.Tensor, eager_of: dict[int, torch.Tensor],
+                  image_size: int) -> tuple[dict, torch.export.ExportedProgram | None]:
+    """``torch.export.export`` (non-strict) with a dynamic batch axis (traced at batch 2: a batch-1 example
     would be specialised), its program compared with eager at batch 1."""
     try:
-        program = torch.export.export(model, (example,), dynamic_shapes=_dynamic_batch(), strict=strict)
+        program = torch.export.export(model, (example,), dynamic_shapes=_dynamic_batch(), strict=False)
         with torch.no_grad():
             output = program.module()(sample_input(image_size, 1))
     except Exception as exc:  # noqa: BLE001 -- a failed export is a fact to record
@@ -147,28 +147,62 @@ def _drop_stack_traces(model) -> None:  # noqa: ANN001 - an onnx_ir Model
             node.metadata_props.pop("pkg.torch.onnx.stack_trace", None)
 
 
+MEMORY_LOCK = ".memory-heavy.lock"  # in the command's temporary folder, shared by its workers
+
+
 def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path: Path) -> dict:
     """The ONNX model of ``source[0]``, a program or a model (torch's dynamo exporter, dynamic
     batch axis), checked by ``onnx.checker`` and run by ONNX Runtime at each of :data:`BATCHES`.
     ``source`` is emptied once the file is written: the caller's last reference, so the program
-    and the model's weights are freed before ONNX Runtime loads its own copy."""
-    import onnx
-    import onnxruntime
+    and the model's weights are freed before ONNX Runtime loads its own copy.
+
+    The conversion runs in parallel with the other workers; what follows it holds the memory
+    peaks (saving serialises the weights twice over, ONNX Runtime loads its own copy: dla169
+    1.5 GB in one process), so it runs in one worker at a time, under a lock on a file in the
+    command's folder, while the other workers go on with their lighter steps."""
+    from filelock import FileLock
 
     facts: dict = {"exporter": EXPORTER, "opset": None, "size_bytes": None, "checker": None, "batches": {}}
     try:
         with registry_built_once():
-            exported = torch.onnx.export(source[0], (sample_input(image_size, 2),), dynamo=True, verbose=False,
-                                         input_names=["image"], output_names=["logits"])
-        _drop_stack_traces(exported.model)
-        exported.save(str(path), external_data=False)
-        facts["opset"] = exported.model.opset_imports.get("")
+            exported = [torch.onnx.export(source[0], (sample_input(image_size, 2),), dynamo=True, verbose=False,
+                                          input_names=["image"], output_names=["logits"])]
+        _drop_stack_traces(exported[0].model)
+    except Exception as exc:  # noqa: BLE001
+        source.clear()
+        forget_last_match()
+        release_memory()
+        return facts | _failed(exc)
+    with FileLock(str(path.parent / MEMORY_LOCK)):
+        return _saved_and_run(exported, source, image_size, eager_of, path, facts)
+
+
+def _saved_and_run(exported: list, source: list, image_size: int, eager_of: dict[int, torch.Tensor], path: Path,
+                   facts: dict) -> dict:
+    import onnx
+    import onnx_ir
+    import onnxruntime
+
+    try:
+        # what ``exported.save(path, external_data=False)`` writes (onnx_ir.save: this proto, then
+        # onnx.save), in two steps so that the program's weights are freed before the proto is
+        # serialised: one copy of the weights fewer at the step's peak (dla169: 214 MB)
+        proto = onnx_ir.to_proto(exported[0].model)
+        facts["opset"] = exported[0].model.opset_imports.get("")
     except Exception as exc:  # noqa: BLE001
         return facts | _failed(exc)
     finally:
-        exported = None  # its weights, and the program's: not in memory while ONNX Runtime runs
+        exported.clear()  # its weights, and the program's: not in memory while ONNX Runtime runs
         source.clear()
-        gc.collect()
+        forget_last_match()  # onnxscript's rewriter still holds the model's last graph, and its weights
+        release_memory()
+    try:
+        onnx.save_model(proto, str(path))
+    except Exception as exc:  # noqa: BLE001
+        return facts | _failed(exc)
+    finally:
+        proto = None
+        release_memory()
     facts["size_bytes"] = path.stat().st_size
     try:
         onnx.checker.check_model(str(path), full_check=True)  # from the file: no Python copy of the model
@@ -185,6 +219,9 @@ def _onnx(source: list, image_size: int, eager_of: dict[int, torch.Tensor], path
             facts["batches"][str(size)] = _compare(torch.from_numpy(output), eager)
     except Exception as exc:  # noqa: BLE001
         return facts | _failed(exc)
+    finally:
+        session = None
+        release_memory()
     ok = all(b["ok"] for b in facts["batches"].values())
     return facts | {"ok": ok, "error": None, "operator": None}
 
@@ -211,28 +248,46 @@ def _channels_last(model: nn.Module, x: torch.Tensor, eager: torch.Tensor) -> di
     return {**_compare(output, eager), "error": None, "operator": None}
 
 
+def release_memory() -> None:
+    """Collect cycles, then hand the C heap's free pages back to the system (glibc's
+    ``malloc_trim``): the exporter's and the programs' freed buffers otherwise stay resident, so
+    the next step's peak (ONNX Runtime's copy of the weights, the next variant) would come on top
+    of memory no longer in use. Elsewhere than glibc, only the collection."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _libc_malloc_trim():
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the process's own symbols: glibc's, where it is glibc
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+_malloc_trim = _libc_malloc_trim()
+
+
 def deploy_facts(name: str, image_size: int, workdir: str) -> dict:
     """Every deployability fact of ``name`` at ``image_size``; the ONNX file is left in ``workdir``
     (``<name>.onnx``) for the latency pass.
 
-    Each check runs once and each large object is dropped as soon as its last check is done
-    (the strict program after its comparison; the model and the non-strict program once the ONNX
-    file is written), so a worker holds at most one program beside the model, and none of them
+    One ``torch.export`` (non-strict: :data:`~dla_docs.deploy.rules.EXPORT_MODES`), whose program is compared with
+    eager and then converted to ONNX. Each large object is dropped as soon as its last check is
+    done (the model and the program once the ONNX file is written), so none of them is in memory
     while ONNX Runtime runs."""
     model = _model(name, image_size, workdir)
     with torch.no_grad():
         eager_of = {size: model(sample_input(image_size, size)) for size in BATCHES}
-    example = sample_input(image_size, 2)
-    strict, program = _torch_export(model, example, eager_of, image_size, True)
-    del program
-    gc.collect()  # the strict program's graph and its tracing state hold cycles
-    non_strict, program = _torch_export(model, example, eager_of, image_size, False)
+    non_strict, program = _torch_export(model, sample_input(image_size, 2), eager_of, image_size)
     facts = {
         "variant": name,
         "image_size": image_size,
         "param_count_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
         "output_scale": float(eager_of[1].abs().max()),
-        "torch_export": {"strict": strict, "non_strict": non_strict},
+        "torch_export": {"non_strict": non_strict},
         "channels_last": _channels_last(model, sample_input(image_size, 1), eager_of[1]),
     }
     # from the non-strict program, as torch.onnx.export(dynamo=True) itself exports first

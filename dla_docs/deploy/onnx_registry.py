@@ -1,4 +1,5 @@
-"""The one adapter to a private part of torch's ONNX exporter: its operator registry, built once.
+"""The one adapter to private parts of the ONNX exporter: torch's operator registry, built once,
+and the state onnxscript's rewriter keeps after an export, released.
 
 ``torch.onnx.export(dynamo=True)`` (torch 2.9 to 2.13 at least) builds its registry of ATen-to-ONNX
 translations from onnxscript's torchlib on every call (``ONNXRegistry.from_torchlib``, 1 to 2 s of
@@ -9,11 +10,21 @@ any other torch the exporter is left as it is (slower, same result).
 
 Safe because the exporter only reads the registry unless a ``custom_translation_table`` is
 given, which :mod:`dla_docs.deploy.checks` never gives.
+
+:func:`forget_last_match`: onnxscript 0.7's pattern matchers are module-level objects (one per
+rewrite rule) that keep their last match (``_current_node``, ``_graph``, ``_match``) after the
+exporter's optimizer has run. That node's graph holds every initializer, and the initializers
+hold the exported program's weights, so the last exported model stayed in memory through the
+ONNX Runtime phase and into the next variant (dla169: 214 MB of weights and its graph). Found by
+walking ``gc.get_referrers`` from a live weight to a module. Resetting that state (the matcher's
+own ``_init_match`` sets it up fresh before every match) releases it; on another onnxscript, or
+when the class lacks those attributes, nothing is done (same facts, more memory).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator
 
 _BUILT: dict[object, object] = {}
@@ -50,3 +61,34 @@ def registry_built_once() -> Iterator[None]:
         yield
     finally:
         cls.from_torchlib = original
+
+
+_MATCH_STATE = ("_current_node", "_graph", "_tracer")
+
+
+def _matcher_class():
+    try:
+        from onnxscript.rewriter import _matcher
+    except ImportError:
+        return None
+    cls = getattr(_matcher, "SimplePatternMatcher", None)
+    if cls is None or not callable(getattr(cls, "_init_match", None)):
+        return None
+    return cls
+
+
+def forget_last_match() -> int:
+    """Drop the last match every onnxscript pattern matcher keeps (see the module doc); the
+    number of matchers reset (0 on an onnxscript without them)."""
+    cls = _matcher_class()
+    if cls is None:
+        return 0
+    reset = 0
+    # type(o), not isinstance: an object's __class__ can warn (torch.distributed.reduce_op does)
+    for matcher in (o for o in gc.get_objects() if cls in type(o).__mro__):
+        matcher._init_match(0)
+        for name in _MATCH_STATE:
+            if name in vars(matcher):
+                setattr(matcher, name, None)
+        reset += 1
+    return reset

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from dla_docs.deploy.rules import BATCHES, PACKAGES, TOLERANCE
+from dla_docs.deploy.rules import BATCHES, EXPORT_MODES, PACKAGES, TOLERANCE
 from dla_docs.store import changed_code
 
 RECORD_FILE = "data/deploy_dla.json"  # inside the project
@@ -111,7 +111,7 @@ def verdicts(facts: dict) -> dict[str, Any]:
     (within :data:`~dla_docs.deploy.rules.TOLERANCE` or not)."""
     onnx = facts.get("onnx", {})
     found: dict[str, Any] = {"image_size": facts.get("image_size")}
-    for kind in ("strict", "non_strict"):
+    for kind in EXPORT_MODES:
         step = facts.get("torch_export", {}).get(kind, {})
         found[f"torch.export ({kind})"] = (step.get("ok"), step.get("error"), step.get("operator"))
     found["onnx"] = (onnx.get("ok"), onnx.get("error"), onnx.get("operator"))
@@ -239,9 +239,9 @@ def deploy_cards(record: dict | None) -> dict[str, DeployCard]:
     cards = {}
     for name, facts in record["variants"].items():
         onnx = facts.get("onnx", {})
-        steps = [Step(f"torch.export ({'strict' if kind == 'strict' else 'non-strict'})",
+        steps = [Step(f"torch.export ({kind.replace('_', '-')})",
                       bool(facts["torch_export"][kind].get("ok")), _error_text(facts["torch_export"][kind]))
-                 for kind in ("strict", "non_strict")]
+                 for kind in EXPORT_MODES]
         if onnx.get("error") or not onnx.get("batches"):
             steps.append(Step("ONNX export + onnxruntime", False, _error_text(onnx)))
         else:

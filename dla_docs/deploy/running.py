@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dla_docs.deploy import record as rec
-from dla_docs.deploy.rules import BATCHES, INSTALL, PACKAGES, TOLERANCE
+from dla_docs.deploy.rules import BATCHES, INSTALL, PACKAGES, STRICT_NOT_RUN, TOLERANCE
 from dla_docs.errors import DlaDocsError
 from dla_docs.progress import Progress, no_progress
 
@@ -154,7 +154,7 @@ def deploy(root: Path, names: Sequence[str], all_names: Sequence[str], image_siz
         "command": rec.COMMAND,
         "rule": {"tolerance": TOLERANCE, "relative_error": "max |output - eager| / max |eager|",
                  "batches": list(BATCHES), "weights": "seeded init, batch-norm statistics calibrated on a "
-                 "seeded batch (dla_docs/deploy/weights.py)"},
+                 "seeded batch (dla_docs/deploy/weights.py)", "torch_export": STRICT_NOT_RUN},
         "versions": {p: v for p, v in versions.items() if v is not None},
         "code": code if not partial or old is None else dict(sorted({**old["code"], **code}.items())),
         "machine": here,

@@ -17,7 +17,7 @@ import onnxruntime  # noqa: E402, F401
 import onnxscript  # noqa: E402, F401
 import torch.onnx  # noqa: E402, F401
 
-from dla_docs.deploy.checks import deploy_facts  # noqa: E402
+from dla_docs.deploy.checks import deploy_facts, release_memory  # noqa: E402
 from dla_docs.deploy.latency import latency  # noqa: E402
 
 CODE_PARTS = ("zoo/", "deploy/")  # what the deploy facts depend on: the models and the export code
@@ -31,15 +31,15 @@ def deploy_code() -> dict[str, str]:
 
 
 def _deploy(name: str, image_size: int, options: dict) -> dict:
-    import gc
-
     facts = deploy_facts(name, image_size, options["workdir"])
-    gc.collect()  # the model, its programs and the ONNX session hold cycles: freed before the next variant
+    release_memory()  # the model, its program and the ONNX session hold cycles: freed before the next variant
     return {"facts": facts, "code": deploy_code()}
 
 
 def _latency(name: str, image_size: int, options: dict) -> dict:
-    return {"facts": latency(name, image_size, options["workdir"], int(options.get("batch", 1)))}
+    facts = latency(name, image_size, options["workdir"], int(options.get("batch", 1)))
+    release_memory()
+    return {"facts": facts}
 
 
 TASKS = {"deploy": _deploy, "latency": _latency}

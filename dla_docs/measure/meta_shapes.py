@@ -6,7 +6,12 @@ decomposition into primitives, pooling) and cost far more than the rest of such 
 rules below give the same outputs for the operators of a DLA's forward and backward passes;
 any other operator, or any call a rule does not recognise, goes to torch's own kernel.
 A rule reads its operator's arguments by position: each names the arguments it reads, and is
-used only where the installed operator's schema has them there (else torch's kernel runs).
+used only where the installed operator's schema has them there (else torch's kernel runs):
+:func:`rules_that_hold` picks them from :data:`RULES_BY_POSITION` into :data:`SHAPE_RULES`
+(and :data:`KEYWORD_RULES`), the rules in use. Off the checked torch both are empty, since no
+schema is read; emptying them forces that fallback anywhere (the tests do, with
+``monkeypatch.setattr(meta_shapes, "SHAPE_RULES", {})``), as ``torch_private.FLOP_FORMULAS``
+set to ``None`` forces FlopCounterMode's public path.
 :class:`MetaShapes` applies them to everything run inside it; the peak-memory tracer
 (:mod:`dla_docs.measure.memory`) and the forward recording (:mod:`dla_docs.measure.recording`) use them.
 """
@@ -128,7 +133,7 @@ def _mean(args: tuple) -> torch.Tensor | None:
 
 
 # Each operator's rule, with the names of the leading arguments it reads by position.
-_RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = {
+RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = {
     _aten.max_pool2d_with_indices.default: (_max_pool, ("self", "kernel_size", "stride", "padding", "dilation",
                                                         "ceil_mode")),
     _aten.max_pool2d_with_indices_backward.default: (_like(1), ("grad_output", "self")),
@@ -158,25 +163,25 @@ _RULES_BY_POSITION: dict[Any, tuple[Callable[[tuple], Any], tuple[str, ...]]] = 
 }
 
 
-def _where_positions_hold(table: dict[Any, tuple[Any, tuple[str, ...]]]) -> dict[Any, Any]:
+def rules_that_hold(table: dict[Any, tuple[Any, tuple[str, ...]]]) -> dict[Any, Any]:
     """The rules whose operators still have the arguments they read at those positions."""
     return {op: rule for op, (rule, names) in table.items()
             if op is not None and argument_names(op)[:len(names)] == names}
 
 
-_SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = _where_positions_hold(_RULES_BY_POSITION)
+SHAPE_RULES: dict[Any, Callable[[tuple], Any]] = rules_that_hold(RULES_BY_POSITION)
 # Operators whose rule also takes the keyword arguments (the others fall back when given any).
-_KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = _where_positions_hold(
+KEYWORD_RULES: dict[Any, Callable[[tuple, dict], Any]] = rules_that_hold(
     {_aten.ones_like.default: (_ones_like, ("self",))})
 
 
 def shape_of(func: Any, args: tuple, kwargs: dict | None) -> Any:
     """``func(*args, **kwargs)`` on meta tensors, by a rule where one applies."""
     if kwargs:
-        rule = _KEYWORD_RULES.get(func)
+        rule = KEYWORD_RULES.get(func)
         out = rule(args, kwargs) if rule is not None else None
     else:
-        rule = _SHAPE_RULES.get(func)
+        rule = SHAPE_RULES.get(func)
         out = rule(args) if rule is not None else None
     return func(*args, **(kwargs or {})) if out is None else out
 

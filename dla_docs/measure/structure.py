@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
+from dla_docs.kinds import check_literal
 from dla_docs.measure.geometry import IDENTITY, Window
 
 NodeKind = Literal["input", "downsample", "project", "block", "root"]
@@ -29,12 +30,6 @@ EdgeKind = Literal["chain", "downsample", "projection", "shortcut", "aggregation
 block adds to its output when it is not the block's own input; ``aggregation``: one input
 concatenated by a root (``index`` gives its position); ``residual``: the root input that a
 residual root also adds to its output."""
-
-
-def _check_kind(record: object, kind: str, kinds: object) -> None:
-    """The boundary check of a ``Literal`` kind: a record of any other kind is refused."""
-    if kind not in get_args(kinds):
-        raise ValueError(f"{type(record).__name__} of unknown kind {kind!r} (one of {', '.join(get_args(kinds))})")
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ class Node:
     window: Window = IDENTITY  # pixels of the node's inputs one output pixel reads (see Edge)
 
     def __post_init__(self) -> None:
-        _check_kind(self, self.kind, NodeKind)
+        check_literal(self, self.kind, NodeKind)
 
 
 @dataclass(frozen=True)
@@ -73,7 +68,7 @@ class Edge:
     index: int | None = None
 
     def __post_init__(self) -> None:
-        _check_kind(self, self.kind, EdgeKind)
+        check_literal(self, self.kind, EdgeKind)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from dla_docs.measure.conventions import FVCORE, MODEL_INDEX
 from dla_docs.measure.diff import VariantDiff
 from dla_docs.render.formatting import difference
 from dla_docs.render.graphs import svg_for_inline
@@ -54,7 +55,10 @@ def _sign(a: int | None, b: int | None) -> str:
     return f"{(b - a) / a:+.1%}" if a else "new"
 
 
-TOTAL_LABELS = {"parameters": "parameters", "macs": "MACs (fvcore)", "flops_model_index": "FLOPs (model-index)",
+# The totals' row labels, keyed by the names measure.diff gives them; the FLOPs conventions'
+# names come from their one definition (measure/conventions.py), as the text report's do.
+TOTAL_LABELS = {"parameters": "parameters", "macs": f"MACs ({FVCORE.name})",
+                f"flops_{MODEL_INDEX.key}": f"FLOPs ({MODEL_INDEX.name})",
                 "activations": "activations (fvcore)", "checkpoint_bytes": "checkpoint size (bytes)"}
 
 

@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from dla_docs.checks.findings import FieldCheck, VerifyReport
-from dla_docs.checks.recorded_fields import unchecked_by_field
-from dla_docs.checks.report import finding_line
+from dla_docs.checks.findings import FieldCheck, VerifyReport, finding_line
 from dla_docs.config import Settings
 from dla_docs.errors import InputError, Location
 from dla_docs.fs import contained, shown
@@ -234,7 +232,7 @@ def verification_page(env: SandboxedEnvironment, s: Settings, report: VerifyRepo
         findings=[finding_line(f) for f in report.findings], checked=report.checked,
         table=[(Markup(name), [CheckRow(c) for c in shown]) for name, shown in checks],
         table_rows=sum(len(shown) for _, shown in checks),
-        unchecked=unchecked_by_field(report),  # recorded, not checked: (field, why, variants)
+        unchecked=report.unchecked_by_field(),  # recorded, not checked: (field, why, variants)
     )
 
 

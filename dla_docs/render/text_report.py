@@ -83,7 +83,7 @@ def diff_json(diff) -> str:
 def build_lines(built, settings, builder: str, strict: bool) -> list[tuple[str, bool]]:
     """What ``dla-docs build`` prints of a :class:`~dla_docs.run.Built`: each finding (a warning, an
     error with ``strict``), each note, then the closing line; ``True`` for standard error."""
-    from dla_docs.checks.report import finding_line
+    from dla_docs.checks.findings import finding_line
     from dla_docs.errors import one_line
 
     lines = [(f"{'error' if strict else 'warning'}: {finding_line(f)}", True) for f in built.report.findings]
@@ -118,13 +118,13 @@ def deploy_lines(deployed, check: bool) -> list[tuple[str, bool]]:
             return "FAILED" + (f" ({step['operator']})" if step.get("operator") else "")
         return f"{'ok' if step.get('ok') else 'DIFFERS'} {step.get('relative', 0.0):.0e}"
 
-    header = ("variant", "export strict", "export non-strict", "onnx (opset, MB)", "onnxruntime b1 / b4",
+    header = ("variant", "export non-strict", "onnx (opset, MB)", "onnxruntime b1 / b4",
               "channels_last")
     rows = [header]
     for name, facts in deployed.facts.items():
         onnx = facts["onnx"]
         batches = onnx.get("batches", {})
-        rows.append((name, verdict(facts["torch_export"]["strict"]), verdict(facts["torch_export"]["non_strict"]),
+        rows.append((name, verdict(facts["torch_export"]["non_strict"]),
                      verdict(onnx) if onnx.get("error") else f"ok ({onnx['opset']}, {onnx['size_bytes'] / 1e6:.1f})",
                      " / ".join(verdict(b) for _, b in sorted(batches.items())) or "-",
                      verdict(facts["channels_last"])))
