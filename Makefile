@@ -13,16 +13,18 @@ TORCH  := torch==2.13.0
 build: setup
 	$(BIN)/dla-docs build
 
-# `make test`: the fast default subset (under 3 minutes on a quiet 2-core machine).
-# `make test-all`: everything, the slow tests too (kills, browsers, fuzzing); CI runs this.
+# `make test`: the fast default subset. `make test-all`: everything, the slow tests too (kills,
+# browsers, fuzzing); CI runs this. Both on two pytest-xdist workers; PYTEST_ARGS="-n 0" runs
+# them in one process.
+PYTEST_ARGS ?=
 test: setup browser-deps
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 $(PYTEST_ARGS)
 
 test-slow: setup browser-deps
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow -n 2 $(PYTEST_ARGS)
 
 test-all: setup browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: setup $(BENCH_STAMP)
 	$(BIN)/python bench/bench.py

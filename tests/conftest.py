@@ -41,17 +41,50 @@ def _session_tmp(tmp_path_factory):
     _SESSION_TMP.append(tmp_path_factory)
 
 
+def made_once(name: str, make) -> Path:
+    """The folder ``make(folder)`` filled, made once per test run: under pytest-xdist the first
+    worker to ask makes it in the run's shared temporary folder (under a file lock) and the
+    others wait for it, so the workers share the work, never a folder they write to."""
+    from filelock import FileLock
+
+    factory = _SESSION_TMP[0]
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = factory.mktemp(name)
+        make(folder)
+        return folder
+    shared = factory.getbasetemp().parent  # one per run, beside every worker's own basetemp
+    folder, done = shared / name, shared / f"{name}.done"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.exists():
+            folder.mkdir()
+            make(folder)
+            done.touch()
+    return folder
+
+
 @functools.cache
 def session_store() -> tuple[Path, dict]:
     """The sealed store every variant was measured into once at 224 (cold, by the measuring
     server), and the measurements: made by whichever test asks first, so that no test depends
-    on another having run before it."""
+    on another having run before it. Each pytest-xdist worker gets its own copy of one store
+    measured once per run (tests write drawings into it)."""
+    import shutil
+
     from dla_docs import list_models, run
     from dla_docs.config import load_settings
 
-    cache = _SESSION_TMP[0].mktemp("measure-cache")
-    settings = dataclasses.replace(load_settings(PROJECT), cache_dir=cache)
-    return cache, run.measure(settings, list_models()).measurements
+    measured = []
+
+    def measure(folder: Path) -> None:
+        settings = dataclasses.replace(load_settings(PROJECT), cache_dir=folder)
+        measured.append(run.measure(settings, list_models()).measurements)
+
+    cache = made_once("measure-cache", measure)
+    if "PYTEST_XDIST_WORKER" in os.environ:  # the run's shared folder: this worker's own copy
+        cache = shutil.copytree(cache, _SESSION_TMP[0].mktemp("measure-cache"), dirs_exist_ok=True)
+        measured = [run.measure(dataclasses.replace(load_settings(PROJECT), cache_dir=cache),
+                                list_models()).measurements]
+    return cache, measured[0]
 
 
 @pytest.fixture(scope="session")
@@ -167,8 +200,8 @@ def generated_tensor(key: str, shape: list[int], dtype: str, generator):
 
 @pytest.fixture(scope="session")
 def hub_cache(tmp_path_factory, reference) -> Path:
-    """One generated Hub cache with all twelve weights, shared by the whole session."""
-    return write_hub_cache(tmp_path_factory.mktemp("hf-cache"), reference)
+    """One generated Hub cache with all twelve weights, shared by the whole run (read only)."""
+    return made_once("hf-cache", lambda folder: write_hub_cache(folder, reference))
 
 
 @pytest.fixture
