@@ -25,7 +25,7 @@ from pathlib import Path
 
 from dla_docs.measure.serial import RecordError, from_data, to_data
 from dla_docs.metadata.schema import Collection, ModelEntry, ModelIndex
-from dla_docs.store import IndexShelf, STORE_FORMAT, package_code
+from dla_docs.store import IndexShelf, STORE_FORMAT, package_code, put_pending
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,5 @@ class ParsedIndexes:
                                                               index.type))
 
     def keep(self) -> None:
-        """Store the blocks parsed anew (every input was read); a read-only store costs speed only."""
-        if self.shelf is None:
-            return
-        try:
-            for key, data in self.new.items():
-                self.shelf.put(key, data)
-        except OSError:
-            pass
-        self.new.clear()
+        """Store the blocks parsed anew (every input was read)."""
+        put_pending(self.shelf, self.new)

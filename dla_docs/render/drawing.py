@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from dla_docs.render.graphs import render_svg, require_dot
-from dla_docs.store import DrawingShelf, package_code
+from dla_docs.store import DrawingShelf, package_code, put_pending
 
 if TYPE_CHECKING:
     import graphviz
@@ -78,10 +78,4 @@ class Drawer:
     def keep(self) -> None:
         """Store the SVGs drawn anew; called once the command succeeded, so that one failing on
         bad input leaves the store as it was."""
-        if self.shelf is None:
-            return
-        for digest, svg in self.new.items():
-            try:
-                self.shelf.put(digest, svg)
-            except OSError:
-                return  # a read-only store only costs speed
+        put_pending(self.shelf, self.new)

@@ -28,7 +28,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from dla_docs.measure.stored import StoredFacts
-from dla_docs.store import PageShelf, package_code
+from dla_docs.store import PageShelf, package_code, put_pending
 
 
 Seen = dict[int, tuple[Any, str]]  # id -> the object (held, so that its id is not reused) and its digest
@@ -144,12 +144,5 @@ class PageCache:
         return text
 
     def keep(self) -> None:
-        """Store the pages rendered anew (the command succeeded); a read-only store costs speed only."""
-        if self.shelf is None:
-            return
-        try:
-            for key, text in self.new.items():
-                self.shelf.put(key, text)
-        except OSError:
-            pass
-        self.new.clear()
+        """Store the pages rendered anew (the command succeeded)."""
+        put_pending(self.shelf, self.new)

@@ -28,8 +28,8 @@ from dla_docs.store.seal import (
     package_code,
     package_versions,
 )
-from dla_docs.store.shelves import DrawingShelf, IndexShelf, PageShelf, SiteShelf, Store, TemplateShelf, in_ci, open_store
+from dla_docs.store.shelves import DrawingShelf, IndexShelf, PageShelf, SiteShelf, Store, TemplateShelf, in_ci, open_store, put_pending
 
-__all__ = ["KEY_FILE", "MAX_ENTRY_BYTES", "STORE_FORMAT", "DrawingShelf", "IndexShelf", "MissingPackageError", "PageShelf", "SealedFolder",
+__all__ = ["KEY_FILE", "MAX_ENTRY_BYTES", "STORE_FORMAT", "DrawingShelf", "IndexShelf", "MissingPackageError", "PageShelf", "SealedFolder", "put_pending",
            "SiteShelf", "Store", "TemplateShelf", "changed_code", "code_unchanged", "in_ci", "loaded_code", "open_store",
            "package_code", "package_versions"]

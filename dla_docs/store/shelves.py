@@ -12,34 +12,49 @@ from __future__ import annotations
 import base64
 import os
 from pathlib import Path
+from typing import Any
 
 from dla_docs.store.seal import SealedFolder
 
 
-class DrawingShelf:
-    """Drawn SVGs by digest (see :mod:`dla_docs.render.drawing`)."""
+class _TextShelf:
+    """Sealed UTF-8 text entries by digest, as ``<where>/<digest><suffix>``."""
+
+    where = ""
+    suffix = ""
 
     def __init__(self, folder: SealedFolder) -> None:
         self.folder = folder
 
     def get(self, digest: str) -> str | None:
-        return self.folder.read_text(f"svg/{digest}.svg", digest)
-
-    def put(self, digest: str, svg: str) -> None:
-        self.folder.write_text(f"svg/{digest}.svg", digest, svg)
-
-
-class PageShelf:
-    """Rendered pages by the digest of their inputs (see :mod:`dla_docs.render.page_cache`)."""
-
-    def __init__(self, folder: SealedFolder) -> None:
-        self.folder = folder
-
-    def get(self, digest: str) -> str | None:
-        return self.folder.read_text(f"pages/{digest}.md", digest)
+        return self.folder.read_text(f"{self.where}/{digest}{self.suffix}", digest)
 
     def put(self, digest: str, text: str) -> None:
-        self.folder.write_text(f"pages/{digest}.md", digest, text)
+        self.folder.write_text(f"{self.where}/{digest}{self.suffix}", digest, text)
+
+
+class DrawingShelf(_TextShelf):
+    """Drawn SVGs by digest (see :mod:`dla_docs.render.drawing`)."""
+
+    where, suffix = "svg", ".svg"
+
+
+class PageShelf(_TextShelf):
+    """Rendered pages by the digest of their inputs (see :mod:`dla_docs.render.page_cache`)."""
+
+    where, suffix = "pages", ".md"
+
+
+def put_pending(shelf: Any, pending: dict[str, Any]) -> None:
+    """Store every entry of ``pending`` (digest -> entry) on ``shelf``, then forget them: called
+    once a command succeeded. A read-only store only costs speed (the entries are made again)."""
+    try:
+        if shelf is not None:
+            for digest, entry in pending.items():
+                shelf.put(digest, entry)
+    except OSError:
+        pass
+    pending.clear()
 
 
 class IndexShelf:
