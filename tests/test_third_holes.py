@@ -331,7 +331,7 @@ def test_a_server_killed_mid_answer_is_one_line_exit_2(tmp_path, monkeypatch, ca
     root = copy_project(tmp_path / "project")  # no store: dla34 must be measured
     half = ("import os, sys, signal; sys.stdout.buffer.write(b'{\"kind\": \"done\", \"na'); "
             "sys.stdout.flush(); os.kill(os.getpid(), signal.SIGKILL)")
-    monkeypatch.setattr(runner, "_BOOT", half)
+    monkeypatch.setattr(runner, "SERVER_BOOT", half)  # the documented fault seam
     code, out, err = run(["--project", root, "measure", "dla34"], capsys)
     assert code == 2 and "killed by SIGKILL in the middle of an answer" in err, err
 

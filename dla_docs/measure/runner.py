@@ -34,7 +34,9 @@ _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder ``dla_docs`` i
 # the import recorder first (by its path, before any of the package), so that the code a
 # measurement is stored under is the code as loaded (dla_docs.store.imports)
 _RECORDER = Path(__file__).resolve().parents[1] / "store" / "imports.py"
-_BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
+# What the server process runs: its path set, the import recorder, then the server. A documented
+# fault seam: the tests replace it with code that dies mid-answer (a server killed while writing).
+SERVER_BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
          "import importlib.util as u; s = u.spec_from_file_location(sys.argv[3], sys.argv[4]); "
          "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m); m.record(); "
          "from dla_docs.measure.server import main; main(int(sys.argv[2]))")
@@ -74,7 +76,7 @@ class MeasuringServer:
     def __init__(self) -> None:
         # -I: no working folder on the path, no PYTHON* variables, no user site; the path is ours
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, json.dumps(server_path()), str(os.getpid()), RECORDER_NAME,
+            [sys.executable, "-I", "-c", SERVER_BOOT, json.dumps(server_path()), str(os.getpid()), RECORDER_NAME,
              str(_RECORDER)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.answers: queue.Queue[bytes | None] = queue.Queue()
