@@ -57,6 +57,12 @@ def put_pending(shelf: Any, pending: dict[str, Any]) -> None:
     pending.clear()
 
 
+def _read_as(folder: SealedFolder, relative: str, name: str, kind: type) -> Any:
+    """The JSON entry at ``relative`` when it is sealed and of type ``kind``; else ``None`` (a miss)."""
+    found = folder.read(relative, name)
+    return found[0] if found is not None and isinstance(found[0], kind) else None
+
+
 class IndexShelf:
     """Parsed model-index blocks by the digest of their bytes and the code that parsed them (see
     :mod:`dla_docs.metadata.stored`, which knows the records)."""
@@ -65,8 +71,7 @@ class IndexShelf:
         self.folder = folder
 
     def get(self, digest: str) -> dict | None:
-        found = self.folder.read(f"index/{digest}.json", digest)
-        return found[0] if found is not None and isinstance(found[0], dict) else None
+        return _read_as(self.folder, f"index/{digest}.json", digest, dict)
 
     def put(self, digest: str, data: dict) -> None:
         self.folder.write(f"index/{digest}.json", digest, data)
@@ -79,9 +84,9 @@ class TemplateShelf:
         self.folder = folder
 
     def get_bytecode(self, name: str) -> bytes | None:
-        found = self.folder.read(f"jinja/{name}.json", name)
+        encoded = _read_as(self.folder, f"jinja/{name}.json", name, str)
         try:
-            return base64.b64decode(found[0], validate=True) if found and isinstance(found[0], str) else None
+            return base64.b64decode(encoded, validate=True) if encoded is not None else None
         except ValueError:
             return None
 
@@ -89,8 +94,7 @@ class TemplateShelf:
         self.folder.write(f"jinja/{name}.json", name, base64.b64encode(code).decode("ascii"))
 
     def get_includes(self, name: str) -> list | None:
-        found = self.folder.read(f"jinja-includes/{name}.json", name)
-        return found[0] if found is not None and isinstance(found[0], list) else None
+        return _read_as(self.folder, f"jinja-includes/{name}.json", name, list)
 
     def put_includes(self, name: str, includes: list) -> None:
         self.folder.write(f"jinja-includes/{name}.json", name, includes)
@@ -103,8 +107,7 @@ class SiteShelf:
         self.folder = folder
 
     def get(self) -> dict | None:
-        found = self.folder.read("site.json", "site")
-        return found[0] if found is not None and isinstance(found[0], dict) else None
+        return _read_as(self.folder, "site.json", "site", dict)
 
     def put(self, stamp: dict) -> None:
         self.folder.write("site.json", "site", stamp)
