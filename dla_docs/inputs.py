@@ -12,6 +12,7 @@ checks or renders.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,15 @@ class Inputs:
     results: ResultsSource | None    # None: none configured
     benchmarks: BenchmarkSource | None
     context: ContextSource | None    # None: the project has no context file
-    deploy: dict[str, Any]           # each variant's DeployCard from the committed record ({}: unreadable)
+    deploy_record: DeployRecord      # the committed deploy record, as read
+
+    @functools.cached_property
+    def deploy(self) -> dict[str, Any]:
+        """Each variant's DeployCard from the committed record (none when it cannot be read:
+        ``verify`` reports that)."""
+        from dla_docs.deploy.record import deploy_cards
+
+        return deploy_cards(self.deploy_record.record) if self.deploy_record.error is None else {}
 
     def at(self, paths: Sequence[Path]) -> list[Template]:
         """The templates read from ``paths``, in that order."""
@@ -63,16 +72,23 @@ def read_templates(settings: Settings, paths: Sequence[Path], parsed: ParsedInde
     return read(list(dict.fromkeys(paths)), settings.root, parsed)
 
 
-def deploy_record(settings: Settings) -> dict[str, Any]:
-    """Each variant's deployability from the committed record (none when it cannot be read:
-    ``verify`` reports that)."""
-    from dla_docs.deploy.record import RecordError, deploy_cards, read_record
+@dataclass(frozen=True)
+class DeployRecord:
+    """The committed deploy record, read once: its content (``None``: the project has none) or
+    why it could not be read."""
+
+    record: dict | None
+    error: str | None = None
+
+
+def read_deploy_record(settings: Settings) -> DeployRecord:
+    from dla_docs.deploy.record import RecordError, read_record
     from dla_docs.errors import DlaDocsError
 
     try:
-        return deploy_cards(read_record(settings.root))
-    except (RecordError, DlaDocsError):
-        return {}
+        return DeployRecord(read_record(settings.root))
+    except (RecordError, DlaDocsError) as exc:
+        return DeployRecord(None, str(exc))
 
 
 def read_inputs(settings: Settings, templates: Sequence[Template]) -> Inputs:
@@ -81,4 +97,4 @@ def read_inputs(settings: Settings, templates: Sequence[Template]) -> Inputs:
     from dla_docs.metadata.sources import load_benchmarks, load_results
 
     return Inputs(settings, tuple(templates), load_results(settings), load_benchmarks(settings),
-                  load_context(settings.root), deploy_record(settings))
+                  load_context(settings.root), read_deploy_record(settings))

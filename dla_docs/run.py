@@ -85,11 +85,11 @@ def citation_findings(settings: Settings, pages: PageCache) -> list[Finding]:
                                 "run `dla-docs export cff`", required=settings.citation is not None)
 
 
-def deploy_record_findings(settings: Settings, notes: list[str]) -> list[Finding]:
+def deploy_record_findings(inputs: Inputs, notes: list[str]) -> list[Finding]:
     """The committed deploy record against the code and the installed versions (no export run)."""
     from dla_docs.checks.deploy import deploy_findings
 
-    findings, more = deploy_findings(settings.root, list_models())
+    findings, more = deploy_findings(inputs.deploy_record, list_models())
     notes.extend(more)
     return findings
 
@@ -111,7 +111,7 @@ def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: Verify
         return report
     docs = shown(settings.docs_dir, settings.root)
     report.findings.extend(citation_findings(settings, rendering.pages))
-    report.findings.extend(deploy_record_findings(settings, report.notes))
+    report.findings.extend(deploy_record_findings(inputs, report.notes))
     if not pages:
         report.notes.append(f"pages not checked: no generated pages under {docs}/ yet")
         return report

@@ -9,22 +9,24 @@ is ``dla-docs deploy --check``'s job. A project without a record has nothing to 
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dla_docs.checks.findings import Finding
-from dla_docs.errors import DlaDocsError, Location
+from dla_docs.errors import Location
+
+if TYPE_CHECKING:
+    from dla_docs.inputs import DeployRecord
 
 
-def deploy_findings(root: Path, names: list[str]) -> tuple[list[Finding], list[str]]:
-    """``(findings, notes)`` for the project's deploy record."""
+def deploy_findings(read: DeployRecord, names: list[str]) -> tuple[list[Finding], list[str]]:
+    """``(findings, notes)`` for the project's deploy record, as read with the other inputs."""
     from dla_docs.deploy import record as rec
 
     where = Location(rec.RECORD_FILE)
-    try:
-        record = rec.read_record(root)
-    except (rec.RecordError, DlaDocsError) as exc:
-        return [Finding("stale-page", None, "deploy record", f"unreadable ({exc}); run `{rec.COMMAND}`",
+    if read.error is not None:
+        return [Finding("stale-page", None, "deploy record", f"unreadable ({read.error}); run `{rec.COMMAND}`",
                         where)], []
+    record = read.record
     if record is None:
         return [], []
     why = rec.staleness(record, names)
