@@ -219,6 +219,39 @@ def test_inline_svg_has_no_prolog_doctype_or_comments(svgs):
         bool({"legend", "title"} & classes) for classes in parse(svg).nodes.values())
 
 
+def _drawing(svg: str) -> list[tuple[str, tuple[tuple[str, str], ...], str]]:
+    """What an SVG draws, in order: each shape or non-blank text with its drawing attributes
+    (the font and start anchor as each element gets them, inherited or its own)."""
+    root = ET.fromstring(svg)
+    inherited = {"font-family": root.get("font-family"), "text-anchor": "start"}
+    out = []
+    for element in root.iter():
+        tag = element.tag.removeprefix(SVG)
+        if tag not in ("path", "polygon", "polyline", "ellipse", "text"):
+            continue
+        own = {k: v for k, v in element.attrib.items() if k not in ("aria-hidden", "id")}
+        if tag == "text":
+            if not (element.text or "").strip():
+                continue
+            own = {**{k: v for k, v in inherited.items() if v}, **own}
+        out.append((tag, tuple(sorted(own.items())), element.text or ""))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["hda", "ida"])
+def test_inline_svg_draws_what_graphviz_drew(svgs, kind):
+    """The page's copy is smaller (no blank labels, no entity for "-", no line breaks between
+    elements) but draws every shape and label Graphviz drew, with the same attributes."""
+    svg = svgs["dla34", kind]
+    assert "&#45;" in svg and ">\n<" in svg and re.search(r"<text [^>]*> </text>", svg)
+    inline = svg_for_inline(svg)
+    assert "&#45;" not in inline and ">\n<" not in inline and not re.search(r"<text [^>]*> *</text>", inline)
+    drawn = _drawing(inline)
+    assert drawn == _drawing(svg) and len(drawn) > 20
+    # every text is still hidden from assistive technology (the nodes' buttons name them)
+    assert all(t.get("aria-hidden") == "true" for t in ET.fromstring(inline).iter(f"{SVG}text"))
+
+
 def test_labels_are_escaped(structures):
     nasty = '<b>A & "B" \\N \\l</b>'
     s = dataclasses.replace(structures["dla34"], title=nasty)
