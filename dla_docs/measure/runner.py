@@ -99,6 +99,15 @@ class MeasuringServer:
         except OSError:
             pass  # it ended: the next answer says how
 
+    def end_input(self) -> None:
+        """Ask nothing more: the server ends once it has answered (its workers first), while this
+        process still handles the last answer."""
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:
+            pass  # it ended: the answers say how
+
     def answers_for(self, count: int) -> Iterator[dict]:
         """The server's next ``count`` answers, each waited for boundedly (see the module's docstring)."""
         from dla_docs.measure.server import StoppedWatch
@@ -207,7 +216,9 @@ class Measuring:
         yield from list(self.found.items())
         if self.server is None:
             return
-        for answer in self.server.answers_for(len(self.missing)):
+        for count, answer in enumerate(self.server.answers_for(len(self.missing)), 1):
+            if count == len(self.missing):
+                self.server.end_input()  # the last answer: the server and its workers end while it is stored
             if answer.get("kind") == "lost":
                 raise MeasuringLost(str(answer.get("message")))
             if answer.get("kind") != "done":
