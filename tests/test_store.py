@@ -101,7 +101,7 @@ def test_a_missing_measuring_package_is_one_line_and_exit_2(tmp_path, capsys, mo
             raise metadata.PackageNotFoundError(name)
         return real(name)
 
-    monkeypatch.setattr(store.metadata, "version", version)
+    monkeypatch.setattr(metadata, "version", version)
     store.package_versions.cache_clear()
     try:
         code = main(["--project", str(_settings(tmp_path).root), "measure", ONE])

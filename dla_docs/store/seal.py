@@ -44,7 +44,6 @@ import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +164,8 @@ def package_code() -> str:
 @functools.cache
 def package_versions() -> tuple[tuple[str, str], ...]:
     """The installed versions of what measures (torch, fvcore); one clear error when one is missing."""
+    from importlib import metadata  # here: a cold command starts its measuring server before it needs them
+
     versions = []
     for package in MEASURED_PACKAGES:
         try:
