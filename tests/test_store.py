@@ -101,7 +101,7 @@ def test_a_missing_measuring_package_is_one_line_and_exit_2(tmp_path, capsys, mo
             raise metadata.PackageNotFoundError(name)
         return real(name)
 
-    monkeypatch.setattr(store.metadata, "version", version)
+    monkeypatch.setattr(metadata, "version", version)
     store.package_versions.cache_clear()
     try:
         code = main(["--project", str(_settings(tmp_path).root), "measure", ONE])
@@ -132,6 +132,36 @@ def _measure(code: Path, project: Path) -> dict:
     (entry,) = [p for p in (project / ".dla-docs-cache").rglob("*.json")]
     stat = entry.stat()
     return {"entry": (stat.st_ino, stat.st_mtime_ns), "out": json.loads(done.stdout)}
+
+
+def test_the_code_manifest_names_each_package_module_however_its_path_is_spelt(tmp_path, monkeypatch):
+    """A module's file is named by where it resolves: through a linked folder or file, a
+    ``..`` after a link, a relative path; a file outside the package is not named."""
+    import hashlib
+    import types
+
+    from dla_docs.store import loaded_code
+
+    package = PROJECT / "dla_docs"
+    (tmp_path / "pkg").symlink_to(package)
+    (tmp_path / "core.py").symlink_to(package / "measure" / "core.py")
+    (tmp_path / "lib.so").symlink_to(package / "zoo" / "blocks.py")
+    (tmp_path / "outside.py").write_text("x = 1\n")
+    (tmp_path / "away.py").symlink_to(tmp_path / "outside.py")
+    monkeypatch.chdir(tmp_path)
+    files = {  # __file__ -> the name it must have in the manifest (None: not named)
+        str(tmp_path / "pkg" / "zoo" / "variants.py"): "zoo/variants.py",
+        str(tmp_path / "core.py"): "measure/core.py",
+        str(tmp_path / "lib.so"): "zoo/blocks.py",
+        f"{tmp_path}/pkg/../{package.name}/run.py": "run.py",  # `..` taken after the link, as the kernel does
+        "pkg/measure/spec.py": "measure/spec.py",
+        str(tmp_path / "outside.py"): None,
+        str(tmp_path / "away.py"): None,
+        str(package / "zoo"): None,
+    }
+    manifest = loaded_code([types.SimpleNamespace(__file__=file) for file in files])
+    expected = {name: hashlib.sha256((package / name).read_bytes()).hexdigest() for name in files.values() if name}
+    assert manifest == dict(sorted(expected.items()))
 
 
 @pytest.mark.slow

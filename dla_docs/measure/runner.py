@@ -99,6 +99,15 @@ class MeasuringServer:
         except OSError:
             pass  # it ended: the next answer says how
 
+    def end_input(self) -> None:
+        """Ask nothing more: the server ends once it has answered (its workers first), while this
+        process still handles the last answer."""
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        except OSError:
+            pass  # it ended: the answers say how
+
     def answers_for(self, count: int) -> Iterator[dict]:
         """The server's next ``count`` answers, each waited for boundedly (see the module's docstring)."""
         from dla_docs.measure.server import StoppedWatch
@@ -176,8 +185,8 @@ class Measuring:
             get_config(name)  # an unknown name fails before any work starts
         self.image_size, self.shelf, self.progress = image_size, shelf, progress
         self.found: dict[str, StoredFacts] = {}
-        for name in self.names:
-            hit = shelf.get(name, image_size) if shelf is not None else None
+        for name in self.names if _may_hold_entries(shelf) else ():
+            hit = shelf.get(name, image_size)
             if hit is not None:
                 self.found[name] = hit
                 progress(name, True)
@@ -188,6 +197,12 @@ class Measuring:
             self.server = MeasuringServer()
             self.server.request(sorted(self.missing, key=_expected_cost, reverse=True), image_size,
                                 min(jobs or default_jobs(), len(self.missing)))
+            if shelf is not None:  # the answers' entry names, worked out while the server starts: a broken
+                try:  # environment (a measured package's metadata gone) fails now
+                    shelf.entry_name(self.missing[0], image_size)
+                except BaseException:
+                    self.close()  # the caller's `with` has not begun: nothing else would end the server
+                    raise
 
     def __enter__(self) -> Measuring:
         return self
@@ -207,7 +222,9 @@ class Measuring:
         yield from list(self.found.items())
         if self.server is None:
             return
-        for answer in self.server.answers_for(len(self.missing)):
+        for count, answer in enumerate(self.server.answers_for(len(self.missing)), 1):
+            if count == len(self.missing):
+                self.server.end_input()  # the last answer: the server and its workers end while it is stored
             if answer.get("kind") == "lost":
                 raise MeasuringLost(str(answer.get("message")))
             if answer.get("kind") != "done":
@@ -255,6 +272,13 @@ def start_measuring(names: Sequence[str], image_size: int, shelf: MeasurementShe
                     progress: Progress = no_progress, jobs: int | None = None) -> Measuring:
     """Start measuring ``names`` at ``image_size``: see :class:`Measuring`."""
     return Measuring(names, image_size, shelf, progress, jobs)
+
+
+def _may_hold_entries(shelf: MeasurementShelf | None) -> bool:
+    """Whether ``shelf`` can hold an entry to read: a cold store (no folder yet, or one never read,
+    under CI) cannot, and then the server starts without the entries' names being worked out
+    (the measured packages' versions: ``importlib.metadata``), which the stored answers need later."""
+    return shelf is not None and shelf.folder.readable and shelf.folder.root.is_dir()
 
 
 def _expected_cost(name: str) -> int:

@@ -24,6 +24,7 @@ Linux kills the server when its parent dies and each worker when the server dies
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import multiprocessing
 import os
@@ -221,17 +222,21 @@ def main(parent: int) -> None:
     os.dup2(2, 1)  # a stray print goes to standard error, not into the answers
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    gc.disable()  # what the imports make lives as long as the server: collecting it is wasted work
     import dla_docs.measure.core  # noqa: F401 -- torch and the measuring code, once, before any fork
     from dla_docs.store import loaded_code
 
     global _IMPORTED
     _IMPORTED = loaded_code()  # the sources as imported, to tell an edit made while measuring
+    gc.freeze()  # kept out of every later collection (enabling first would walk it all once)
+    gc.enable()
 
     for line in requests:
         request = json.loads(line)
         task = request.get("task", "measure")
         if task != "measure":
             _other_task(task)  # its imports (onnx, onnxruntime) once, before the workers fork
+        gc.freeze()  # the workers' collections never walk (nor copy) what the server imported
         pool = _Pool(answers, max(1, min(int(request["jobs"]), len(request["names"]))))
         try:
             pool.run(list(request["names"]), int(request["image_size"]), task, request.get("options"))

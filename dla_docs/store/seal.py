@@ -44,7 +44,6 @@ import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +101,31 @@ def loaded_code(modules: Iterable[Any] | None = None) -> dict[str, str]:
 def _package_source(file: str) -> tuple[Path, str] | None:
     """A loaded module's ``__file__`` resolved once per process: its path and its name inside
     the package (``measure/core.py``), or ``None`` for anything but a ``.py`` file of the package.
-    (A worker asks for the 1,200 modules torch loads after every variant: resolving each
-    path every time, link by link, cost it 0.13 s of CPU per variant.)"""
-    path = Path(file).resolve()
-    if path.suffix != ".py" or not contained(path, PACKAGE_DIR):
+    (A worker asks for the 1,200 modules torch loads after every variant, and the server once
+    before it forks them: each path is resolved through its folder's resolution, kept, and one
+    look at the file itself, see :func:`_resolved`.)"""
+    path = _resolved(file)
+    if not path.endswith(".py") or not path.startswith(_PACKAGE_PREFIX):
         return None
-    return path, path.relative_to(PACKAGE_DIR).as_posix()
+    resolved = Path(path)
+    return (resolved, resolved.relative_to(PACKAGE_DIR).as_posix()) if resolved.suffix == ".py" else None
+
+
+_PACKAGE_PREFIX = os.path.join(PACKAGE_DIR, "")  # PACKAGE_DIR is resolved: a resolved path under it starts so
+
+
+def _resolved(file: str) -> str:
+    """``os.path.realpath(file)``, with each folder resolved once per process (:func:`_resolved_folder`):
+    once its folder is resolved, a file leads elsewhere only if it is a link itself. A relative
+    path (the working folder may change) or one ending in ``.`` or ``..`` is resolved whole."""
+    folder, name = os.path.split(file)
+    if not os.path.isabs(file) or name in ("", ".", ".."):
+        return os.path.realpath(file)
+    path = os.path.join(_resolved_folder(folder), name)
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+_resolved_folder = functools.cache(os.path.realpath)
 
 
 def changed_code(manifest: dict) -> list[str]:
@@ -146,6 +164,8 @@ def package_code() -> str:
 @functools.cache
 def package_versions() -> tuple[tuple[str, str], ...]:
     """The installed versions of what measures (torch, fvcore); one clear error when one is missing."""
+    from importlib import metadata  # here: a cold command starts its measuring server before it needs them
+
     versions = []
     for package in MEASURED_PACKAGES:
         try:
