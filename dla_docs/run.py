@@ -139,7 +139,8 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
           as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, paths, pages, parsed) if own else read_inputs(settings, named)
+        inputs = (stages.project_inputs(settings, paths, rendering if pages else None, parsed) if own
+                  else read_inputs(settings, named))
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
             from dla_docs.checks.checkpoints import inspect_checkpoints
@@ -187,7 +188,7 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=True) as rendering):
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, settings.templates, pages=True, parsed=parsed)
+        inputs = stages.project_inputs(settings, settings.templates, rendering, parsed)
         facts = stages.facts(measuring, rendering.drawings)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
@@ -250,9 +251,10 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     refuse_managed(output, settings)  # before anything is measured
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=False) as rendering):
+        rendering.environment()  # the cards' template is compiled, or taken from the store
         check_hf_template(settings)  # before the inputs are read
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, settings.templates, pages=False, parsed=parsed)
+        inputs = stages.project_inputs(settings, settings.templates, parsed=parsed)
         facts = stages.facts(measuring, None)
         files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
                          names, inputs.results)

@@ -69,6 +69,23 @@ def test_a_warm_verify_renders_no_page_and_a_changed_input_only_its_pages(built,
     assert code == 1 and '"index.md"' in out
 
 
+def test_a_warm_verify_checks_the_templates_again_only_once_they_changed(built, monkeypatch, capsys):
+    checked: list[int] = []
+    real = pages.check_templates
+    monkeypatch.setattr(pages, "check_templates", lambda *args: checked.append(1) or real(*args))
+    code, out, _ = run_cli(["--project", str(built), "verify"], capsys)
+    assert code == 0 and checked == [], out  # they passed on these very files before (the build)
+    glossary = built / "templates" / "pages" / "glossary.md"
+    text = glossary.read_text(encoding="utf-8")
+    glossary.write_text(text + "{% include 'pages/nowhere.md' %}\n", encoding="utf-8")
+    code, _, err = run_cli(["--project", str(built), "verify"], capsys)
+    line = text.count("\n") + 1  # the line added
+    assert checked == [1] and code == 2 and f"templates/pages/glossary.md:{line}" in err and "nowhere.md" in err, err
+    glossary.write_text(text, encoding="utf-8")
+    code, out, _ = run_cli(["--project", str(built), "verify"], capsys)
+    assert code == 0 and checked == [1], out  # the files it passed on again: no check needed
+
+
 @pytest.mark.slow  # a build and a verify; the warm-verify case above is the fast one
 def test_fix_checks_again_and_renders_the_pages_once(built, seed_flops, monkeypatch, capsys):
     template = built / "templates" / "models" / "dla.md"
