@@ -123,10 +123,9 @@ def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: Verify
 def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: Path | None = None,
            fix: bool = False, add_missing: bool = False, no_cache: bool = False,
            progress: Progress = no_progress) -> Verified:
-    """Check the templates (default: the configured ones) and the committed pages against the code;
-    with ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured
-    values of the fields that drifted and check again. Named templates measure only the variants
-    they document; the pages are rendered once, from the last check."""
+    """Check the templates (default: the configured ones) and the committed pages against the code; with
+    ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured values of the fields
+    that drifted and check again. Named templates measure only their variants; pages render once, from the last check."""
     from dla_docs.checks.freshness import has_pages
     from dla_docs.checks.verify import with_checkpoints
     from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
