@@ -44,28 +44,20 @@ def _fields(cls: type) -> tuple[str, tuple[str, ...]]:
 
 def _walk(value: Any, seen: Seen, out: list[str]) -> None:
     """Append a canonical spelling of ``value`` to ``out`` (its type included)."""
-    kind = type(value)
-    if kind is str and len(value) < LONG:
-        out.append(f"str{len(value)}:{value}")
-    elif kind is int or kind is float or kind is bool or value is None:
-        out.append(f"{kind.__name__}:{value!r}")
-    elif kind is StoredFacts:
+    if isinstance(value, str) and len(value) < LONG:
+        out.append(f"{type(value).__name__}{len(value)}:{value}")
+    elif value is None or isinstance(value, (bool, int, float, enum.Enum)):
+        out.append(f"{type(value).__name__}:{value!r}")
+    elif isinstance(value, StoredFacts):
         out.append(f"F{value.digest}")
     elif id(value) in seen:
         out.append(f"D{seen[id(value)][1]}")
-    elif isinstance(value, str):  # a long one, or Markup
-        if len(value) < LONG:
-            out.append(f"{kind.__name__}{len(value)}:{value}")
-        else:
-            digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-            seen[id(value)] = (value, digest)
-            out.append(f"{kind.__name__}#{digest}")
-    elif isinstance(value, (bool, int, float, enum.Enum)):
-        out.append(f"{kind.__name__}:{value!r}")
-    elif isinstance(value, StoredFacts):
-        out.append(f"F{value.digest}")
+    elif isinstance(value, str):  # a long one (a drawing): digested once
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        seen[id(value)] = (value, digest)
+        out.append(f"{type(value).__name__}#{digest}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        spelling, names = _fields(kind)
+        spelling, names = _fields(type(value))
         out.append(spelling)
         for name in names:
             out.append(name)
