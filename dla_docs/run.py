@@ -123,10 +123,9 @@ def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: Verify
 def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: Path | None = None,
            fix: bool = False, add_missing: bool = False, no_cache: bool = False,
            progress: Progress = no_progress) -> Verified:
-    """Check the templates (default: the configured ones) and the committed pages against the code;
-    with ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured
-    values of the fields that drifted and check again. Named templates measure only the variants
-    they document; the pages are rendered once, from the last check."""
+    """Check the templates (default: the configured ones) and the committed pages against the code; with
+    ``checkpoint_dir``, File Size against real checkpoints; with ``fix``, write the measured values of the fields
+    that drifted and check again. Named templates measure only their variants; pages render once, from the last check."""
     from dla_docs.checks.freshness import has_pages
     from dla_docs.checks.verify import with_checkpoints
     from dla_docs.targets import entries_to_measure, resolve_folder, resolve_paths
@@ -139,7 +138,8 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
     with (stages.started(settings, list_models() if own else entries_to_measure(named), no_cache, progress)
           as (store, measuring), stages.rendering(settings, store, draw=pages) as rendering):
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, paths, pages, parsed) if own else read_inputs(settings, named)
+        inputs = (stages.project_inputs(settings, paths, rendering if pages else None, parsed) if own
+                  else read_inputs(settings, named))
         checkpoints = None
         if folder is not None:  # a bad checkpoint is refused before anything is waited for
             from dla_docs.checks.checkpoints import inspect_checkpoints
@@ -187,7 +187,7 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=True) as rendering):
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, settings.templates, pages=True, parsed=parsed)
+        inputs = stages.project_inputs(settings, settings.templates, rendering, parsed)
         facts = stages.facts(measuring, rendering.drawings)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
@@ -250,9 +250,10 @@ def export_hf(settings: Settings, names: Sequence[str], output: Path, no_cache: 
     refuse_managed(output, settings)  # before anything is measured
     with (stages.started(settings, list_models(), no_cache, progress) as (store, measuring),
           stages.rendering(settings, store, draw=False) as rendering):
+        rendering.environment()  # the cards' template is compiled, or taken from the store
         check_hf_template(settings)  # before the inputs are read
         parsed = stages.parsed_indexes(store)
-        inputs = stages.project_inputs(settings, settings.templates, pages=False, parsed=parsed)
+        inputs = stages.project_inputs(settings, settings.templates, parsed=parsed)
         facts = stages.facts(measuring, None)
         files = hf_files(site_model(inputs, facts, stages.check(inputs, settings.templates, facts, measuring.notes)),
                          names, inputs.results)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,55 +41,80 @@ def started(settings: Settings, names: Sequence[str], no_cache: bool = False, pr
         yield store, measuring
 
 
-@dataclass
 class Rendering:
-    """The render step's state: the page templates (compiled ones kept in the store), the
-    drawings under way and the pages kept by the digest of their inputs."""
+    """The render step's state: the page templates' environment (made when something must be
+    rendered, its compiled templates kept in the store), the drawings under way and the pages
+    kept by the digest of their inputs."""
 
-    env: Any
-    drawings: SiteDrawings | None
-    pages: PageCache
+    def __init__(self, settings: Settings, store: Store | None, draw: bool) -> None:
+        from dla_docs.render.page_cache import PageCache
+
+        self.root = settings.root
+        self.templates = store.templates if store is not None else None
+        self.env: Any = None
+        self.drawings: SiteDrawings | None = None
+        if draw:
+            from dla_docs.render.site_graphs import SiteDrawings
+
+            self.drawings = SiteDrawings(store.drawings if store is not None else None)
+        self.pages = PageCache(store.pages if store is not None else None, settings.root / "templates",
+                               self.environment)
+
+    def environment(self) -> Any:
+        """The project's templates' environment, loading compiled templates from the store (made
+        at the first call: a warm run that renders nothing imports no Jinja)."""
+        if self.env is None:
+            from dla_docs.render.compiled import keep_compiled
+            from dla_docs.render.templating import project_environment
+
+            self.env = project_environment(self.root)
+            keep_compiled(self.env, self.templates)
+        return self.env
 
     def keep(self) -> None:
         """Store what was drawn, rendered and compiled anew: the command succeeded, so one that
         fails on bad input leaves the store as it was."""
-        from dla_docs.render.compiled import remember_compiled
-
         if self.drawings is not None:
             self.drawings.keep()
         self.pages.keep()
-        remember_compiled(self.env)
+        if self.env is not None:
+            from dla_docs.render.compiled import remember_compiled
+
+            remember_compiled(self.env)
 
 
 @contextmanager
 def rendering(settings: Settings, store: Store | None, draw: bool) -> Iterator[Rendering]:
-    from dla_docs.render.compiled import keep_compiled
-    from dla_docs.render.page_cache import PageCache
-    from dla_docs.render.site_graphs import SiteDrawings
-    from dla_docs.render.templating import project_environment
-
-    env = project_environment(settings.root)
-    keep_compiled(env, store.templates if store else None)
-    drawings = SiteDrawings(store.drawings if store else None) if draw else None
+    state = Rendering(settings, store, draw)
     try:
-        yield Rendering(env, drawings, PageCache(store.pages if store else None, settings.root / "templates"))
+        yield state
     finally:
-        if drawings is not None:
-            drawings.__exit__()  # waits for the drawings under way
+        if state.drawings is not None:
+            state.drawings.__exit__()  # waits for the drawings under way
 
 
-def project_inputs(settings: Settings, paths: Sequence[Path], pages: bool,
+TEMPLATES_CHECKED = "templates checked"  # the page cache's name for the page templates' verdict
+
+
+def project_inputs(settings: Settings, paths: Sequence[Path], rendering: Rendering | None = None,
                    parsed: ParsedIndexes | None = None) -> Inputs:
-    """The project's inputs; with ``pages``, the page templates are compiled too, so that a
-    template error is reported in a second, not after measuring. With ``parsed``
+    """The project's inputs; with ``rendering``, the page templates are compiled too, so that a
+    template error is reported in a second, not after measuring (unless they passed on these
+    very files and this code before: the verdict is kept with the pages). With ``parsed``
     (:func:`parsed_indexes`), a model-index block parsed before from the same text is taken
     from the store; the ones parsed now are kept there by its ``keep()``, once the command
     succeeded."""
-    from dla_docs.render.pages import check_templates
-
     templates = read_templates(settings, paths, parsed)
-    if pages:
-        check_templates(settings, templates[0])
+    if rendering is not None:
+        family = templates[0]
+
+        def check() -> None:
+            from dla_docs.render.pages import check_templates
+
+            rendering.environment()  # the command's environment: compiled templates from the store
+            check_templates(settings, family)
+
+        rendering.pages.checked(TEMPLATES_CHECKED, (family, Path(family.path).resolve()), check)
     return read_inputs(settings, templates)
 
 

@@ -15,7 +15,7 @@ from dla_docs.render import pages
 from dla_docs.zoo.variants import list_models
 
 PAGE_FUNCTIONS = ("family_page", "architecture_page", "verification_page", "glossary_page", "model_card",
-                  "render_diff_page")
+                  "render_diff_page", "check_templates")
 
 
 def recording_pages(monkeypatch) -> list[str]:
@@ -65,8 +65,15 @@ def test_a_warm_verify_renders_no_page_and_a_changed_input_only_its_pages(built,
     context.write_text("".join([lines[0], ",".join(fields), *lines[2:]]), encoding="utf-8")
     code, out, _ = run_cli(["--project", str(built), "verify", "--format", "json"], capsys)
     assert "family_page" in called  # and the verification page where the check of the file reports it
-    assert not {"architecture_page", "glossary_page", "model_card", "render_diff_page"} & set(called)
+    assert not {"architecture_page", "glossary_page", "model_card", "render_diff_page", "check_templates"} & set(called)
     assert code == 1 and '"index.md"' in out
+    # the templates' check passed on these very files (the build): an edited one is checked again
+    glossary = built / "templates" / "pages" / "glossary.md"
+    text = glossary.read_text(encoding="utf-8")
+    glossary.write_text(text + "{% include 'pages/nowhere.md' %}\n", encoding="utf-8")
+    code, _, err = run_cli(["--project", str(built), "verify"], capsys)
+    assert called.count("check_templates") == 1 and code == 2, err
+    assert f"templates/pages/glossary.md:{text.count(chr(10)) + 1}" in err and "nowhere.md" in err, err
 
 
 @pytest.mark.slow  # a build and a verify; the warm-verify case above is the fast one

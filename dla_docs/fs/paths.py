@@ -13,9 +13,10 @@ from pathlib import Path
 from dla_docs.errors import InputError, Location
 
 
-def contained(path: Path, folder: Path) -> bool:
-    """Whether ``path`` is ``folder`` or lies under it once links are resolved."""
-    target, base = Path(path).resolve(), Path(folder).resolve()
+def contained(path: Path, folder: Path, resolved: bool = False) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it once links are resolved (with
+    ``resolved``, both are already: each path is resolved once, by the caller)."""
+    target, base = (Path(path), Path(folder)) if resolved else (Path(path).resolve(), Path(folder).resolve())
     return target == base or base in target.parents
 
 

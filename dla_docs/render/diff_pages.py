@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.measure.conventions import FVCORE, MODEL_INDEX
 from dla_docs.measure.diff import VariantDiff
 from dla_docs.render.formatting import difference
 from dla_docs.render.graphs import svg_for_inline
-from dla_docs.render.templating import render_template
+
+if TYPE_CHECKING:  # Jinja only where the page is rendered (a warm run takes it from the store)
+    from jinja2.sandbox import SandboxedEnvironment
 
 # The steps a reader takes through the family: width of the blocks (ResNeXt groups),
 # Res2Net scales, cardinality, the compact stem, and depth.
@@ -109,6 +111,8 @@ def choice_rows(cards: Sequence, a: str, b: str) -> list[dict[str, str]]:
 
 
 def render_diff_page(env: SandboxedEnvironment, templates_dir, page: DiffPage, cards: Sequence = ()) -> str:
+    from dla_docs.render.templating import render_template
+
     d = page.diff
     levels = [{"name": Markup(level.name), "parameters": level.parameters, "macs": level.macs,
                "field": level.receptive_field,

@@ -37,8 +37,9 @@ class Drawing:
     def __init__(self, kind: str, shows: Sequence[str], build: Callable[[], graphviz.Digraph]) -> None:
         self.kind, self.shows, self.build = kind, tuple(shows), build
 
-    def digest(self) -> str:
-        text = "\n".join((dot_version(), package_code(), self.kind, *self.shows))
+    def digest(self, dot: str) -> str:
+        """The key of the SVG: ``dot`` (its version), the code, the kind and what it shows."""
+        text = "\n".join((dot, package_code(), self.kind, *self.shows))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -52,6 +53,8 @@ class Drawer:
         self.shelf = shelf
         self.pool = ThreadPoolExecutor(max_workers=workers)
         self.new: dict[str, str] = {}
+        # ``dot -V`` (a process) is asked at once, while the command reads its inputs: every key needs it
+        self.dot = self.pool.submit(dot_version) if shelf is not None else None
 
     def __enter__(self) -> Drawer:
         return self
@@ -61,7 +64,7 @@ class Drawer:
 
     def draw(self, drawing: Drawing) -> Future[str]:
         """The SVG of ``drawing``, from the store or being drawn."""
-        digest = drawing.digest() if self.shelf is not None else None
+        digest = drawing.digest(self.dot.result()) if self.dot is not None else None
         svg = self.shelf.get(digest) if digest is not None else None
         if svg is not None:
             done: Future[str] = Future()

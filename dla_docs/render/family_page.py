@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.render import choose
 from dla_docs.render.card import Card
 from dla_docs.render.plot import throughput_hardware
-from dla_docs.render.templating import render_template
+
+if TYPE_CHECKING:  # Jinja only where the page is rendered (a warm run takes it from the store)
+    from jinja2.sandbox import SandboxedEnvironment
 
 MEMORY_BATCH = 32  # the batch the table's inference peak is given for (as the analysis table)
 FAMILY_SEARCH_BOOST = 10  # the family page's search rank, above every card's (pages.CARD_SEARCH_BOOST)
@@ -156,6 +157,7 @@ def table_rows(cards: Sequence[Card], machine: Machine | None) -> list[dict[str,
 
 def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
     from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
+    from dla_docs.render.templating import render_template
 
     intro, rest = prose
     cards = site.cards

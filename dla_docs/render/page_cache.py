@@ -10,7 +10,7 @@ is the SHA-256 of all three, taken from the objects themselves, never from a lis
   variant's measurement and structure are not walked again;
 - every file under the project's ``templates/`` (what the pages include may be any of them);
 - the package's source (:func:`dla_docs.store.package_code`, as drawings are keyed) and the
-  versions of Python and Jinja.
+  versions of Python, Jinja and MarkupSafe (from their metadata: a warm run imports no Jinja).
 
 An edited template, a changed measurement or any edit to the code is a miss. Newly rendered
 pages are written only by :meth:`PageCache.keep`, once the command succeeded.
@@ -28,10 +28,12 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from dla_docs.measure.stored import StoredFacts
-from dla_docs.store import PageShelf, package_code, put_pending
+from dla_docs.store import PageShelf, package_code, package_versions, put_pending
 
 
 Seen = dict[int, tuple[Any, str]]  # id -> the object (held, so that its id is not reused) and its digest
+RENDERING_PACKAGES = ("jinja2", "markupsafe")  # what renders a page, besides this package
+LONG = 4096  # a string at least this long (a drawing) is digested once, however many pages show it
 
 
 @functools.cache
@@ -42,7 +44,7 @@ def _fields(cls: type) -> tuple[str, tuple[str, ...]]:
 
 def _walk(value: Any, seen: Seen, out: list[str]) -> None:
     """Append a canonical spelling of ``value`` to ``out`` (its type included)."""
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) < LONG:
         out.append(f"{type(value).__name__}{len(value)}:{value}")
     elif value is None or isinstance(value, (bool, int, float, enum.Enum)):
         out.append(f"{type(value).__name__}:{value!r}")
@@ -50,6 +52,10 @@ def _walk(value: Any, seen: Seen, out: list[str]) -> None:
         out.append(f"F{value.digest}")
     elif id(value) in seen:
         out.append(f"D{seen[id(value)][1]}")
+    elif isinstance(value, str):  # a long one (a drawing): digested once
+        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+        seen[id(value)] = (value, digest)
+        out.append(f"{type(value).__name__}#{digest}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         spelling, names = _fields(type(value))
         out.append(spelling)
@@ -83,9 +89,9 @@ def _walk(value: Any, seen: Seen, out: list[str]) -> None:
 
 def content_digest(value: Any, seen: Seen | None = None) -> str:
     """The SHA-256 of ``value``'s content: a dataclass's type and every field in order, a
-    mapping's items in order, a set's members sorted, stored facts by their content digest.
-    ``seen`` remembers the digests of (frozen) objects already digested: a part of several
-    pages is walked once."""
+    mapping's items in order, a set's members sorted, stored facts by their content digest, a
+    long string (a drawing) by its own SHA-256. ``seen`` remembers the digests of (frozen)
+    objects already digested: a part of several pages is walked once."""
     seen = {} if seen is None else seen
     if id(value) in seen:
         return seen[id(value)][1]
@@ -97,32 +103,49 @@ def content_digest(value: Any, seen: Seen | None = None) -> str:
 
 
 def templates_digest(templates_dir: Path) -> str:
-    """The digest of every file under ``templates_dir`` (its path and bytes)."""
+    """The digest of every file under ``templates_dir`` (its path and bytes), and of where each
+    link under it leads (a template that is a link out of the folder is refused: a link that
+    changes is a change)."""
     digest = hashlib.sha256()
     for path in sorted(templates_dir.rglob("*")):
+        name = path.relative_to(templates_dir).as_posix()
+        if path.is_symlink():
+            digest.update(repr(("link", name, str(path.resolve()))).encode("utf-8", "surrogateescape"))
         if path.is_file():
-            digest.update(path.relative_to(templates_dir).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(repr(("file", name, hashlib.sha256(path.read_bytes()).hexdigest())).encode(
+                "utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+PASSED = "passed"  # what a kept check (:meth:`PageCache.checked`) holds
 
 
 class PageCache:
     """Pages by the digest of their inputs; without a shelf (``--no-cache``, CI), every page is
-    rendered."""
+    rendered. ``environment`` makes the templates' environment: it is called only when a page
+    must be rendered (by default the project's own, without compiled templates kept)."""
 
-    def __init__(self, shelf: PageShelf | None, templates_dir: Path) -> None:
+    def __init__(self, shelf: PageShelf | None, templates_dir: Path,
+                 environment: Callable[[], Any] | None = None) -> None:
         self.shelf = shelf
         self.templates_dir = templates_dir
         self.new: dict[str, str] = {}
         self._seen: Seen = {}
         self._base: str | None = None
+        self._environment = environment
+
+    def environment(self) -> Any:
+        """The templates' environment (made now, at the first page rendered)."""
+        if self._environment is None:
+            from dla_docs.render.templating import project_environment
+
+            return project_environment(self.templates_dir.parent)
+        return self._environment()
 
     def _key(self, name: str, inputs: Any) -> str | None:
-        import jinja2
-
-        if self._base is None:
+        if self._base is None:  # Jinja's version from its metadata: a page taken from the store imports no Jinja
             self._base = "\0".join((package_code(), templates_digest(self.templates_dir), sys.version,
-                                    jinja2.__version__))
+                                    repr(package_versions(RENDERING_PACKAGES))))
         try:
             parts = inputs if isinstance(inputs, tuple) else (inputs,)
             shows = "".join(content_digest(part, self._seen) for part in parts)
@@ -142,6 +165,13 @@ class PageCache:
         text = render()
         self.new[key] = text
         return text
+
+    def checked(self, name: str, inputs: Any, check: Callable[[], None]) -> None:
+        """Run ``check`` (it raises on what it refuses) unless it passed before on the same
+        inputs: a check of the templates is a pure function of ``inputs``, the templates and
+        the code, so its verdict is kept like a page, by their digest, and only once the
+        command succeeded."""
+        self.page(name, inputs, lambda: check() or PASSED)
 
     def keep(self) -> None:
         """Store the pages rendered anew (the command succeeded)."""

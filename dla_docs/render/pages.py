@@ -10,14 +10,12 @@ escaped as inert page text unless it is :class:`~markupsafe.Markup` made here.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from dla_docs.checks.findings import FieldCheck, VerifyReport, finding_line
@@ -35,16 +33,11 @@ from dla_docs.render.diff_pages import DiffPage, render_diff_page
 from dla_docs.render.family_page import card_verdict
 from dla_docs.render.graphs import graph_css, svg_for_inline
 from dla_docs.render.page_cache import PageCache
-from dla_docs.render.templating import (
-    LineMap,
-    load_string,
-    load_template,
-    project_environment,
-    render_string,
-    render_template,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Jinja is imported where a page is rendered: a warm run takes every page from the store
+    from jinja2.sandbox import SandboxedEnvironment
+
+    from dla_docs.render.templating import LineMap
     from dla_docs.measure.stored import StoredFacts
     from dla_docs.render.site_model import Site
 
@@ -133,11 +126,15 @@ def _skipped(m: Measurement) -> list[dict[str, Any]]:
 
 
 def _snippets(env: SandboxedEnvironment, name: str) -> str:
+    from dla_docs.render.templating import render_template
+
     return render_template(env, SNIPPETS, model_name=Markup(name))
 
 
 def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost: str) -> str:
     """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdict`)."""
+    from dla_docs.render.templating import render_template
+
     config = card.config
     return render_template(
         env, f"{PAGE_TEMPLATES}/model_card.md",
@@ -196,6 +193,7 @@ def split_intro(markdown: str) -> tuple[str, str]:
 
 def family_page(env: SandboxedEnvironment, site: Site) -> str:
     from dla_docs.render import family_page as page
+    from dla_docs.render.templating import render_string
 
     prose = render_string(env, family_prose(site.family), site.family.path, prose_line_map(site.family),
                           model_name=Markup(site.cards[0].name), citation=citation_blocks())
@@ -215,6 +213,8 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
 
 def architecture_page(env: SandboxedEnvironment, family_svg: str, facts: Sequence[StoredFacts]) -> str:
     """The family's structure: its figure, and a row per variant (``facts``, in the family's order)."""
+    from dla_docs.render.templating import render_template
+
     return render_template(
         env, f"{PAGE_TEMPLATES}/architecture.md",
         family_svg=Markup(svg_for_inline(family_svg)), rows=[structure_row(f.facts.structure) for f in facts],
@@ -224,6 +224,8 @@ def architecture_page(env: SandboxedEnvironment, family_svg: str, facts: Sequenc
 def verification_page(env: SandboxedEnvironment, s: Settings, report: VerifyReport,
                       checks: Sequence[tuple[str, Sequence[FieldCheck]]]) -> str:
     """What was checked and how: ``checks`` are the cards' (variant, checked fields), in the family's order."""
+    from dla_docs.render.templating import render_template
+
     return render_template(
         env, f"{PAGE_TEMPLATES}/verification.md",
         templates=[t.relative_to(s.root).as_posix() for t in s.templates],
@@ -239,6 +241,7 @@ def verification_page(env: SandboxedEnvironment, s: Settings, report: VerifyRepo
 def glossary_page(env: SandboxedEnvironment) -> str:
     """The terms the pages link at their first use (model-index, GMACs, Pareto front, tie...)."""
     from dla_docs.render.choose import resolution
+    from dla_docs.render.templating import render_template
 
     return render_template(env, f"{PAGE_TEMPLATES}/glossary.md", resolution_at_78=resolution(78, 78))
 
@@ -291,6 +294,8 @@ def check_templates(settings: Settings, family: Template) -> None:
     Run before measuring and drawing, so that a template error is reported in a second
     rather than after the slow steps; rendering checks the same things again.
     """
+    from dla_docs.render.templating import load_string, load_template, project_environment
+
     env = project_environment(settings.root)
     load_string(env, family_prose(family), family.path, prose_line_map(family))
     load_template(env, SNIPPETS)
@@ -300,31 +305,32 @@ def check_templates(settings: Settings, family: Template) -> None:
 
 def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path. With ``cache``, a page whose
-    inputs (its part of ``site``, the templates, the code) are unchanged is not rendered again."""
+    inputs (its part of ``site``, the templates, the code) are unchanged is not rendered again
+    (and the templates' environment is made only when a page is)."""
     templates_dir = site.settings.root / "templates"
     cache = cache or PageCache(None, templates_dir)
-    env = project_environment(site.settings.root)
 
-    def page(name: str, inputs: Any, render: Callable[[], str]) -> None:
-        files[name] = cache.page(name, inputs, lambda: _with_final_newline(render())).encode("utf-8")
+    def page(name: str, inputs: Any, render: Callable[..., str], *args: Any) -> None:
+        text = cache.page(name, inputs, lambda: _with_final_newline(render(cache.environment(), *args)))
+        files[name] = text.encode("utf-8")
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
     # the parts first, then the pages made of them: each part's digest is taken once
     for position, card in enumerate(site.cards):
         verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
-        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
+        page(f"models/{card.name}.md", (card, verdict, boost), model_card, card, verdict, boost)
         for kind in ("hda", "ida", "overview"):
             files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
     for diff in site.diffs:
-        page(diff.path, (diff, site.cards), functools.partial(render_diff_page, env, templates_dir, diff, site.cards))
+        page(diff.path, (diff, site.cards), render_diff_page, templates_dir, diff, site.cards)
         files[diff.graph_path] = diff.svg.encode()
     facts = tuple(card.facts for card in site.cards)
-    page("architecture.md", (site.family_svg, facts), lambda: architecture_page(env, site.family_svg, facts))
+    page("architecture.md", (site.family_svg, facts), architecture_page, site.family_svg, facts)
     checks = tuple((card.name, card.checks) for card in site.cards)
     verification = (site.settings, site.report, checks)
-    page("verification.md", verification, lambda: verification_page(env, *verification))
-    page("glossary.md", (), lambda: glossary_page(env))
-    page("index.md", site, lambda: family_page(env, site))
+    page("verification.md", verification, verification_page, *verification)
+    page("glossary.md", (), glossary_page)
+    page("index.md", site, family_page, site)
     files["graphs/family.svg"] = site.family_svg.encode()
     files.update(_assets(templates_dir, site.settings.root))
     files["stylesheets/dla-graphs.css"] = graph_css().encode()

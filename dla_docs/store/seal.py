@@ -143,7 +143,7 @@ def _package_file_digest(name: str) -> str | None:
     """The digest of the package's file ``name`` (``None``: outside the package, or unreadable);
     a command resolves and reads each once, however many entries name it."""
     path = (PACKAGE_DIR / name).resolve()
-    return _file_digest(path) if contained(path, PACKAGE_DIR) else None
+    return _file_digest(path) if contained(path, PACKAGE_DIR, resolved=True) else None
 
 
 def code_unchanged(manifest: Any) -> bool:
@@ -162,17 +162,18 @@ def package_code() -> str:
 
 
 @functools.cache
-def package_versions() -> tuple[tuple[str, str], ...]:
-    """The installed versions of what measures (torch, fvcore); one clear error when one is missing."""
+def package_versions(packages: tuple[str, ...] = MEASURED_PACKAGES) -> tuple[tuple[str, str], ...]:
+    """The installed versions of ``packages`` (by default what measures: torch, fvcore), read
+    from their metadata without importing them; one clear error when one is missing."""
     from importlib import metadata  # here: a cold command starts its measuring server before it needs them
 
     versions = []
-    for package in MEASURED_PACKAGES:
+    for package in packages:
         try:
             versions.append((package, metadata.version(package)))
         except metadata.PackageNotFoundError:
             raise MissingPackageError(
-                f"{package}: not installed (its package metadata is missing); dla-docs measures with it: "
+                f"{package}: not installed (its package metadata is missing); dla-docs works with it: "
                 f"reinstall it with `pip install --force-reinstall {package}` in this environment") from None
     return tuple(versions)
 
@@ -237,11 +238,16 @@ class SealedFolder:
         return hmac.new(key, kind + name.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
 
     def _no_links(self, relative: str) -> None:
-        """Refuse a link (or a file) at any folder step below the root on the way to ``relative``.
+        """Refuse a link (or a file) at any folder step below the root on the way to ``relative``,
+        and a ``relative`` that is not a plain path below the root (absolute, or with ``..``).
         The entry itself may be anything: a read takes only a regular file, and a write replaces
-        whatever is there by a rename (a link there is replaced, never followed)."""
+        whatever is there by a rename (a link there is replaced, never followed). So an entry
+        that passes lies inside the root however the root itself is reached: nothing is resolved."""
+        parts = Path(relative).parts
+        if not parts or os.path.isabs(relative) or ".." in parts:
+            raise OSError(f"{relative!r}: not a path inside the store")
         current = self.root
-        for part in Path(relative).parts[:-1]:
+        for part in parts[:-1]:
             current = current / part
             try:
                 info = current.lstat()
@@ -262,7 +268,7 @@ class SealedFolder:
         try:
             self._no_links(relative)
             info = path.lstat()
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES or not contained(path, self.root):
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                 return None
             with path.open("rb") as f:
                 data = f.read(MAX_ENTRY_BYTES + 1)
