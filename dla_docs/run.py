@@ -145,7 +145,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
             from dla_docs.checks.checkpoints import inspect_checkpoints
 
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
-        facts = stages.facts(measuring, rendering.drawings)
+        facts = stages.facts(measuring, rendering)
         report = stages.check(inputs, paths, facts, measuring.notes)
         seen = with_checkpoints(report, checkpoints) if checkpoints is not None else report  # what --fix writes
         fixes: list[FixResult] = []
@@ -188,7 +188,7 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
           stages.rendering(settings, store, draw=True) as rendering):
         parsed = stages.parsed_indexes(store)
         inputs = stages.project_inputs(settings, settings.templates, pages=True, parsed=parsed)
-        facts = stages.facts(measuring, rendering.drawings)
+        facts = stages.facts(measuring, rendering)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
             return Rendered(report, None, stages.measurements(facts))

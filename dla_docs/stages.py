@@ -48,7 +48,7 @@ class Rendering:
     drawings under way and the pages kept by the digest of their inputs."""
 
     env: Any
-    drawings: SiteDrawings | None
+    drawings: SiteDrawings | None  # None: no page is rendered
     pages: PageCache
 
     def keep(self) -> None:
@@ -101,11 +101,19 @@ def parsed_indexes(store: Store | None) -> ParsedIndexes:
     return ParsedIndexes(store.indexes if store is not None else None)
 
 
-def facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:
-    """Every variant's facts, in the order asked (waited for); with ``drawings``, each graph is
-    drawn as soon as the facts it shows are known."""
+def facts(measuring: Measuring, rendering: Rendering | None) -> dict[str, StoredFacts]:
+    """Every variant's facts, in the order asked (waited for). With ``rendering`` (pages to
+    render), each graph is drawn as soon as the facts it shows are known, and while variants are
+    being measured the page templates' includes are compiled (time a cold command has to spare)."""
     arriving = measuring.as_they_come()
-    for _ in arriving if drawings is None else drawings.follow(arriving):
+    drawings = rendering.drawings if rendering is not None else None
+    if drawings is not None:
+        if measuring.missing:
+            from dla_docs.render.pages import compile_pages
+
+            compile_pages(rendering.env)
+        arriving = drawings.follow(arriving)
+    for _ in arriving:
         pass
     facts = {name: measuring.found[name] for name in measuring.names}
     if drawings is not None:

@@ -21,7 +21,7 @@ from dla_docs.config import Settings
 from dla_docs.measure.facts import Measurement
 from dla_docs.metadata import Template
 from dla_docs.metadata.context import ContextModel
-from dla_docs.render.card import Card, Graphs, shown_checks
+from dla_docs.render.card import Card, Graphs, Svg, shown_checks
 from dla_docs.render.diff_pages import DiffPage
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class Site:
     family: Template                 # the family page's template (prose + model-index)
     cards: Sequence[Card]
     report: VerifyReport
-    family_svg: str
+    family_svg: Svg
     diffs: Sequence[DiffPage] = ()  # variant diff pages (dla_docs.render.diff_pages)
     context: Sequence[ContextModel] = ()  # well-known models of other families (recorded, not measured)
 
@@ -90,5 +90,5 @@ def site_model(inputs: Inputs, facts: Mapping[str, StoredFacts], report: VerifyR
         if drawn is not None:
             diffs.append(DiffPage(diff_variants(m[a], m[b]), *drawn))
     return Site(settings=inputs.settings, family=inputs.configured[0], cards=tuple(all_cards), report=report,
-                family_svg=drawings.family() if drawings is not None else "", diffs=tuple(diffs),
+                family_svg=drawings.family() if drawings is not None else Svg(), diffs=tuple(diffs),
                 context=tuple(inputs.context.rows) if inputs.context is not None else ())
