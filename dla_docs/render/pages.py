@@ -320,7 +320,9 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
     # the parts first, then the pages made of them: each part's digest is taken once
     for position, card in enumerate(site.cards):
         verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
-        page(f"models/{card.name}.md", (card, verdict, boost), functools.partial(model_card, env, card, verdict, boost))
+        # its recorded facts and entry first: the family's recordings hold the same, digested once
+        page(f"models/{card.name}.md", (card.recorded, card.entry, card, verdict, boost),
+             functools.partial(model_card, env, card, verdict, boost))
         for kind in ("hda", "ida", "overview"):
             files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).text.encode()
     for diff in site.diffs:
