@@ -90,16 +90,16 @@ def options(cards: Sequence[Card], machine: Machine | None) -> list[choose.Optio
     return out
 
 
-def card_verdict(cards: Sequence[Card], card: Card) -> choose.Verdict | None:
-    """Where ``card`` stands on the family's accuracy/GMACs front (``None`` without a top-1),
-    and the budgets the family page picks it for, so that the two never disagree."""
-    machine = common_machine(cards)
-    family = options(cards, machine)
-    own = next((o for o in family if o.name == card.name), None)
-    if own is None:
-        return None
-    picked = choose.named_in(own, choose.compute_picks(family), choose.throughput_picks(family))
-    return replace(choose.verdict(own, family), picked=tuple(picked))
+def card_verdicts(cards: Sequence[Card]) -> dict[str, choose.Verdict | None]:
+    """Where each card stands on the family's accuracy/GMACs front (``None`` without a top-1),
+    and the budgets the family page picks it for, so that the two never disagree: the family's
+    options and picks are taken once for all the cards."""
+    family = options(cards, common_machine(cards))
+    compute, speed = (choose.compute_picks(family), choose.throughput_picks(family)) if family else ([], [])
+    out: dict[str, choose.Verdict | None] = {card.name: None for card in cards}
+    for own in family:
+        out[str(own.name)] = replace(choose.verdict(own, family), picked=tuple(choose.named_in(own, compute, speed)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from dla_docs.render import formatting
 from dla_docs.render.card import Card, Svg
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
-from dla_docs.render.family_page import card_verdict
+from dla_docs.render.family_page import card_verdicts
 from dla_docs.render.graphs import graph_css
 from dla_docs.render.page_cache import PageCache
 from dla_docs.render.templating import (
@@ -138,7 +138,7 @@ def _snippets(env: SandboxedEnvironment, name: str) -> str:
 
 
 def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost: str) -> str:
-    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdict`)."""
+    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdicts`)."""
     config = card.config
     return render_template(
         env, f"{PAGE_TEMPLATES}/model_card.md",
@@ -318,8 +318,9 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
     # the parts first, then the pages made of them: each part's digest is taken once
+    verdicts = card_verdicts(site.cards)
     for position, card in enumerate(site.cards):
-        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
+        verdict, boost = verdicts[card.name], card_search_boost(position)
         # its recorded facts and entry first: the family's recordings hold the same, digested once
         page(f"models/{card.name}.md", (card.recorded, card.entry, card, verdict, boost),
              functools.partial(model_card, env, card, verdict, boost))
