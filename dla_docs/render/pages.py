@@ -37,7 +37,6 @@ from dla_docs.render.graphs import graph_css
 from dla_docs.render.page_cache import PageCache
 from dla_docs.render.templating import (
     LineMap,
-    compile_included,
     load_string,
     load_template,
     project_environment,
@@ -303,6 +302,8 @@ def compile_pages(env: SandboxedEnvironment) -> None:
     """Compile what the page templates include, so that rendering the pages compiles nothing:
     done while the measurements are under way, time a cold command has to spare (a warm one
     loads the compiled templates from the store when a page needs them)."""
+    from dla_docs.render.templating import compile_included
+
     compile_included(env, [SNIPPETS, *(f"{PAGE_TEMPLATES}/{page}" for page in PAGES)])
 
 
