@@ -103,7 +103,9 @@ def _with_pages(inputs: Inputs, facts: Mapping[str, StoredFacts], report: Verify
     from dla_docs.render.site_model import site_model
 
     settings = inputs.settings
-    rendered = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages) if pages else {}
+    rendered = (render_docs(site_model(inputs, facts, report, rendering.drawings,
+                                       rendering.recordings(inputs, list(facts))), rendering.pages)
+                if pages else {})
     if checkpoints is not None:  # the pages show the report before what follows
         report = with_checkpoints(report, checkpoints)
     if not own:
@@ -145,7 +147,7 @@ def verify(settings: Settings, templates: Sequence[Path] = (), checkpoint_dir: P
             from dla_docs.checks.checkpoints import inspect_checkpoints
 
             checkpoints = inspect_checkpoints(settings, folder, entries_to_measure(inputs.at(paths)))
-        facts = stages.facts(measuring, rendering.drawings)
+        facts = stages.facts(measuring, rendering, inputs)
         report = stages.check(inputs, paths, facts, measuring.notes)
         seen = with_checkpoints(report, checkpoints) if checkpoints is not None else report  # what --fix writes
         fixes: list[FixResult] = []
@@ -188,11 +190,12 @@ def render(settings: Settings, strict: bool = False, no_cache: bool = False, pro
           stages.rendering(settings, store, draw=True) as rendering):
         parsed = stages.parsed_indexes(store)
         inputs = stages.project_inputs(settings, settings.templates, rendering, parsed)
-        facts = stages.facts(measuring, rendering.drawings)
+        facts = stages.facts(measuring, rendering, inputs)
         report = stages.check(inputs, settings.templates, facts, measuring.notes)
         if strict and report.findings:
             return Rendered(report, None, stages.measurements(facts))
-        files = render_docs(site_model(inputs, facts, report, rendering.drawings), rendering.pages)
+        site = site_model(inputs, facts, report, rendering.drawings, rendering.recordings(inputs, list(facts)))
+        files = render_docs(site, rendering.pages)
         published = publish(files, store) if publish is not None else None
         rendering.keep()
         parsed.keep()

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported where used: a warm command needs none of them
     from dla_docs.metadata.stored import ParsedIndexes
     from dla_docs.render.page_cache import PageCache
     from dla_docs.render.site_graphs import SiteDrawings
+    from dla_docs.render.site_model import Recordings
 
 
 @contextmanager
@@ -52,7 +53,8 @@ class Rendering:
         self.root = settings.root
         self.templates = store.templates if store is not None else None
         self.env: Any = None
-        self.drawings: SiteDrawings | None = None
+        self.drawings: SiteDrawings | None = None  # None: no page is rendered
+        self._recorded: tuple[Inputs, tuple[str, ...], Recordings] | None = None
         if draw:
             from dla_docs.render.site_graphs import SiteDrawings
 
@@ -70,6 +72,16 @@ class Rendering:
             self.env = project_environment(self.root)
             keep_compiled(self.env, self.templates)
         return self.env
+
+    def recordings(self, inputs: Inputs, names: Sequence[str]) -> Recordings:
+        """What the recorded sources of ``inputs`` say of ``names``: made once (while the variants
+        are measured, when they are), again only for other inputs (``--fix`` read the templates
+        again)."""
+        from dla_docs.render.site_model import recordings
+
+        if self._recorded is None or self._recorded[0] is not inputs or self._recorded[1] != tuple(names):
+            self._recorded = (inputs, tuple(names), recordings(inputs, names))
+        return self._recorded[2]
 
     def keep(self) -> None:
         """Store what was drawn, rendered and compiled anew: the command succeeded, so one that
@@ -125,11 +137,23 @@ def parsed_indexes(store: Store | None) -> ParsedIndexes:
     return ParsedIndexes(store.indexes if store is not None else None)
 
 
-def facts(measuring: Measuring, drawings: SiteDrawings | None) -> dict[str, StoredFacts]:
-    """Every variant's facts, in the order asked (waited for); with ``drawings``, each graph is
-    drawn as soon as the facts it shows are known."""
+def facts(measuring: Measuring, rendering: Rendering | None = None, inputs: Inputs | None = None
+          ) -> dict[str, StoredFacts]:
+    """Every variant's facts, in the order asked (waited for). With ``rendering`` (pages to
+    render), each graph is drawn as soon as the facts it shows are known; and while variants are
+    being measured (time a cold command has to spare), the page templates' includes are compiled
+    and what the pages show of ``inputs``' recorded sources alone is made (the throughput plot)."""
     arriving = measuring.as_they_come()
-    for _ in arriving if drawings is None else drawings.follow(arriving):
+    drawings = rendering.drawings if rendering is not None else None
+    if drawings is not None:
+        if measuring.missing:
+            from dla_docs.render.pages import compile_pages
+
+            compile_pages(rendering.environment())
+            if inputs is not None:
+                rendering.recordings(inputs, measuring.names).throughput  # noqa: B018 -- drawn now
+        arriving = drawings.follow(arriving)
+    for _ in arriving:
         pass
     facts = {name: measuring.found[name] for name in measuring.names}
     if drawings is not None:

@@ -88,3 +88,49 @@ def test_fix_checks_again_and_renders_the_pages_once(built, seed_flops, monkeypa
     code, out, _ = run_cli(["--project", str(built), "verify", "--fix"], capsys)
     assert template.read_text(encoding="utf-8") == original  # the measured value written back
     assert code == 0 and renders == [1], out  # checked again after the fix: the pages agree
+
+
+def _without_rendered(root, measured=()):
+    """``root``'s store without its drawings, pages and compiled templates (and without the
+    measurements of ``measured``): what a cold command renders, draws and measures."""
+    import shutil
+
+    from dla_docs.measure.stored import MeasurementShelf
+
+    store = root / ".dla-docs-cache"
+    for folder in ("svg", "pages", "jinja", "jinja-includes"):
+        shutil.rmtree(store / folder, ignore_errors=True)
+    for name in measured:
+        entry = MeasurementShelf.entry_name(name, 224)
+        (store / entry[:2] / f"{entry}.json").unlink()
+
+
+def _differing(files):
+    """The files that differ from the committed docs/ (made by the code before this change)."""
+    from conftest import PROJECT, read_tree
+
+    committed = read_tree(PROJECT / "docs")
+    return sorted(name for name in set(committed) | set(files) if committed.get(name) != files.get(name))
+
+
+def test_pages_from_graphs_drawn_and_inlined_now_equal_the_committed_ones(tmp_path, measurements):
+    """Every graph drawn anew is made ready to inline by the thread that drew it: each file of
+    docs/ equals the committed one."""
+    root = copy_project(tmp_path / "p", measurements)
+    _without_rendered(root)
+    assert _differing(run.render(load_settings(root)).files) == []
+
+
+@pytest.mark.slow  # starts the measuring server; the case above is the fast one
+def test_pages_rendered_while_variants_are_measured_equal_the_committed_ones(tmp_path, measurements, monkeypatch):
+    """Two variants measured now, in an order of the server's choosing after the stored ones;
+    the page templates' includes compiled meanwhile: every file of docs/ is the same."""
+    root = copy_project(tmp_path / "p", measurements)
+    _without_rendered(root, measured=("dla46_c", "dla34"))
+    compiled = []
+    real = pages.compile_pages
+    monkeypatch.setattr(pages, "compile_pages", lambda env: compiled.append(env) or real(env))
+    seen = []
+    rendered = run.render(load_settings(root), progress=lambda name, cached=False: seen.append((name, cached)))
+    assert sorted(name for name, cached in seen if not cached) == ["dla34", "dla46_c"] and len(compiled) == 1
+    assert _differing(rendered.files) == []

@@ -9,6 +9,7 @@ checks anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,12 +48,27 @@ def shown_checks(name: str, fields: Sequence[FieldCheck], measurement: Measureme
 
 
 @dataclass(frozen=True)
-class Graphs:
-    """A variant's three drawings, as SVG text (empty where nothing was drawn: the Hub's cards)."""
+class Svg:
+    """A drawing as the SVG file ``dot`` wrote, and the form a page inlines: computed once, when
+    first asked (for a graph drawn anew, by the thread that drew it, while the other variants
+    are being measured)."""
 
-    hda: str = ""       # every block and aggregation node, stage by stage
-    ida: str = ""       # the chain of levels
-    overview: str = ""  # the trees folded, one node per root (the card's figure)
+    text: str = ""
+
+    @functools.cached_property
+    def inline(self) -> str:
+        from dla_docs.render.graphs import svg_for_inline
+
+        return svg_for_inline(self.text)
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """A variant's three drawings (empty where nothing was drawn: the Hub's cards)."""
+
+    hda: Svg = Svg()       # every block and aggregation node, stage by stage
+    ida: Svg = Svg()       # the chain of levels
+    overview: Svg = Svg()  # the trees folded, one node per root (the card's figure)
 
 
 @dataclass(frozen=True)

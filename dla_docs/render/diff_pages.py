@@ -16,7 +16,7 @@ from markupsafe import Markup
 from dla_docs.measure.conventions import FVCORE, MODEL_INDEX
 from dla_docs.measure.diff import VariantDiff
 from dla_docs.render.formatting import difference
-from dla_docs.render.graphs import svg_for_inline
+from dla_docs.render.card import Svg
 
 if TYPE_CHECKING:  # Jinja only where the page is rendered (a warm run takes it from the store)
     from jinja2.sandbox import SandboxedEnvironment
@@ -35,7 +35,7 @@ TEMPLATE = "pages/diff.md"
 class DiffPage:
     diff: VariantDiff
     changed: frozenset[str]  # node ids of the second variant's HDA graph that differ
-    svg: str
+    svg: Svg  # the drawing
 
     @property
     def path(self) -> str:
@@ -126,5 +126,5 @@ def render_diff_page(env: SandboxedEnvironment, templates_dir, page: DiffPage, c
     return render_template(
         env, TEMPLATE, templates_dir / TEMPLATE, a=Markup(d.a), b=Markup(d.b), image_size=d.image_size,
         config=config, totals=totals, choice=choice_rows(cards, d.a, d.b), levels=levels, memory=memory, changed=len(page.changed),
-        svg=Markup(svg_for_inline(page.svg)), graph=Markup(page.graph_path.removeprefix("graphs/")),
+        svg=Markup(page.svg.inline), graph=Markup(page.graph_path.removeprefix("graphs/")),
     )

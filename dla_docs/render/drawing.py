@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from dla_docs.render.card import Svg
 from dla_docs.render.graphs import render_svg, require_dot
 from dla_docs.store import DrawingShelf, package_code, put_pending
 
@@ -62,20 +63,21 @@ class Drawer:
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def draw(self, drawing: Drawing) -> Future[str]:
-        """The SVG of ``drawing``, from the store or being drawn."""
+    def draw(self, drawing: Drawing) -> Future[Svg]:
+        """The SVG of ``drawing``, from the store or being drawn (and made ready to inline)."""
         digest = drawing.digest(self.dot.result()) if self.dot is not None else None
         svg = self.shelf.get(digest) if digest is not None else None
         if svg is not None:
-            done: Future[str] = Future()
-            done.set_result(svg)
+            done: Future[Svg] = Future()
+            done.set_result(Svg(svg))  # inlined if a page is rendered again
             return done
         return self.pool.submit(self._draw, drawing, digest)
 
-    def _draw(self, drawing: Drawing, digest: str | None) -> str:
-        svg = render_svg(drawing.build())
+    def _draw(self, drawing: Drawing, digest: str | None) -> Svg:
+        svg = Svg(render_svg(drawing.build()))
         if digest is not None:
-            self.new[digest] = svg
+            self.new[digest] = svg.text
+        svg.inline  # noqa: B018 -- its pages will inline it: done here, while the measuring goes on
         return svg
 
     def keep(self) -> None:

@@ -8,7 +8,7 @@ each card's verdict, the plots' fronts) is computed from those options.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -47,13 +47,18 @@ class Machine:
 
 
 def common_machine(cards: Sequence[Card]) -> Machine | None:
-    recorded = {c.name: c.recorded for c in cards if c.recorded is not None}
-    if len(recorded) != len(cards):
+    return machine_of([c.recorded for c in cards])
+
+
+def machine_of(recorded: Sequence[Any]) -> Machine | None:
+    """The machine every variant has a recorded throughput for (``recorded``: each variant's
+    Recorded, ``None`` where it has none), the first listed."""
+    if any(r is None for r in recorded):
         return None
-    chosen = throughput_hardware(recorded)
+    chosen = throughput_hardware({r.name: r for r in recorded})
     if chosen is None:
         return None
-    bench = next(b for b in cards[0].recorded.benchmarks if b.source == chosen[0])
+    bench = next(b for b in recorded[0].benchmarks if b.source == chosen[0])
     return Machine(chosen[0], chosen[1], bench.precision, bench.batch_size)
 
 
@@ -86,16 +91,16 @@ def options(cards: Sequence[Card], machine: Machine | None) -> list[choose.Optio
     return out
 
 
-def card_verdict(cards: Sequence[Card], card: Card) -> choose.Verdict | None:
-    """Where ``card`` stands on the family's accuracy/GMACs front (``None`` without a top-1),
-    and the budgets the family page picks it for, so that the two never disagree."""
-    machine = common_machine(cards)
-    family = options(cards, machine)
-    own = next((o for o in family if o.name == card.name), None)
-    if own is None:
-        return None
-    picked = choose.named_in(own, choose.compute_picks(family), choose.throughput_picks(family))
-    return replace(choose.verdict(own, family), picked=tuple(picked))
+def card_verdicts(cards: Sequence[Card]) -> dict[str, choose.Verdict | None]:
+    """Where each card stands on the family's accuracy/GMACs front (``None`` without a top-1),
+    and the budgets the family page picks it for, so that the two never disagree: the family's
+    options and picks are taken once for all the cards."""
+    family = options(cards, common_machine(cards))
+    compute, speed = (choose.compute_picks(family), choose.throughput_picks(family)) if family else ([], [])
+    out: dict[str, choose.Verdict | None] = {card.name: None for card in cards}
+    for own in family:
+        out[str(own.name)] = replace(choose.verdict(own, family), picked=tuple(choose.named_in(own, compute, speed)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def against_others(context: Sequence[Any], family: Sequence[choose.Option], mach
     out = []
     for c in context:
         mine = choose.Option(Markup(c.model), c.top1, None, c.macs, None, "")
-        speed = c.samples_per_sec if machine is not None and c.benchmark_source == machine.source else None
+        speed = _speed(c, machine)
         on_gmacs = tuple(o.name for o in family if c.macs <= o.macs and choose.beats(mine, o))
         on_speed = tuple(o.name for o in family if speed is not None and o.throughput is not None
                          and speed >= o.throughput and choose.beats(mine, o))
@@ -122,16 +127,33 @@ def against_others(context: Sequence[Any], family: Sequence[choose.Option], mach
     return sorted(out, key=lambda a: (a.model.macs, a.model.model))
 
 
-def context_points(against: Sequence[Against]) -> list[Any]:
-    """The context models as the plots' muted markers, named by architecture (by the whole timm
-    name where two share one), with images/s only where recorded on the family's common machine."""
+def _speed(model: Any, machine: Machine | None) -> float | None:
+    """A context model's recorded images/s on the family's common machine (else ``None``)."""
+    return model.samples_per_sec if machine is not None and model.benchmark_source == machine.source else None
+
+
+def context_points(context: Sequence[Any], machine: Machine | None) -> list[Any]:
+    """The context models as the plots' muted markers (by GMACs, then name), named by
+    architecture (by the whole timm name where two share one), with images/s only where
+    recorded on the family's common machine."""
     from collections import Counter
 
     from dla_docs.render.plot import ContextPoint
 
-    shared = Counter(a.model.architecture for a in against)
-    return [ContextPoint(a.model.architecture if shared[a.model.architecture] == 1 else a.model.model,
-                         a.model.top1, a.model.parameters_m, a.model.gmacs, a.throughput) for a in against]
+    shared = Counter(c.architecture for c in context)
+    return [ContextPoint(c.architecture if shared[c.architecture] == 1 else c.model, c.top1, c.parameters_m,
+                         c.gmacs, _speed(c, machine)) for c in sorted(context, key=lambda c: (c.macs, c.model))]
+
+
+def throughput_plot(recorded: Mapping[str, Any], context: Sequence[Any]) -> dict[str, Any] | None:
+    """The plot of recorded images/s against recorded top-1 (``recorded``: each variant's
+    Recorded, in the family's order): recorded figures only, so it can be drawn before anything
+    is measured. ``None`` when no variant has a recorded top-1."""
+    from dla_docs.render.plot import throughput_vs_top1_svg
+
+    if not any(r.top1 is not None for r in recorded.values()):
+        return None
+    return throughput_vs_top1_svg(recorded, context_points(context, machine_of(list(recorded.values()))))
 
 
 def _inference_peak(card: Card) -> int | None:
@@ -156,18 +178,17 @@ def table_rows(cards: Sequence[Card], machine: Machine | None) -> list[dict[str,
 
 
 def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
-    from dla_docs.render.plot import macs_vs_parameters_svg, throughput_vs_top1_svg, top1_vs_macs_svg
+    from dla_docs.render.plot import macs_vs_parameters_svg, top1_vs_macs_svg
     from dla_docs.render.templating import render_template
 
     intro, rest = prose
-    cards = site.cards
+    cards, context = site.cards, site.recordings.context
     machine = common_machine(cards)
     family = options(cards, machine)
-    recorded = {card.name: card.recorded for card in cards if card.recorded is not None}
     accuracies = {o.name: o.top1 for o in family}
     unknown = [o.name for o in family if not o.licence_known]  # Markup names
-    against = against_others(site.context, family, machine) if family else []
-    points = context_points(against) if family else []
+    against = against_others(context, family, machine) if family else []
+    points = context_points(context, machine) if family else []
     return render_template(
         env, "pages/index.md",
         search_boost=FAMILY_SEARCH_BOOST, intro=Markup(intro), rest=Markup(rest), rows=table_rows(cards, machine), image_size=site.settings.image_size,
@@ -176,14 +197,13 @@ def family_page(env: SandboxedEnvironment, site, prose: tuple[str, str]) -> str:
         speed_picks=choose.throughput_picks(family) if family else [],
         unknown_licence=unknown, known_licences=sorted({o.licence for o in family if o.licence_known}),
         front=choose.front(family), resolution_at_78=choose.resolution(78, 78),
-        context_files=list(dict.fromkeys([c.results_source for c in site.context]
-                                          + [c.benchmark_source for c in site.context])),
+        context_files=list(dict.fromkeys([c.results_source for c in context] + [c.benchmark_source for c in context])),
         against=against, undominated=[o.name for o in family if not any(o.name in a.on_gmacs for a in against)],
         undominated_speed=[o.name for o in family if not any(o.name in a.on_speed for a in against)],
         images=choose.IMAGENET_VALIDATION_IMAGES,
         plot=macs_vs_parameters_svg(site.measurements),  # the family's own scaling: no other families
         accuracy_plot=top1_vs_macs_svg(site.measurements, accuracies, points) if accuracies else "",
-        throughput=throughput_vs_top1_svg(recorded, points) if accuracies else None,
+        throughput=site.recordings.throughput,  # drawn from recorded figures alone (None without a top-1)
         diffs=[(Markup(d.diff.a), Markup(d.diff.b), Markup(d.path)) for d in site.diffs],  # links to the side-by-side pages
         deploy=[card.deploy for card in cards if card.deploy is not None],
     )

@@ -20,7 +20,9 @@ area allows. Each step's search is bounded, so a hopeless arrangement costs mill
 
 from __future__ import annotations
 
+import functools
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,6 +84,28 @@ class _OutOfBudget(Exception):
 Candidate = tuple[Box, bool]  # the box, and whether the text runs upwards (rotated a quarter turn)
 
 
+@functools.cache
+def _order(gaps: int, upright: bool) -> tuple[tuple[int, int, int, int], ...]:
+    """The candidates' places around a marker, nearest and most conventional first (see
+    :func:`_candidates`), as ``(gap index, direction index, shift index, kind)``; kind 0: beside,
+    above or below; 1: a diagonal; 2: upright. The order depends on nothing else, so it is
+    sorted once."""
+    out = []
+    for gi in range(gaps):
+        for di, (dx, dy) in enumerate(_DIRECTIONS):
+            if dx and dy:
+                out.append((gi * 100 + di * 10, (gi, di, 0, 1)))
+                continue
+            out += [(gi * 100 + di * 10 + si, (gi, di, si, 0)) for si in range(len(_SHIFTS))]
+        for dy in (-1, 1) if upright else ():
+            out += [(10_000 + gi * 10 + (dy > 0) * 5 + si, (gi, dy, si, 2)) for si in range(len(_UPRIGHT_SHIFTS))]
+    return tuple(place for _, place in sorted(out))
+
+
+_SHIFTS = (0.5, 0.2, 0.8, 0.35, 0.65, 0.05, 0.95)
+_UPRIGHT_SHIFTS = (0.5, 0.85, 0.15)
+
+
 def _candidates(px: float, py: float, width: float, height: float, radius: float,
                 gaps: Sequence[float] = _GAPS, upright: bool = True) -> list[Candidate]:
     """Boxes around the marker, nearest and most conventional first: beside it (centred, then
@@ -89,39 +113,42 @@ def _candidates(px: float, py: float, width: float, height: float, radius: float
     flush left or right with it), then on the diagonals, each at the gaps of ``_GAPS``; and
     last, for a marker with close neighbours on both sides, the text turned to run upwards
     above or below it."""
-    out: list[tuple[int, Box, bool]] = []
-    for gi, gap in enumerate(gaps):
-        reach = radius + gap
-        for di, (dx, dy) in enumerate(_DIRECTIONS):
-            if dx and dy:  # a diagonal: the box's corner sits on the circle of that reach
-                corner = reach / math.sqrt(2)
-                left = px + corner if dx > 0 else px - corner - width
-                top = py + corner if dy > 0 else py - corner - height
-                out.append((gi * 100 + di * 10, (left, top, left + width, top + height), False))
-                continue
-            for si, shift in enumerate((0.5, 0.2, 0.8, 0.35, 0.65, 0.05, 0.95)):
-                if dx:
-                    left = px + reach if dx > 0 else px - reach - width
-                    top = py - height * shift
-                else:
-                    left = px - width * shift
-                    top = py + reach if dy > 0 else py - reach - height
-                out.append((gi * 100 + di * 10 + si, (left, top, left + width, top + height), False))
-        for dy in (-1, 1) if upright else ():  # upright text: the box is ``height`` wide and ``width`` tall
-            top = py - reach - width if dy < 0 else py + reach
-            for si, shift in enumerate((0.5, 0.85, 0.15)):
-                left = px - height * shift
-                out.append((10_000 + gi * 10 + (dy > 0) * 5 + si, (left, top, left + height, top + width), True))
-    return [(box, upright) for _, box, upright in sorted(out)]
+    out: list[Candidate] = []
+    for gi, di, si, kind in _order(len(gaps), upright):
+        reach = radius + gaps[gi]
+        if kind == 2:  # upright text: the box is ``height`` wide and ``width`` tall
+            top = py - reach - width if di < 0 else py + reach
+            left = px - height * _UPRIGHT_SHIFTS[si]
+            out.append(((left, top, left + height, top + width), True))
+            continue
+        dx, dy = _DIRECTIONS[di]
+        if kind == 1:  # a diagonal: the box's corner sits on the circle of that reach
+            corner = reach / math.sqrt(2)
+            left = px + corner if dx > 0 else px - corner - width
+            top = py + corner if dy > 0 else py - corner - height
+        elif dx:
+            left = px + reach if dx > 0 else px - reach - width
+            top = py - height * _SHIFTS[si]
+        else:
+            left = px - width * _SHIFTS[si]
+            top = py + reach if dy > 0 else py - reach - height
+        out.append(((left, top, left + width, top + height), False))
+    return out
 
 
-def _solve(options: dict[str, list[Candidate]], pad: float, budget: list[int] | None = None
-           ) -> dict[str, Candidate] | None:
+def _solve(options: dict[str, list[Candidate]], pad: float, budget: list[int] | None = None,
+           hulls: dict[str, Box] | None = None) -> dict[str, Candidate] | None:
     """Pick one box per label, no two overlapping: the label with the fewest boxes left goes
     first (ties by name), and a choice that leaves another label without a box is undone.
-    ``budget`` (one counter, shared down the recursion) bounds the choices tried."""
+    ``budget`` (one counter, shared down the recursion) bounds the choices tried. ``hulls``
+    bound each label's boxes (taken once, at the top): a label whose hull a choice does not
+    touch keeps its boxes as they are, unfiltered."""
     if not options:
         return {}
+    if hulls is None:
+        hulls = {text: (min(c[0][0] for c in boxes), min(c[0][1] for c in boxes),
+                        max(c[0][2] for c in boxes), max(c[0][3] for c in boxes))
+                 for text, boxes in options.items() if boxes}
     text = min(options, key=lambda t: (len(options[t]), t))
     for choice in options[text]:
         if budget is not None:
@@ -129,11 +156,18 @@ def _solve(options: dict[str, list[Candidate]], pad: float, budget: list[int] | 
             if budget[0] < 0:
                 raise _OutOfBudget
         left, top, right, bottom = choice[0]  # boxes_overlap(choice[0], c[0], pad), inlined: the hot loop
-        rest = {other: [c for c in candidates if not (left - pad < c[0][2] and c[0][0] - pad < right
-                                                       and top - pad < c[0][3] and c[0][1] - pad < bottom)]
-                for other, candidates in options.items() if other != text}
+        rest = {}
+        for other, candidates in options.items():
+            if other == text:
+                continue
+            hull = hulls[other]
+            if not (left - pad < hull[2] and hull[0] - pad < right and top - pad < hull[3] and hull[1] - pad < bottom):
+                rest[other] = candidates  # no box of it is near this one
+                continue
+            rest[other] = [c for c in candidates if not (left - pad < c[0][2] and c[0][0] - pad < right
+                                                         and top - pad < c[0][3] and c[0][1] - pad < bottom)]
         if all(rest.values()):
-            found = _solve(rest, pad, budget)
+            found = _solve(rest, pad, budget, hulls)
             if found is not None:
                 return {text: choice, **found}
     return None
@@ -151,22 +185,26 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
     the few close ones: the same answer as measuring every marker, in a fraction of the time.
     """
     height = (ASCENT + DESCENT) * size
+    low_x, low_y, high_x, high_y = area
+    apart = radius + pad
     options: dict[str, list[Candidate]] = {}
     for name, px, py in points:
-        others = [(ox, oy) for other, ox, oy in points if other != name]
+        others = sorted((ox, oy) for other, ox, oy in points if other != name)
+        xs = [ox for ox, _ in others]
         fits = []
         for box, up in _candidates(px, py, text_width(texts[name], size), height, radius, gaps, upright):
-            if box[0] < area[0] or box[1] < area[1] or box[2] > area[2] or box[3] > area[3]:
+            left, top, right, bottom = box
+            if left < low_x or top < low_y or right > high_x or bottom > high_y:
                 continue
-            own = distance_to_box(px, py, box)
-            floor = radius + pad if margin is None else max(radius + pad, own + margin)
-            if not _clear(others, box, floor):
+            own = math.hypot(max(left - px, 0.0, px - right), max(top - py, 0.0, py - bottom))  # distance_to_box
+            floor = apart if margin is None else max(apart, own + margin)
+            if not _clear(others, xs, box, floor):
                 continue
-            if margin is None and own < radius + LEADER_GAP and not _clear(others, box, own + NEAREST_MARGIN):
+            if margin is None and own < radius + LEADER_GAP and not _clear(others, xs, box, own + NEAREST_MARGIN):
                 continue  # beside its marker: nearest it
             if margin is None:  # its leader line (marker to the box's nearest point) passes no other marker
                 tx, ty = min(max(px, box[0]), box[2]), min(max(py, box[1]), box[3])
-                if not _leader_clear(others, px, py, tx, ty, radius + 1):
+                if not _leader_clear(others, xs, px, py, tx, ty, radius + 1):
                     continue
             fits.append((box, up))
         options[name] = fits
@@ -178,27 +216,27 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
 _SLACK = 1e-6  # px: a marker this much beyond a bounding box's reach is skipped, whatever the rounding
 
 
-def _clear(others: Sequence[tuple[float, float]], box: Box, floor: float) -> bool:
-    """Whether every marker of ``others`` is at least ``floor`` from ``box``. A marker outside
-    the box grown by ``floor`` (and a little slack) is that far along one axis alone, so only
-    the markers inside it are measured."""
+def _clear(others: Sequence[tuple[float, float]], xs: Sequence[float], box: Box, floor: float) -> bool:
+    """Whether every marker of ``others`` (sorted, their ``xs`` apart) is at least ``floor``
+    from ``box``. A marker outside the box grown by ``floor`` (and a little slack) is that far
+    along one axis alone, so only the markers inside it are measured, found by bisection."""
     reach = floor + _SLACK
-    left, top, right, bottom = box[0] - reach, box[1] - reach, box[2] + reach, box[3] + reach
-    for ox, oy in others:
-        if left < ox < right and top < oy < bottom and distance_to_box(ox, oy, box) < floor:
+    top, bottom = box[1] - reach, box[3] + reach
+    for ox, oy in others[bisect_right(xs, box[0] - reach):bisect_left(xs, box[2] + reach)]:
+        if top < oy < bottom and distance_to_box(ox, oy, box) < floor:
             return False
     return True
 
 
-def _leader_clear(others: Sequence[tuple[float, float]], ax: float, ay: float, bx: float, by: float,
-                  floor: float) -> bool:
-    """Whether every marker of ``others`` is at least ``floor`` from the segment ``a``-``b``
-    (only those inside the segment's bounding box grown by ``floor`` are measured)."""
+def _leader_clear(others: Sequence[tuple[float, float]], xs: Sequence[float], ax: float, ay: float, bx: float,
+                  by: float, floor: float) -> bool:
+    """Whether every marker of ``others`` (sorted, their ``xs`` apart) is at least ``floor`` from
+    the segment ``a``-``b`` (only those inside the segment's bounding box grown by ``floor`` are
+    measured)."""
     reach = floor + _SLACK
-    left, right = min(ax, bx) - reach, max(ax, bx) + reach
     top, bottom = min(ay, by) - reach, max(ay, by) + reach
-    for ox, oy in others:
-        if left < ox < right and top < oy < bottom and _to_segment(ox, oy, ax, ay, bx, by) < floor:
+    for ox, oy in others[bisect_right(xs, min(ax, bx) - reach):bisect_left(xs, max(ax, bx) + reach)]:
+        if top < oy < bottom and _to_segment(ox, oy, ax, ay, bx, by) < floor:
             return False
     return True
 

@@ -27,11 +27,11 @@ from dla_docs.measure.structure import ModelStructure
 from dla_docs.metadata import Template, citations
 from dla_docs.metadata.recorded import RES2NET_PAPER
 from dla_docs.render import formatting
-from dla_docs.render.card import Card
+from dla_docs.render.card import Card, Svg
 from dla_docs.render.citations import bibtex
 from dla_docs.render.diff_pages import DiffPage, render_diff_page
-from dla_docs.render.family_page import card_verdict
-from dla_docs.render.graphs import graph_css, svg_for_inline
+from dla_docs.render.family_page import card_verdicts
+from dla_docs.render.graphs import graph_css
 from dla_docs.render.page_cache import PageCache
 
 if TYPE_CHECKING:  # Jinja is imported where a page is rendered: a warm run takes every page from the store
@@ -132,7 +132,7 @@ def _snippets(env: SandboxedEnvironment, name: str) -> str:
 
 
 def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost: str) -> str:
-    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdict`)."""
+    """A variant's page: ``verdict`` is where it stands in the family (:func:`card_verdicts`)."""
     from dla_docs.render.templating import render_template
 
     config = card.config
@@ -143,9 +143,9 @@ def model_card(env: SandboxedEnvironment, card: Card, verdict: Any, search_boost
         checks=[CheckRow(c) for c in card.checks],
         parts=part_rows(card.measurement),
         skipped=_skipped(card.measurement),
-        hda_svg=Markup(svg_for_inline(card.graphs.hda)),
-        ida_svg=Markup(svg_for_inline(card.graphs.ida)),
-        overview_svg=Markup(svg_for_inline(card.graphs.overview)),
+        hda_svg=Markup(card.graphs.hda.inline),
+        ida_svg=Markup(card.graphs.ida.inline),
+        overview_svg=Markup(card.graphs.overview.inline),
         training=card.training,
         code=card.code,
         snippets=Markup(_snippets(env, card.name)),
@@ -211,13 +211,13 @@ def structure_row(s: ModelStructure) -> dict[str, Any]:
     }
 
 
-def architecture_page(env: SandboxedEnvironment, family_svg: str, facts: Sequence[StoredFacts]) -> str:
+def architecture_page(env: SandboxedEnvironment, family_svg: Svg, facts: Sequence[StoredFacts]) -> str:
     """The family's structure: its figure, and a row per variant (``facts``, in the family's order)."""
     from dla_docs.render.templating import render_template
 
     return render_template(
         env, f"{PAGE_TEMPLATES}/architecture.md",
-        family_svg=Markup(svg_for_inline(family_svg)), rows=[structure_row(f.facts.structure) for f in facts],
+        family_svg=Markup(family_svg.inline), rows=[structure_row(f.facts.structure) for f in facts],
     )
 
 
@@ -303,6 +303,15 @@ def check_templates(settings: Settings, family: Template) -> None:
         load_template(env, f"{PAGE_TEMPLATES}/{page}")
 
 
+def compile_pages(env: SandboxedEnvironment) -> None:
+    """Compile what the page templates include, so that rendering the pages compiles nothing:
+    done while the measurements are under way, time a cold command has to spare (a warm one
+    loads the compiled templates from the store when a page needs them)."""
+    from dla_docs.render.templating import compile_included
+
+    compile_included(env, [SNIPPETS, *(f"{PAGE_TEMPLATES}/{page}" for page in PAGES)])
+
+
 def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
     """Every file under ``docs/``, keyed by relative POSIX path. With ``cache``, a page whose
     inputs (its part of ``site``, the templates, the code) are unchanged is not rendered again
@@ -316,14 +325,17 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {".nav.yml": nav_file([card.name for card in site.cards], site.diffs).encode()}
     # the parts first, then the pages made of them: each part's digest is taken once
+    verdicts = card_verdicts(site.cards)
     for position, card in enumerate(site.cards):
-        verdict, boost = card_verdict(site.cards, card), card_search_boost(position)
-        page(f"models/{card.name}.md", (card, verdict, boost), model_card, card, verdict, boost)
+        verdict, boost = verdicts[card.name], card_search_boost(position)
+        # its recorded facts and entry first: the family's recordings hold the same, digested once
+        page(f"models/{card.name}.md", (card.recorded, card.entry, card, verdict, boost),
+             model_card, card, verdict, boost)
         for kind in ("hda", "ida", "overview"):
-            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).encode()
+            files[f"graphs/{card.name}-{kind}.svg"] = getattr(card.graphs, kind).text.encode()
     for diff in site.diffs:
         page(diff.path, (diff, site.cards), render_diff_page, templates_dir, diff, site.cards)
-        files[diff.graph_path] = diff.svg.encode()
+        files[diff.graph_path] = diff.svg.text.encode()
     facts = tuple(card.facts for card in site.cards)
     page("architecture.md", (site.family_svg, facts), architecture_page, site.family_svg, facts)
     checks = tuple((card.name, card.checks) for card in site.cards)
@@ -331,7 +343,7 @@ def render_docs(site: Site, cache: PageCache | None = None) -> dict[str, bytes]:
     page("verification.md", verification, verification_page, *verification)
     page("glossary.md", (), glossary_page)
     page("index.md", site, family_page, site)
-    files["graphs/family.svg"] = site.family_svg.encode()
+    files["graphs/family.svg"] = site.family_svg.text.encode()
     files.update(_assets(templates_dir, site.settings.root))
     files["stylesheets/dla-graphs.css"] = graph_css().encode()
     return dict(sorted(files.items()))

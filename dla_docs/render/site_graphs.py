@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from dla_docs.measure.stored import StoredFacts
-from dla_docs.render.card import Graphs
+from dla_docs.render.card import Graphs, Svg
 from dla_docs.render.drawing import Drawer, Drawing
 from dla_docs.store import DrawingShelf
 from dla_docs.zoo.variants import list_models
@@ -27,7 +27,7 @@ class DiffDrawing:
     """A diff pair's drawing: the second variant's HDA graph, the nodes that differ outlined."""
 
     changed: frozenset[str]
-    svg: Future[str]
+    svg: Future[Svg]
 
 
 class SiteDrawings:
@@ -36,9 +36,9 @@ class SiteDrawings:
 
     def __init__(self, shelf: DrawingShelf | None) -> None:
         self.drawer = Drawer(shelf)
-        self._variants: dict[str, dict[str, Future[str]]] = {}  # each variant's graphs, by kind
+        self._variants: dict[str, dict[str, Future[Svg]]] = {}  # each variant's graphs, by kind
         self._diffs: dict[tuple[str, str], DiffDrawing] = {}
-        self._family: Future[str] | None = None
+        self._family: Future[Svg] | None = None
 
     def __enter__(self) -> SiteDrawings:
         return self
@@ -85,13 +85,13 @@ class SiteDrawings:
         """``name``'s three graphs (waited for)."""
         return Graphs(**{kind: svg.result() for kind, svg in self._variants[name].items()})
 
-    def diff(self, a: str, b: str) -> tuple[frozenset[str], str] | None:
+    def diff(self, a: str, b: str) -> tuple[frozenset[str], Svg] | None:
         """The changed nodes and the drawing of the pair ``a`` -> ``b`` (``None``: not drawn)."""
         found = self._diffs.get((a, b))
         return None if found is None else (found.changed, found.svg.result())
 
-    def family(self) -> str:
-        return self._family.result() if self._family is not None else ""
+    def family(self) -> Svg:
+        return self._family.result() if self._family is not None else Svg()
 
     def keep(self) -> None:
         self.drawer.keep()

@@ -306,6 +306,27 @@ def check_includes(env: PageSandbox, includes: list[tuple[str, int]], display: s
                        (*chain, name), followed)
 
 
+def compile_included(env: PageSandbox, templates: list[str]) -> None:
+    """Compile every template that ``templates`` include by a literal name, followed to the end,
+    so that rendering them compiles nothing more. A template that does not compile is left for
+    rendering to report where it is reached (an include in a branch never taken is never
+    compiled there); the includes were checked by :func:`load_template` already."""
+    seen: set[str] = set()
+    waiting = list(templates)
+    while waiting:
+        template = waiting.pop()
+        source, filename, _ = env.loader.get_source(env, template)
+        for name, _line in _includes_of(env, source, template, filename):
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                env.get_template(name)
+            except jinja2.TemplateError:
+                continue
+            waiting.append(name)
+
+
 def _where(env: PageSandbox, template: str) -> Path:
     return env.loader.folder.joinpath(*template.split("/"))
 
