@@ -53,7 +53,7 @@ def held_precision(recorded: int, measured: int) -> int | None:
     """The significant digits at which ``recorded`` is ``measured`` correctly rounded, or ``None``.
 
     The rule: ``recorded`` holds when it equals ``measured`` rounded to
-    :data:`MIN_SIGNIFICANT_DIGITS` or more significant digits (either way at an exact half).
+    :data:`MIN_SIGNIFICANT_DIGITS` or more significant digits (at an exact half: up, or to even).
     Trailing zeros cannot show how precise a figure is meant to be, so they are never taken
     as precision beyond that: ``100000000`` does not pass for 53,389,720, while ``53400000``
     (3 digits) and ``53390000`` (4 digits) do. The most digits that work are returned.
@@ -63,8 +63,9 @@ def held_precision(recorded: int, measured: int) -> int | None:
     digits = _digits(measured)
     for kept in range(digits, min(MIN_SIGNIFICANT_DIGITS, digits) - 1, -1):
         unit = 10 ** (digits - kept)
-        if recorded % unit == 0 and 2 * abs(measured - recorded) <= unit:
-            return kept
+        off = 2 * abs(measured - recorded)  # in half units
+        if recorded % unit == 0 and (off < unit or off == unit and (recorded > measured or recorded // unit % 2 == 0)):
+            return kept  # nearer, or at an exact half rounded up or to even (3675 -> 3680, never 3670)
     return None
 
 
