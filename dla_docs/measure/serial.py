@@ -41,10 +41,6 @@ def to_data(value: Any) -> Any:
     return value
 
 
-def _fail(path: str, expected: str, value: Any) -> RecordError:
-    return RecordError(f"{path}: expected {expected}, got {type(value).__name__}")
-
-
 class _Bad(Exception):
     """A value that is not what its field declares; ``steps`` is its place below the record
     (filled in on the way out, so that a valid record formats no path at all)."""

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from collections.abc import Sequence
 
 from dla_docs.checks.findings import FieldCheck
 from dla_docs.deploy.record import DeployCard

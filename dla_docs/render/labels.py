@@ -196,7 +196,7 @@ def _options(points: Sequence[tuple[str, float, float]], texts: dict[str, str], 
             left, top, right, bottom = box
             if left < low_x or top < low_y or right > high_x or bottom > high_y:
                 continue
-            own = math.hypot(max(left - px, 0.0, px - right), max(top - py, 0.0, py - bottom))  # distance_to_box
+            own = distance_to_box(px, py, box)
             floor = apart if margin is None else max(apart, own + margin)
             if not _clear(others, xs, box, floor):
                 continue

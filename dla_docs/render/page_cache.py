@@ -133,14 +133,18 @@ class PageCache:
         self._seen: Seen = {}
         self._base: str | None = None
         self._environment = environment
+        self._env: Any = None
 
     def environment(self) -> Any:
-        """The templates' environment (made now, at the first page rendered)."""
-        if self._environment is None:
-            from dla_docs.render.templating import project_environment
+        """The templates' environment, made at the first page rendered (by default the project's)."""
+        if self._env is None:
+            if self._environment is None:
+                from dla_docs.render.templating import project_environment
 
-            return project_environment(self.templates_dir.parent)
-        return self._environment()
+                self._env = project_environment(self.templates_dir.parent)
+            else:
+                self._env = self._environment()
+        return self._env
 
     def _key(self, name: str, inputs: Any) -> str | None:
         if self._base is None:  # Jinja's version from its metadata: a page taken from the store imports no Jinja

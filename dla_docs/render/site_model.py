@@ -12,8 +12,8 @@ inputs, the facts, the report and the drawings; it measures, checks and draws no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

@@ -104,14 +104,10 @@ def _package_source(file: str) -> tuple[Path, str] | None:
     (A worker asks for the 1,200 modules torch loads after every variant, and the server once
     before it forks them: each path is resolved through its folder's resolution, kept, and one
     look at the file itself, see :func:`_resolved`.)"""
-    path = _resolved(file)
-    if not path.endswith(".py") or not path.startswith(_PACKAGE_PREFIX):
+    path = Path(_resolved(file))
+    if path.suffix != ".py" or not contained(path, PACKAGE_DIR, resolved=True):
         return None
-    resolved = Path(path)
-    return (resolved, resolved.relative_to(PACKAGE_DIR).as_posix()) if resolved.suffix == ".py" else None
-
-
-_PACKAGE_PREFIX = os.path.join(PACKAGE_DIR, "")  # PACKAGE_DIR is resolved: a resolved path under it starts so
+    return path, path.relative_to(PACKAGE_DIR).as_posix()
 
 
 def _resolved(file: str) -> str:
